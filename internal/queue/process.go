@@ -1,0 +1,157 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/githedgehog/hnp-sidecar/internal/health"
+)
+
+// process runs h for one claimed item and settles the key in Redis.
+func (q *Queue) process(ctx context.Context, h Handler, it Item, token string) {
+	defer q.state.release(it.Key)
+	start := q.now()
+	if first, ok := firstHint(it); ok {
+		q.metrics.wait.Observe(start.Sub(first.ReceivedAt).Seconds())
+	}
+	log := q.logger.With("key", string(it.Key), "attempt", it.Attempt, "hints", len(it.Hints))
+	if l, ok := it.Latest(); ok && l.RequestID != "" {
+		log = log.With("request_id", l.RequestID)
+	}
+
+	hctx, cancel := context.WithTimeout(ctx, q.opts.HandlerTimeout)
+	err := safeHandle(hctx, h, it)
+	cancel()
+
+	// Settle with a context of its own: the run's may have been cancelled.
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer scancel()
+	result := "success"
+	switch {
+	case err == nil:
+		held, aerr := q.ack(sctx, it.Key, token)
+		switch {
+		case aerr != nil:
+			result = "settle_error"
+			q.state.failure(q.now(), aerr)
+			log.Error("acknowledging run failed; the key will run again when its lease expires", "err", aerr)
+		case !held:
+			result = "lease_lost"
+			log.Warn("lease was lost during the run; another worker runs the key again")
+		default:
+			q.state.success(q.now())
+		}
+	case ctx.Err() != nil:
+		result = "handed_back"
+		if _, rerr := q.release(sctx, it.Key, token, q.now(), false, it.Attempt, ""); rerr != nil {
+			log.Error("handing back failed; the key will run again when its lease expires", "err", rerr)
+		}
+		log.Info("run interrupted by shutdown; key handed back")
+	default:
+		delay := q.opts.Backoff.Delay(it.Attempt)
+		res, rerr := q.release(sctx, it.Key, token, q.now().Add(delay), true, it.Attempt, err.Error())
+		if rerr != nil {
+			result = "settle_error"
+			log.Error("releasing failed run failed; the key will run again when its lease expires", "err", rerr, "cause", err)
+			break
+		}
+		result = res.String()
+		q.observeRelease(res)
+		if res == deadLettered {
+			log.Error("run failed; key dead-lettered", "err", err, "max_attempts", q.opts.MaxAttempts)
+		} else {
+			log.Warn("run failed; will retry", "err", err, "retry_in", delay.String())
+		}
+	}
+	q.metrics.processed.WithLabelValues(result).Inc()
+	q.metrics.duration.WithLabelValues(result).Observe(q.now().Sub(start).Seconds())
+}
+
+func (q *Queue) observeRelease(r releaseResult) {
+	switch r {
+	case requeued:
+		q.metrics.retries.Inc()
+	case deadLettered:
+		q.metrics.deadLettered.Inc()
+	}
+}
+
+// safeHandle turns a handler panic into an error so one bad object cannot
+// take the worker pool down.
+func safeHandle(ctx context.Context, h Handler, it Item) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("queue: handler panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return h.Handle(ctx, it)
+}
+
+func firstHint(it Item) (Hint, bool) {
+	for _, h := range it.Hints {
+		if !h.ReceivedAt.IsZero() {
+			return h, true
+		}
+	}
+	return Hint{}, false
+}
+
+// runState is what this process knows about its own workers.
+type runState struct {
+	mu      sync.Mutex
+	running bool
+	keys    map[Key]string
+	tracker health.Tracker
+}
+
+func newRunState() *runState { return &runState{keys: map[Key]string{}} }
+
+func (s *runState) start() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running {
+		return false
+	}
+	s.running = true
+	return true
+}
+
+func (s *runState) stop() {
+	s.mu.Lock()
+	s.running = false
+	s.mu.Unlock()
+}
+
+func (s *runState) isRunning() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.running
+}
+
+func (s *runState) hold(k Key, token string) {
+	s.mu.Lock()
+	s.keys[k] = token
+	s.mu.Unlock()
+}
+
+func (s *runState) release(k Key) {
+	s.mu.Lock()
+	delete(s.keys, k)
+	s.mu.Unlock()
+}
+
+func (s *runState) held() map[Key]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[Key]string, len(s.keys))
+	for k, t := range s.keys {
+		out[k] = t
+	}
+	return out
+}
+
+func (s *runState) success(at time.Time)          { s.tracker.Success(at) }
+func (s *runState) failure(at time.Time, e error) { s.tracker.Failure(at, e) }

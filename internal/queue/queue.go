@@ -1,0 +1,112 @@
+package queue
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+)
+
+// Options tunes the queue. Zero values take the defaults of DefaultOptions.
+type Options struct {
+	// Prefix namespaces the Redis keys; it becomes a Cluster hash tag.
+	Prefix string
+	// Workers is how many keys this process handles at once.
+	Workers int
+	// MaxAttempts failed runs in a row dead-letter a key.
+	MaxAttempts int
+	// Backoff spaces the retries of a failing key.
+	Backoff Backoff
+	// CoalesceWindow delays a new key so hints arriving together (a bulk
+	// edit, a burst of saves) are handled as one run.
+	CoalesceWindow time.Duration
+	// Lease is how long a claimed key stays with a worker that stops
+	// renewing it (because its process died) before others take it back.
+	Lease time.Duration
+	// PollInterval bounds how long an idle worker pool waits before looking
+	// for due keys that another process queued.
+	PollInterval time.Duration
+	// HandlerTimeout bounds one run of the handler.
+	HandlerTimeout time.Duration
+	// ShutdownGrace is how long Run lets running handlers finish after its
+	// context ends; after that they are cancelled and their keys handed back.
+	ShutdownGrace time.Duration
+	// MaxHintsPerKey caps the hints kept for one waiting key (the newest win).
+	MaxHintsPerKey int
+}
+
+// DefaultOptions are the production defaults.
+func DefaultOptions() Options {
+	return Options{
+		Prefix: "hnp", Workers: 4, MaxAttempts: 8,
+		Backoff:        Backoff{Base: time.Second, Max: 5 * time.Minute},
+		CoalesceWindow: 250 * time.Millisecond, Lease: 30 * time.Second,
+		PollInterval: time.Second, HandlerTimeout: 2 * time.Minute,
+		ShutdownGrace: 20 * time.Second, MaxHintsPerKey: 32,
+	}
+}
+
+func (o Options) validate() error {
+	var errs []error
+	check := func(ok bool, msg string) {
+		if !ok {
+			errs = append(errs, errors.New(msg))
+		}
+	}
+	check(o.Prefix != "", "prefix must not be empty")
+	check(o.Workers >= 1 && o.Workers <= 1024, "workers must be 1..1024")
+	check(o.MaxAttempts >= 1, "max attempts must be >= 1")
+	check(o.Backoff.Base > 0 && o.Backoff.Max >= o.Backoff.Base, "backoff base must be > 0 and <= max")
+	check(o.CoalesceWindow >= 0, "coalesce window must be >= 0")
+	check(o.Lease >= 100*time.Millisecond, "lease must be >= 100ms")
+	check(o.PollInterval > 0, "poll interval must be > 0")
+	check(o.HandlerTimeout > 0, "handler timeout must be > 0")
+	check(o.ShutdownGrace >= 0, "shutdown grace must be >= 0")
+	check(o.MaxHintsPerKey >= 1, "max hints per key must be >= 1")
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("queue: options: %w", err)
+	}
+	return nil
+}
+
+// Queue is the Redis-backed work queue. Enqueue may be called from any
+// goroutine; Run consumes it.
+type Queue struct {
+	rdb     redis.UniversalClient
+	opts    Options
+	keys    keys
+	logger  *slog.Logger
+	metrics *metrics
+	now     func() time.Time
+	wake    chan struct{}
+	running chan struct{} // closed while Run's workers are running
+	state   *runState
+}
+
+// New builds a queue on rdb. Metrics are registered on reg.
+func New(rdb redis.UniversalClient, opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Queue, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	q := &Queue{
+		rdb: rdb, opts: opts, keys: newKeys(opts.Prefix), logger: logger,
+		now: time.Now, wake: make(chan struct{}, 1), state: newRunState(),
+	}
+	m, err := newMetrics(reg, q)
+	if err != nil {
+		return nil, err
+	}
+	q.metrics = m
+	return q, nil
+}
+
+// notify wakes the dispatcher of this process without blocking.
+func (q *Queue) notify() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}

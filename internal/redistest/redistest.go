@@ -1,0 +1,177 @@
+// Package redistest starts a private, real redis-server on 127.0.0.1 for
+// tests and stops it after. It installs Debian's redis-server package when
+// the binary is missing and the process may do so.
+package redistest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Server is a running redis-server.
+type Server struct {
+	Addr string
+	Dir  string
+	bin  string
+	port int
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Binary is the redis-server the server runs.
+func (s *Server) Binary() string { return s.bin }
+
+// Port is the server's TCP port.
+func (s *Server) Port() int { return s.port }
+
+// URL is the redis:// URL of the server, database 0.
+func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
+
+// Client returns a client for the server, closed when t ends.
+func (s *Server) Client(t testing.TB) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// Start runs a redis-server for the duration of t. It is skipped under
+// -short. Persistence is append-only with fsync on every write, as the
+// project's scripts configure it, so a restart keeps what was accepted.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a real redis-server; skipped under -short")
+	}
+	bin, err := Binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Run(bin, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Binary finds redis-server, installing the Debian package if missing.
+func Binary() (string, error) {
+	if p, err := exec.LookPath("redis-server"); err == nil {
+		return p, nil
+	}
+	if os.Geteuid() != 0 {
+		return "", errors.New("redistest: redis-server not found; install it with: apt-get install redis-server")
+	}
+	out, err := exec.Command("sh", "-c",
+		"(apt-get install -y -qq redis-server || (apt-get update -qq && apt-get install -y -qq redis-server)) 2>&1").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("redistest: installing redis-server failed: %w\n%s", err, out)
+	}
+	return exec.LookPath("redis-server")
+}
+
+// Run starts redis-server from bin with its data in dir on a free port of
+// 127.0.0.1 and waits until it answers. Restarting on the same dir reloads
+// the append-only file.
+func Run(bin, dir string) (*Server, error) {
+	return RunOn(bin, dir, 0)
+}
+
+// RunOn is Run on a given port; 0 picks a free one.
+func RunOn(bin, dir string, port int) (*Server, error) {
+	var lastErr error
+	for try := 0; try < 5; try++ {
+		p := port
+		if p == 0 {
+			var err error
+			if p, err = freePort(); err != nil {
+				return nil, err
+			}
+		}
+		s, err := start(bin, dir, p)
+		if err == nil {
+			return s, nil
+		}
+		lastErr = err
+		if port != 0 {
+			break
+		}
+	}
+	return nil, lastErr
+}
+
+func start(bin, dir string, port int) (*Server, error) {
+	cmd := exec.Command(bin,
+		"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir,
+		"--save", "", "--appendonly", "yes", "--appendfsync", "always",
+		"--protected-mode", "yes", "--daemonize", "no", "--loglevel", "warning",
+		"--logfile", filepath.Join(dir, "redis.log"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("redistest: start redis-server: %w", err)
+	}
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, bin: bin, port: port, cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(s.done) }()
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	defer func() { _ = c.Close() }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return s, nil
+		}
+		select {
+		case <-s.done:
+			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
+			return nil, fmt.Errorf("redistest: redis-server on port %d exited: %s", port, log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			s.Stop()
+			return nil, fmt.Errorf("redistest: redis-server on port %d not ready: %w", port, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Stop ends the server (SIGTERM, then SIGKILL) and waits for it.
+func (s *Server) Stop() {
+	if s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(5 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// Kill ends the server with SIGKILL, as a crash would.
+func (s *Server) Kill() {
+	_ = s.cmd.Process.Kill()
+	<-s.done
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("redistest: find a free port: %w", err)
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
