@@ -1,0 +1,145 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/githedgehog/hnp-sidecar/internal/health"
+	"github.com/githedgehog/hnp-sidecar/internal/kind"
+	"github.com/githedgehog/hnp-sidecar/internal/queue"
+)
+
+// Enqueuer durably records a hint.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, h queue.Hint) (queue.EnqueueResult, error)
+}
+
+// Options configure a Receiver.
+type Options struct {
+	// Secret is the webhook's shared secret. Empty means unsigned webhooks
+	// are accepted, which the configuration allows only on request.
+	Secret []byte
+	// MaxBodyBytes caps the body; DefaultMaxBodyBytes when zero.
+	MaxBodyBytes int64
+	// EnqueueTimeout bounds the Redis write of one hint.
+	EnqueueTimeout time.Duration
+}
+
+// Receiver is the POST /webhooks/netbox handler.
+type Receiver struct {
+	opts    Options
+	q       Enqueuer
+	logger  *slog.Logger
+	metrics *metrics
+	now     func() time.Time
+	tracker health.Tracker
+}
+
+// New builds a receiver that records hints in q.
+func New(opts Options, q Enqueuer, logger *slog.Logger, reg prometheus.Registerer) (*Receiver, error) {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.EnqueueTimeout <= 0 {
+		opts.EnqueueTimeout = 5 * time.Second
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	return &Receiver{opts: opts, q: q, logger: logger, metrics: m, now: time.Now}, nil
+}
+
+// Response is the JSON body of every answer.
+type Response struct {
+	Key     string `json:"key,omitempty"`
+	Result  string `json:"result,omitempty"`
+	Ignored string `json:"ignored,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+// Handle serves one webhook: cap, verify, parse, record, 202.
+func (r *Receiver) Handle(c echo.Context) error {
+	start := r.now()
+	log := r.logger.With("http_request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+	status, resp, result := r.handle(c.Request(), log)
+	r.metrics.received.WithLabelValues(result).Inc()
+	r.metrics.duration.WithLabelValues(result).Observe(r.now().Sub(start).Seconds())
+	return c.JSON(status, resp)
+}
+
+func (r *Receiver) handle(req *http.Request, log *slog.Logger) (int, Response, string) {
+	body, err := readBody(req, r.opts.MaxBodyBytes)
+	if errors.Is(err, ErrTooLarge) {
+		log.Warn("webhook refused", "reason", err.Error())
+		return http.StatusRequestEntityTooLarge, Response{Error: err.Error()}, "too_large"
+	}
+	if err != nil {
+		log.Warn("webhook refused", "reason", err.Error())
+		return http.StatusBadRequest, Response{Error: err.Error()}, "malformed"
+	}
+	if len(r.opts.Secret) > 0 {
+		if err := Verify(r.opts.Secret, body, req.Header.Get(SignatureHeader)); err != nil {
+			r.tracker.Failure(r.now(), err)
+			log.Warn("webhook refused", "reason", err.Error(), "remote", req.RemoteAddr)
+			return http.StatusUnauthorized, Response{Error: err.Error()}, "unauthorized"
+		}
+	}
+	p, err := Parse(body)
+	if err != nil {
+		log.Warn("webhook refused", "reason", err.Error())
+		return http.StatusBadRequest, Response{Error: err.Error()}, "malformed"
+	}
+	log = log.With("event", p.Event, "object_type", p.ObjectType, "object_id", p.ObjectID,
+		"netbox_user", p.User, "request_id", p.RequestID)
+	if !p.IsObjectEvent() {
+		log.Debug("webhook ignored: not an object event")
+		return http.StatusAccepted, Response{Ignored: p.Event, Reason: "event is not created, updated or deleted"}, "ignored"
+	}
+	k, ok := kind.Lookup(p.ObjectType)
+	if !ok {
+		log.Debug("webhook ignored: object type not managed")
+		return http.StatusAccepted, Response{Ignored: p.ObjectType, Reason: "object type is not managed by hnp-sidecar"}, "ignored"
+	}
+	h := queue.Hint{
+		ObjectType: k.ObjectType(), ObjectID: p.ObjectID, Kind: k.Name, Event: p.Event,
+		User: p.User, RequestID: p.RequestID, LastUpdated: p.LastUpdated,
+		Timestamp: p.Timestamp, ReceivedAt: r.now().UTC(),
+	}
+	if p.Event == EventDeleted {
+		h.Deleted = p.Data
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), r.opts.EnqueueTimeout)
+	defer cancel()
+	res, err := r.q.Enqueue(ctx, h)
+	if err != nil {
+		err = fmt.Errorf("webhook: record hint: %w", err)
+		r.tracker.Failure(r.now(), err)
+		log.Error("webhook not recorded", "err", err)
+		return http.StatusServiceUnavailable, Response{Error: "hint could not be recorded; NetBox does not retry, a full reconcile will catch up"}, "unavailable"
+	}
+	r.tracker.Success(r.now())
+	log.Info("webhook accepted", "key", string(h.Key()), "result", string(res))
+	return http.StatusAccepted, Response{Key: string(h.Key()), Result: string(res)}, "accepted"
+}
+
+// Health reports the receiver: degraded when its last hint could not be
+// recorded (or its last webhook was refused as unsigned) and nothing
+// succeeded since.
+func (r *Receiver) Health(context.Context) health.Report {
+	s := health.OK
+	if r.tracker.FailingSinceSuccess() {
+		s = health.Degraded
+	}
+	rep := r.tracker.Report(s)
+	rep.Details = map[string]any{"signed": len(r.opts.Secret) > 0, "max_body_bytes": r.opts.MaxBodyBytes}
+	return rep
+}

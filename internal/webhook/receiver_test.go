@@ -1,0 +1,178 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+
+	"github.com/githedgehog/hnp-sidecar/internal/queue"
+	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+)
+
+type fakeQueue struct {
+	mu    sync.Mutex
+	hints []queue.Hint
+	err   error
+}
+
+func (f *fakeQueue) Enqueue(_ context.Context, h queue.Hint) (queue.EnqueueResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return "", f.err
+	}
+	f.hints = append(f.hints, h)
+	return queue.Queued, nil
+}
+
+var secret = []byte("0123456789abcdef-test-secret")
+
+func newTestReceiver(t *testing.T, q Enqueuer, sec []byte) (*echo.Echo, *Receiver) {
+	t.Helper()
+	r, err := New(Options{Secret: sec, MaxBodyBytes: 1 << 20}, q, slog.New(slog.NewJSONHandler(io.Discard, nil)), prometheus.NewRegistry())
+	require.NoError(t, err)
+	e := echo.New()
+	e.POST("/webhooks/netbox", r.Handle)
+	return e, r
+}
+
+func post(e *echo.Echo, body []byte, sig string) (*httptest.ResponseRecorder, Response) {
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/netbox", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if sig != "" {
+		req.Header.Set(SignatureHeader, sig)
+	}
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	var resp Response
+	_ = json.Unmarshal(rec.Body.Bytes(), &resp)
+	return rec, resp
+}
+
+func sample(t *testing.T, version string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../webhooks/samples/netbox-" + version + "/updated.json")
+	require.NoError(t, err)
+	return b
+}
+
+func TestReceiverAnswers(t *testing.T) {
+	good := sample(t, "4.7")
+	big := append([]byte(`{"event":"created","model":"vpc","data":{"id":1,"x":"`), bytes.Repeat([]byte("a"), 2<<20)...)
+	unknown := []byte(`{"event":"created","object_type":"dcim.device","data":{"id":1}}`)
+	tests := []struct {
+		name   string
+		body   []byte
+		sig    string
+		status int
+		queued int
+		result string
+	}{
+		{"signed sample", good, Sign(secret, good), 202, 1, "accepted"},
+		{"wrong signature", good, Sign([]byte("wrong"), good), 401, 0, "unauthorized"},
+		{"missing signature", good, "", 401, 0, "unauthorized"},
+		{"signature of other body", good, Sign(secret, append(good, ' ')), 401, 0, "unauthorized"},
+		{"2 MB body", big, Sign(secret, big), 413, 0, "too_large"},
+		{"brace", []byte("{"), Sign(secret, []byte("{")), 400, 0, "malformed"},
+		{"unknown object type", unknown, Sign(secret, unknown), 202, 0, "ignored"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := &fakeQueue{}
+			e, r := newTestReceiver(t, q, secret)
+			rec, resp := post(e, tt.body, tt.sig)
+			require.Equal(t, tt.status, rec.Code, rec.Body.String())
+			require.Len(t, q.hints, tt.queued)
+			require.Equal(t, "application/json", strings.Split(rec.Header().Get("Content-Type"), ";")[0])
+			require.InDelta(t, 1, testutil.ToFloat64(r.metrics.received.WithLabelValues(tt.result)), 0)
+			if tt.status >= 400 {
+				require.NotEmpty(t, resp.Error)
+			}
+			if tt.result == "ignored" {
+				require.Equal(t, "dcim.device", resp.Ignored)
+			}
+		})
+	}
+}
+
+func TestReceiverRecordsHint(t *testing.T) {
+	for _, v := range []string{"4.3", "4.4", "4.5", "4.6", "4.7"} {
+		t.Run(v, func(t *testing.T) {
+			q := &fakeQueue{}
+			e, _ := newTestReceiver(t, q, secret)
+			body := sample(t, v)
+			rec, resp := post(e, body, Sign(secret, body))
+			require.Equal(t, 202, rec.Code)
+			require.Equal(t, "netbox_hedgehog.vpc:12", resp.Key)
+			require.Len(t, q.hints, 1)
+			h := q.hints[0]
+			require.Equal(t, "VPC", h.Kind)
+			require.Equal(t, "netbox_hedgehog.vpc", h.ObjectType)
+			require.Equal(t, "updated", h.Event)
+			require.Equal(t, "alice", h.User)
+			require.Equal(t, "6d1b5c1e-7f0a-4b8e-9a57-3c2e1f0d9b11", h.RequestID)
+			require.Equal(t, "2026-11-25T10:00:00.123456Z", h.LastUpdated)
+			require.Nil(t, h.Deleted)
+		})
+	}
+}
+
+func TestReceiverKeepsDeletedObject(t *testing.T) {
+	q := &fakeQueue{}
+	e, _ := newTestReceiver(t, q, secret)
+	body := []byte(`{"event":"deleted","object_type":"netbox_hedgehog.connection","data":{"id":4,"name":"c1","spec":{"unbundled":{}}}}`)
+	rec, _ := post(e, body, Sign(secret, body))
+	require.Equal(t, 202, rec.Code)
+	require.JSONEq(t, `{"id":4,"name":"c1","spec":{"unbundled":{}}}`, string(q.hints[0].Deleted))
+}
+
+func TestReceiverUnsignedMode(t *testing.T) {
+	q := &fakeQueue{}
+	e, _ := newTestReceiver(t, q, nil)
+	rec, _ := post(e, sample(t, "4.5"), "")
+	require.Equal(t, 202, rec.Code)
+	require.Len(t, q.hints, 1)
+}
+
+func TestReceiverQueueDown(t *testing.T) {
+	q := &fakeQueue{err: errors.New("dial tcp: connection refused")}
+	e, r := newTestReceiver(t, q, secret)
+	body := sample(t, "4.7")
+	rec, resp := post(e, body, Sign(secret, body))
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	require.NotContains(t, resp.Error, "connection refused", "internal errors stay in the log")
+	require.Equal(t, "degraded", string(r.Health(context.Background()).Status))
+}
+
+func TestReceiverWithRealRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	q, err := queue.New(srv.Client(t), queue.DefaultOptions(), slog.New(slog.NewJSONHandler(io.Discard, nil)), prometheus.NewRegistry())
+	require.NoError(t, err)
+	e, _ := newTestReceiver(t, q, secret)
+	body := sample(t, "4.7")
+	rec, resp := post(e, body, Sign(secret, body))
+	require.Equal(t, 202, rec.Code)
+	require.Equal(t, "queued", resp.Result)
+	rec, resp = post(e, body, Sign(secret, body))
+	require.Equal(t, 202, rec.Code)
+	require.Equal(t, "coalesced", resp.Result)
+	rec, _ = post(e, body, "00"+Sign(secret, body)[2:])
+	require.Equal(t, 401, rec.Code)
+	s, err := q.Stats(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, int64(1), s.Waiting)
+}
