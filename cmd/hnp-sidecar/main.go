@@ -1,0 +1,107 @@
+// Command hnp-sidecar runs the GitOps sidecar of the Hedgehog NetBox plugin.
+//
+//	hnp-sidecar serve     run the service (configuration from HNP_* variables)
+//	hnp-sidecar version   print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/githedgehog/hnp-sidecar/internal/app"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+const usage = `usage: hnp-sidecar <command>
+
+commands:
+  serve     run the sidecar; configuration comes from HNP_* environment variables
+  version   print the version and exit
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "hnp-sidecar", buildVersion())
+		return 0
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "hnp-sidecar: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}
+
+func serve(stdout, stderr io.Writer) int {
+	cfg, err := app.LoadConfig(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
+		return 1
+	}
+	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger = logger.With("version", buildVersion())
+	redis.SetLogger(app.RedisLogger{Logger: logger})
+	for _, name := range app.UnknownVariables(os.Environ()) {
+		logger.Warn("unknown configuration variable ignored", "variable", name)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	a, err := app.New(cfg, logger, app.LogHandler(logger.With("component", "handler")))
+	if err != nil {
+		logger.Error("start-up failed", "err", err)
+		return 1
+	}
+	if err := a.Start(ctx); err != nil {
+		logger.Error("start-up failed", "err", err)
+		return 1
+	}
+	code := 0
+	select {
+	case <-ctx.Done():
+		logger.Info("signal received; shutting down")
+	case err := <-a.Err():
+		logger.Error("component failed; shutting down", "err", err)
+		code = 1
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout+5*time.Second)
+	defer cancel()
+	if err := a.Stop(sctx); err != nil && !errors.Is(err, context.Canceled) {
+		logger.Error("shutdown incomplete", "err", err)
+		code = 1
+	}
+	return code
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

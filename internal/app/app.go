@@ -1,0 +1,158 @@
+// Package app wires the service together: configuration, Redis, the queue
+// and its workers, the webhook receiver and the HTTP routes, and their
+// start and orderly stop. It is the only package that knows them all.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/githedgehog/hnp-sidecar/internal/queue"
+	"github.com/githedgehog/hnp-sidecar/internal/webhook"
+)
+
+// App is one running hnp-sidecar.
+type App struct {
+	cfg     Config
+	logger  *slog.Logger
+	reg     *prometheus.Registry
+	rdb     *redis.Client
+	queue   *queue.Queue
+	recv    *webhook.Receiver
+	handler queue.Handler
+	server  *http.Server
+
+	listener    net.Listener
+	stopWorkers context.CancelFunc
+	wg          sync.WaitGroup
+	errc        chan error
+	stopOnce    sync.Once
+}
+
+// New builds the service from cfg; handler does the work for each key.
+// Nothing is started and no connection is made until Start.
+func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ropts, err := redis.ParseURL(cfg.RedisURL.Reveal())
+	if err != nil {
+		return nil, errors.New("app: HNP_REDIS_URL: not a valid Redis URL") // err may echo the password
+	}
+	ropts.DialTimeout, ropts.ReadTimeout, ropts.WriteTimeout = 5*time.Second, 3*time.Second, 3*time.Second
+	rdb := redis.NewClient(ropts)
+	q, err := queue.New(rdb, cfg.Queue, logger.With("component", "queue"), reg)
+	if err != nil {
+		_ = rdb.Close()
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	recv, err := webhook.New(webhook.Options{
+		Secret: []byte(cfg.WebhookSecret.Reveal()), MaxBodyBytes: cfg.WebhookMaxBodyBytes,
+	}, q, logger.With("component", "webhook"), reg)
+	if err != nil {
+		_ = rdb.Close()
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	a := &App{
+		cfg: cfg, logger: logger, reg: reg, rdb: rdb, queue: q, recv: recv,
+		handler: handler, errc: make(chan error, 2),
+	}
+	a.server = &http.Server{
+		Handler:           a.routes(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return a, nil
+}
+
+// Start binds the listener and starts the HTTP server and the workers.
+func (a *App) Start(ctx context.Context) error {
+	if a.cfg.WebhookSecret == "" {
+		a.logger.Warn("HNP_WEBHOOK_ALLOW_UNSIGNED=true: webhooks are accepted without a signature; anyone who can reach the sidecar can queue work")
+	}
+	a.checkRedis(ctx)
+	l, err := net.Listen("tcp", a.cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("app: listen on %s (HNP_LISTEN_ADDR): %w", a.cfg.ListenAddr, err)
+	}
+	a.listener = l
+	a.wg.Go(func() {
+		if err := a.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.errc <- fmt.Errorf("app: http server: %w", err)
+		}
+	})
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopWorkers = cancel
+	a.wg.Go(func() {
+		if err := a.queue.Run(wctx, a.handler); err != nil {
+			a.errc <- fmt.Errorf("app: workers: %w", err)
+		}
+	})
+	a.logger.Info("hnp-sidecar started", "addr", l.Addr().String(), "config", a.cfg)
+	return nil
+}
+
+// Addr is the address the HTTP server listens on.
+func (a *App) Addr() string { return a.listener.Addr().String() }
+
+// Err delivers a fatal error of a running component.
+func (a *App) Err() <-chan error { return a.errc }
+
+// Stop shuts down in order: stop accepting webhooks and let those being
+// answered finish; let running work finish or hand it back; close Redis.
+// ctx bounds the whole shutdown.
+func (a *App) Stop(ctx context.Context) error {
+	var errs []error
+	a.stopOnce.Do(func() {
+		a.logger.Info("hnp-sidecar stopping")
+		if err := a.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("app: stop http server: %w", err))
+		}
+		if a.stopWorkers != nil {
+			a.stopWorkers()
+		}
+		done := make(chan struct{})
+		go func() { a.wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			errs = append(errs, fmt.Errorf("app: stop workers: %w", ctx.Err()))
+		}
+		if err := a.rdb.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("app: close redis: %w", err))
+		}
+		a.logger.Info("hnp-sidecar stopped")
+	})
+	return errors.Join(errs...)
+}
+
+// checkRedis warns when Redis would lose accepted hints on a restart.
+func (a *App) checkRedis(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := a.rdb.Ping(ctx).Err(); err != nil {
+		a.logger.Warn("redis is not reachable yet; webhooks get 503 until it is", "err", err)
+		return
+	}
+	aof, err := a.rdb.ConfigGet(ctx, "appendonly").Result()
+	if err != nil {
+		return // CONFIG may be disabled on managed Redis
+	}
+	save, _ := a.rdb.ConfigGet(ctx, "save").Result()
+	if aof["appendonly"] != "yes" && save["save"] == "" {
+		a.logger.Warn("redis has no persistence (appendonly no, save \"\"): hints accepted but not yet processed are lost if Redis restarts; the periodic full reconcile is then the only backstop")
+	}
+}

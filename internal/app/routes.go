@@ -1,0 +1,135 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/githedgehog/hnp-sidecar/internal/health"
+	"github.com/githedgehog/hnp-sidecar/internal/queue"
+)
+
+func (a *App) routes() http.Handler {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Use(middleware.RequestID(), middleware.Recover(), a.accessLog)
+
+	e.POST("/webhooks/netbox", a.recv.Handle)
+	e.GET("/livez", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/readyz", a.readyz)
+	e.GET("/api/v1/health", a.health)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg})))
+
+	api := e.Group("/api/v1", a.requireToken)
+	api.GET("/deadletters", a.listDeadLetters)
+	api.POST("/deadletters/:key/replay", a.replayDeadLetter)
+	return e
+}
+
+// requireToken admits requests with "Authorization: Bearer <HNP_API_TOKEN>".
+func (a *App) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
+	want := sha256.Sum256([]byte(a.cfg.APIToken.Reveal()))
+	return func(c echo.Context) error {
+		scheme, token, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+		got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="hnp-sidecar"`)
+			return c.JSON(http.StatusUnauthorized, map[string]string{"error": "missing or wrong bearer token (HNP_API_TOKEN)"})
+		}
+		return next(c)
+	}
+}
+
+// accessLog logs every request except probes and scrapes at debug level,
+// and server errors at error level. It never logs headers or bodies.
+func (a *App) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		status, level := c.Response().Status, slog.LevelDebug
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		a.logger.Log(c.Request().Context(), level, "http request",
+			"method", c.Request().Method, "path", c.Path(), "status", status,
+			"duration_ms", float64(time.Since(start).Microseconds())/1000,
+			"http_request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		return nil
+	}
+}
+
+func (a *App) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	var reasons []string
+	if err := a.queue.Ping(ctx); err != nil {
+		reasons = append(reasons, "redis unreachable")
+	}
+	if !a.queue.Running() {
+		reasons = append(reasons, "workers not running")
+	}
+	if len(reasons) > 0 {
+		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reasons": reasons})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// HealthResponse is the body of GET /api/v1/health.
+type HealthResponse struct {
+	Status     health.Status            `json:"status"`
+	Components map[string]health.Report `json:"components"`
+}
+
+func (a *App) health(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+	defer cancel()
+	resp := HealthResponse{Status: health.OK, Components: map[string]health.Report{
+		"webhook_receiver": a.recv.Health(ctx),
+		"queue":            a.queue.Health(ctx),
+	}}
+	for _, r := range resp.Components {
+		resp.Status = health.Worst(resp.Status, r.Status)
+	}
+	code := http.StatusOK
+	if resp.Status == health.Down {
+		code = http.StatusServiceUnavailable
+	}
+	return c.JSON(code, resp)
+}
+
+func (a *App) listDeadLetters(c echo.Context) error {
+	items, err := a.queue.DeadLetters(c.Request().Context())
+	if err != nil {
+		a.logger.Error("listing dead letters failed", "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": "queue unavailable"})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"count": len(items), "items": items})
+}
+
+func (a *App) replayDeadLetter(c echo.Context) error {
+	key := queue.Key(c.Param("key"))
+	err := a.queue.Replay(c.Request().Context(), key)
+	switch {
+	case err == nil:
+		return c.JSON(http.StatusAccepted, map[string]string{"replayed": string(key)})
+	case errors.Is(err, queue.ErrBadKey):
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": err.Error()})
+	case errors.Is(err, queue.ErrNotFound):
+		return c.JSON(http.StatusNotFound, map[string]string{"error": err.Error()})
+	default:
+		a.logger.Error("replaying dead letter failed", "key", string(key), "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": "queue unavailable"})
+	}
+}
