@@ -103,7 +103,9 @@ func do(t *testing.T, method, url, token string, body []byte, header ...string) 
 	return resp
 }
 
-func get(t *testing.T, url, token string) *http.Response { return do(t, http.MethodGet, url, token, nil) }
+func get(t *testing.T, url, token string) *http.Response {
+	return do(t, http.MethodGet, url, token, nil)
+}
 
 func decode(t *testing.T, r *http.Response, v any) {
 	t.Helper()

@@ -76,7 +76,7 @@ return 0
 // releaseScript ends a run that did not succeed: the hints go back ahead of
 // newer ones and the key waits until ARGV[3]. With ARGV[4] == '1' the run
 // counts as a failed attempt and at ARGV[5] attempts the key is dead-lettered
-// with record ARGV[6]. ARGV[2] is the claim token, or '' for the reaper,
+// with record ARGV[6]. ARGV[2] is the claim token, or ” for the reaper,
 // which only takes keys whose lease ended before ARGV[8]. A key hinted
 // while in flight is not dead-lettered: the new hint revives it, as it
 // would revive a dead letter.

@@ -26,7 +26,7 @@ const (
 
 // keys names the Redis keys of one queue.
 type keys struct {
-	pfx                                                     string
+	pfx                                                    string
 	ready, inflight, leases, dirty, attempts, errors, dead string
 }
 
