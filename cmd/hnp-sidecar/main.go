@@ -1,7 +1,8 @@
 // Command hnp-sidecar runs the GitOps sidecar of the Hedgehog NetBox plugin.
 //
-//	hnp-sidecar serve     run the service (configuration from HNP_* variables)
-//	hnp-sidecar version   print the version
+//	hnp-sidecar serve       run the service (configuration from HNP_* variables)
+//	hnp-sidecar bootstrap   install the sidecar's webhook and event rules into NetBox
+//	hnp-sidecar version     print the version
 package main
 
 import (
@@ -27,8 +28,10 @@ var version = ""
 const usage = `usage: hnp-sidecar <command>
 
 commands:
-  serve     run the sidecar; configuration comes from HNP_* environment variables
-  version   print the version and exit
+  serve       run the sidecar; configuration comes from HNP_* environment variables
+  bootstrap   create or update the NetBox webhook and event rules that feed the sidecar
+              (HNP_NETBOX_URL, HNP_NETBOX_TOKEN, HNP_SIDECAR_URL, HNP_WEBHOOK_SECRET); idempotent
+  version     print the version and exit
 `
 
 func main() {
@@ -43,6 +46,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(stdout, stderr)
+	case "bootstrap":
+		return bootstrap(stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "hnp-sidecar", buildVersion())
 		return 0
@@ -94,6 +99,28 @@ func serve(stdout, stderr io.Writer) int {
 		code = 1
 	}
 	return code
+}
+
+func bootstrap(stdout, stderr io.Writer) int {
+	cfg, err := app.LoadBootstrapConfig(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
+		return 1
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	lines, err := app.Bootstrap(ctx, cfg, logger)
+	for _, l := range lines {
+		fmt.Fprintln(stdout, l)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
+		return 1
+	}
+	return 0
 }
 
 func buildVersion() string {

@@ -30,17 +30,36 @@ type Config struct {
 	LogLevel             slog.Level
 	Queue                queue.Options
 	ShutdownTimeout      time.Duration
+	NetBox               NetBoxConfig
+}
+
+// NetBoxConfig is how the sidecar reaches NetBox and how NetBox reaches it.
+type NetBoxConfig struct {
+	URL        string
+	Token      Secret
+	SidecarURL string
 }
 
 // Getenv looks a variable up, as os.LookupEnv does.
 type Getenv func(name string) (string, bool)
 
-// LoadConfig reads and validates the configuration. Every problem is
-// reported, each naming its variable. Secrets may come from <NAME>_FILE.
+// LoadConfig reads and validates the configuration of `serve`. Every
+// problem is reported, each naming its variable. Secrets may come from
+// <NAME>_FILE.
 func LoadConfig(getenv Getenv) (Config, error) {
 	c := Config{Queue: queue.DefaultOptions()}
+	errs := load(getenv, variables, &c)
+	errs = append(errs, c.validate()...)
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+// load applies vars to c and returns every problem found.
+func load(getenv Getenv, vars []variable, c *Config) []error {
 	r := &reader{getenv: getenv}
-	for _, v := range variables {
+	for _, v := range vars {
 		raw, ok, err := r.lookup(v)
 		if err != nil {
 			r.errs = append(r.errs, err)
@@ -53,15 +72,11 @@ func LoadConfig(getenv Getenv) (Config, error) {
 			}
 			raw = v.def
 		}
-		if err := v.set(&c, raw); err != nil {
+		if err := v.set(c, raw); err != nil {
 			r.errs = append(r.errs, fmt.Errorf("%s=%q: %w", v.name, shown(v, raw), err))
 		}
 	}
-	r.errs = append(r.errs, c.validate()...)
-	if err := errors.Join(r.errs...); err != nil {
-		return Config{}, fmt.Errorf("config: %w", err)
-	}
-	return c, nil
+	return r.errs
 }
 
 func (c Config) validate() []error {
@@ -80,7 +95,7 @@ func (c Config) validate() []error {
 // configuration variables, so a typo is not silently ignored.
 func UnknownVariables(environ []string) []string {
 	known := map[string]bool{}
-	for _, v := range variables {
+	for _, v := range append(append([]variable{}, variables...), bootstrapVariables...) {
 		known[v.name] = true
 		if v.secret {
 			known[v.name+"_FILE"] = true

@@ -1,0 +1,81 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/webhooks"
+)
+
+// BootstrapConfig is what `hnp-sidecar bootstrap` needs.
+type BootstrapConfig struct {
+	NetBoxURL     string
+	NetBoxToken   Secret
+	SidecarURL    string
+	WebhookSecret Secret
+}
+
+var bootstrapVariables = []variable{
+	{name: "HNP_NETBOX_URL", required: true, help: "NetBox's base URL, e.g. https://netbox.example.com",
+		set: func(c *Config, v string) error { c.NetBox.URL = strings.TrimRight(v, "/"); return checkHTTPURL(v) }},
+	{name: "HNP_NETBOX_TOKEN", required: true, secret: true, help: "NetBox API token of the sidecar's user: v2 nbt_<key>.<secret> or v1 (40 hex)",
+		set: func(c *Config, v string) error {
+			c.NetBox.Token = Secret(v)
+			if _, err := netbox.AuthHeader(v); err != nil {
+				return errors.New("neither a v1 token (40 hex characters) nor a v2 token (nbt_<key>.<secret>)")
+			}
+			return nil
+		}},
+	{name: "HNP_SIDECAR_URL", required: true, help: "URL at which NetBox reaches the sidecar, e.g. http://hnp-sidecar:8090 (bootstrap)",
+		set: func(c *Config, v string) error { c.NetBox.SidecarURL = strings.TrimRight(v, "/"); return checkHTTPURL(v) }},
+	{name: "HNP_WEBHOOK_SECRET", required: true, secret: true, help: "secret NetBox signs webhooks with",
+		set: func(c *Config, v string) error { c.WebhookSecret = Secret(v); return nil }},
+}
+
+func checkHTTPURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("not an http:// or https:// URL")
+	}
+	return nil
+}
+
+// LoadBootstrapConfig reads the variables bootstrap needs.
+func LoadBootstrapConfig(getenv Getenv) (BootstrapConfig, error) {
+	var c Config
+	if err := errors.Join(load(getenv, bootstrapVariables, &c)...); err != nil {
+		return BootstrapConfig{}, fmt.Errorf("config: %w", err)
+	}
+	return BootstrapConfig{NetBoxURL: c.NetBox.URL, NetBoxToken: c.NetBox.Token, SidecarURL: c.NetBox.SidecarURL, WebhookSecret: c.WebhookSecret}, nil
+}
+
+// Bootstrap installs the sidecar's webhook and event rules into NetBox,
+// idempotently, after checking NetBox's version. It returns what it did.
+func Bootstrap(ctx context.Context, cfg BootstrapConfig, logger *slog.Logger) ([]string, error) {
+	nb, err := netbox.New(netbox.Options{URL: cfg.NetBoxURL, Token: cfg.NetBoxToken.Reveal()}, logger)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	v, err := nb.Version(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: NetBox at %s: %w", cfg.NetBoxURL, err)
+	}
+	if !netbox.InTestedRange(v) {
+		logger.Warn("NetBox version outside the tested range", "version", v,
+			"tested", netbox.MinTestedVersion+"–"+netbox.MaxTestedVersion)
+	}
+	defs, err := webhooks.Load()
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	lines, err := nb.Bootstrap(ctx, defs, cfg.SidecarURL, cfg.WebhookSecret.Reveal())
+	if err != nil {
+		return lines, fmt.Errorf("bootstrap: %w", err)
+	}
+	return append([]string{fmt.Sprintf("NetBox %s at %s", v, cfg.NetBoxURL)}, lines...), nil
+}

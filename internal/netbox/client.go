@@ -1,0 +1,101 @@
+// Package netbox is the sidecar's NetBox client: go-netbox for NetBox's core
+// endpoints, and the same base URL, HTTP client and credentials for the
+// Hedgehog plugin's endpoints, which go-netbox does not know.
+package netbox
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	gonetbox "github.com/netbox-community/go-netbox/v4"
+)
+
+// Errors of the NetBox domain.
+var (
+	ErrBadToken   = errors.New("netbox: token is neither a v1 token (40 hex characters) nor a v2 token (nbt_<key>.<secret>)")
+	ErrBadURL     = errors.New("netbox: URL must be http(s)://host[:port][/path]")
+	ErrNotFound   = errors.New("netbox: not found")
+	ErrUnexpected = errors.New("netbox: unexpected answer")
+)
+
+var (
+	v1Token = regexp.MustCompile(`^[0-9a-fA-F]{40}$`)
+	v2Token = regexp.MustCompile(`^nbt_[A-Za-z0-9]+\.[A-Za-z0-9_-]+$`)
+)
+
+// AuthHeader returns the Authorization header value for a NetBox token:
+// "Token <v1>" or "Bearer nbt_<key>.<secret>".
+func AuthHeader(token string) (string, error) {
+	switch {
+	case v1Token.MatchString(token):
+		return "Token " + token, nil
+	case v2Token.MatchString(token):
+		return "Bearer " + token, nil
+	}
+	return "", ErrBadToken
+}
+
+// Options configure a Client.
+type Options struct {
+	// URL is NetBox's base URL, e.g. https://netbox.example.com.
+	URL string
+	// Token is a v1 or v2 NetBox API token.
+	Token string
+	// HTTPClient is used for every call; a client with a 30s timeout if nil.
+	HTTPClient *http.Client
+	UserAgent  string
+}
+
+// Client talks to one NetBox.
+type Client struct {
+	api    *gonetbox.APIClient
+	base   *url.URL
+	auth   string
+	http   *http.Client
+	ua     string
+	logger *slog.Logger
+}
+
+// New builds a client; it makes no request.
+func New(opts Options, logger *slog.Logger) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(opts.URL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, ErrBadURL
+	}
+	auth, err := AuthHeader(opts.Token)
+	if err != nil {
+		return nil, err
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = "hnp-sidecar"
+	}
+	cfg := gonetbox.NewConfiguration()
+	cfg.Servers = gonetbox.ServerConfigurations{{URL: u.String()}}
+	cfg.HTTPClient = hc
+	cfg.UserAgent = opts.UserAgent
+	cfg.AddDefaultHeader("Authorization", auth)
+	return &Client{api: gonetbox.NewAPIClient(cfg), base: u, auth: auth, http: hc, ua: opts.UserAgent, logger: logger}, nil
+}
+
+// URL is NetBox's base URL.
+func (c *Client) URL() string { return c.base.String() }
+
+func httpError(op string, resp *http.Response, err error) error {
+	if resp != nil {
+		if resp.StatusCode == http.StatusNotFound {
+			return fmt.Errorf("%w: %s", ErrNotFound, op)
+		}
+		return fmt.Errorf("netbox: %s: HTTP %d: %w", op, resp.StatusCode, errors.Join(ErrUnexpected, err))
+	}
+	return fmt.Errorf("netbox: %s: %w", op, err)
+}
