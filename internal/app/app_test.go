@@ -188,9 +188,9 @@ func TestServiceProcessesAcceptedHint(t *testing.T) {
 	require.Equal(t, 202, r.StatusCode)
 	select {
 	case it := <-ta.seen:
-		require.Equal(t, queue.Key("netbox_hedgehog.vpc:12"), it.Key)
+		require.Equal(t, queue.Key("netbox_hedgehog.vpc:4"), it.Key)
 		h, _ := it.Latest()
-		require.Equal(t, "alice", h.User)
+		require.Equal(t, "hnp-sidecar", h.User)
 	case <-time.After(5 * time.Second):
 		t.Fatal("hint not processed")
 	}
@@ -246,10 +246,10 @@ func TestDeadLetterAPI(t *testing.T) {
 		decode(t, get(t, ta.url+"/api/v1/deadletters", testToken), &list)
 		return list.Count == 1
 	}, 3*time.Second, 20*time.Millisecond)
-	require.Equal(t, queue.Key("netbox_hedgehog.vpc:12"), list.Items[0].Key)
+	require.Equal(t, queue.Key("netbox_hedgehog.vpc:4"), list.Items[0].Key)
 	require.Equal(t, "unexpected EOF", list.Items[0].Error)
 
-	replay := ta.url + "/api/v1/deadletters/netbox_hedgehog.vpc:12/replay"
+	replay := ta.url + "/api/v1/deadletters/netbox_hedgehog.vpc:4/replay"
 	require.Equal(t, 401, do(t, http.MethodPost, replay, "", nil).StatusCode)
 	require.Equal(t, 400, do(t, http.MethodPost, ta.url+"/api/v1/deadletters/bogus/replay", testToken, nil).StatusCode)
 	require.Equal(t, 404, do(t, http.MethodPost, ta.url+"/api/v1/deadletters/netbox_hedgehog.vpc:99/replay", testToken, nil).StatusCode)

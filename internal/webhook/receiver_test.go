@@ -110,24 +110,47 @@ func TestReceiverAnswers(t *testing.T) {
 }
 
 func TestReceiverRecordsHint(t *testing.T) {
-	for _, v := range []string{"4.3", "4.4", "4.5", "4.6", "4.7"} {
+	handMade := struct{ key, user, requestID, lastUpdated string }{
+		"netbox_hedgehog.vpc:12", "alice", "6d1b5c1e-7f0a-4b8e-9a57-3c2e1f0d9b11", "2026-11-25T10:00:00.123456Z"}
+	tests := map[string]struct{ key, user, requestID, lastUpdated string }{
+		"4.3": handMade, "4.4": handMade, "4.5": handMade, "4.6": handMade,
+		// Captured from NetBox 4.7.3 (test/netbox/smoke.sh).
+		"4.7": {"netbox_hedgehog.vpc:4", "hnp-sidecar", "8462c92d-1414-4b13-b10b-368ed1d25148", "2026-11-25T18:03:57.817601Z"},
+	}
+	for v, want := range tests {
 		t.Run(v, func(t *testing.T) {
 			q := &fakeQueue{}
 			e, _ := newTestReceiver(t, q, secret)
 			body := sample(t, v)
 			rec, resp := post(e, body, Sign(secret, body))
 			require.Equal(t, 202, rec.Code)
-			require.Equal(t, "netbox_hedgehog.vpc:12", resp.Key)
+			require.Equal(t, want.key, resp.Key)
 			require.Len(t, q.hints, 1)
 			h := q.hints[0]
 			require.Equal(t, "VPC", h.Kind)
 			require.Equal(t, "netbox_hedgehog.vpc", h.ObjectType)
 			require.Equal(t, "updated", h.Event)
-			require.Equal(t, "alice", h.User)
-			require.Equal(t, "6d1b5c1e-7f0a-4b8e-9a57-3c2e1f0d9b11", h.RequestID)
-			require.Equal(t, "2026-11-25T10:00:00.123456Z", h.LastUpdated)
+			require.Equal(t, want.user, h.User)
+			require.Equal(t, want.requestID, h.RequestID)
+			require.Equal(t, want.lastUpdated, h.LastUpdated)
 			require.Nil(t, h.Deleted)
 		})
+	}
+}
+
+// Bodies and signatures exactly as NetBox 4.7.3 sent them verify.
+func TestRealNetBoxSignatures(t *testing.T) {
+	f, err := os.ReadFile("../../webhooks/samples/netbox-4.7/signed.jsonl")
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(f)), "\n")
+	require.NotEmpty(t, lines)
+	for _, l := range lines {
+		var c struct{ Secret, Signature, Body string }
+		require.NoError(t, json.Unmarshal([]byte(l), &c))
+		require.NoError(t, Verify([]byte(c.Secret), []byte(c.Body), c.Signature))
+		p, err := Parse([]byte(c.Body))
+		require.NoError(t, err)
+		require.Equal(t, "hnp-sidecar", p.User)
 	}
 }
 

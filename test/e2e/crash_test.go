@@ -53,8 +53,8 @@ func TestKill9BetweenAcceptAndProcessing(t *testing.T) {
 	require.NotContains(t, first.Logs.String(), `"msg":"processed"`)
 
 	second := startSidecar(t, env)
-	line := second.waitLog(t, 15*time.Second, `"msg":"processed"`, `"key":"netbox_hedgehog.vpc:12"`)
-	require.Contains(t, line, `"netbox_user":"alice"`)
+	line := second.waitLog(t, 15*time.Second, `"msg":"processed"`, `"key":"netbox_hedgehog.vpc:4"`)
+	require.Contains(t, line, `"netbox_user":"hnp-sidecar"`)
 	t.Logf("accepted → killed → restarted → processed in %s", time.Since(accepted).Round(time.Millisecond))
 }
 

@@ -1,0 +1,75 @@
+package netbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// PluginPath is the root of the Hedgehog plugin's REST API.
+const PluginPath = "/api/plugins/hedgehog/"
+
+// APIError is a non-2xx answer from NetBox.
+type APIError struct {
+	Method, Path string
+	Status       int
+	Body         string // first 512 bytes
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("netbox: %s %s: HTTP %d: %s", e.Method, e.Path, e.Status, e.Body)
+}
+
+// Unwrap makes a 404 match ErrNotFound.
+func (e *APIError) Unwrap() error {
+	if e.Status == http.StatusNotFound {
+		return ErrNotFound
+	}
+	return ErrUnexpected
+}
+
+// Do sends a JSON request to path (relative to NetBox's base URL, e.g.
+// PluginPath+"vpcs/") with the client's credentials, and decodes a JSON
+// answer into out when out is not nil. Unknown fields are ignored.
+func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("netbox: encode %s %s: %w", method, path, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+"/"+strings.TrimPrefix(path, "/"), body)
+	if err != nil {
+		return fmt.Errorf("netbox: %s %s: %w", method, path, err)
+	}
+	req.Header.Set("Authorization", c.auth)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.ua)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("netbox: %s %s: %w", method, path, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return &APIError{Method: method, Path: path, Status: resp.StatusCode, Body: strings.TrimSpace(string(b))}
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("netbox: decode %s %s: %w", method, path, err)
+	}
+	return nil
+}

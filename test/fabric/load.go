@@ -1,0 +1,70 @@
+package fabric
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+)
+
+type named struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+type page struct {
+	Next    *string `json:"next"`
+	Results []named `json:"results"`
+}
+
+// EnsureFabric returns the id of the fabric named name, creating it with
+// fields when it does not exist.
+func EnsureFabric(ctx context.Context, nb *netbox.Client, name string, fields map[string]any) (int64, error) {
+	var p page
+	if err := nb.Do(ctx, http.MethodGet, netbox.PluginPath+"fabrics/?limit=1000&name="+url.QueryEscape(name), nil, &p); err != nil {
+		return 0, fmt.Errorf("fabric: list fabrics: %w", err)
+	}
+	for _, f := range p.Results {
+		if f.Name == name {
+			return f.ID, nil
+		}
+	}
+	body := map[string]any{"name": name}
+	for k, v := range fields {
+		body[k] = v
+	}
+	var f named
+	if err := nb.Do(ctx, http.MethodPost, netbox.PluginPath+"fabrics/", body, &f); err != nil {
+		return 0, fmt.Errorf("fabric: create fabric %s: %w", name, err)
+	}
+	return f.ID, nil
+}
+
+// Load creates the objects under fabric id, skipping those that exist
+// (same kind and name in that fabric). It returns how many it created.
+func Load(ctx context.Context, nb *netbox.Client, fabricID int64, objs []Object) (int, error) {
+	created := 0
+	for _, o := range objs {
+		var got named
+		err := nb.Do(ctx, http.MethodPost, netbox.PluginPath+o.Kind.Endpoint,
+			map[string]any{"fabric": fabricID, "name": o.Name, "namespace": "default", "spec": o.Spec}, &got)
+		var apiErr *netbox.APIError
+		if errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest && exists(apiErr) {
+			continue
+		}
+		if err != nil {
+			return created, fmt.Errorf("fabric: create %s %s: %w", o.Kind.Name, o.Name, err)
+		}
+		created++
+	}
+	return created, nil
+}
+
+// exists recognises NetBox's answer to a duplicate (fabric, namespace, name).
+func exists(e *netbox.APIError) bool {
+	return strings.Contains(e.Body, "already exists") || strings.Contains(e.Body, "must make a unique set")
+}
