@@ -36,9 +36,9 @@ lint: ## Run golangci-lint (pinned, from the Go module proxy).
 	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION) run ./...
 
 .PHONY: fuzz
-fuzz: ## Fuzz the webhook parser and verifier, FUZZTIME each (default 30s).
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/webhook
-	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./internal/webhook
+fuzz: ## Fuzz the webhook parser (alone and against encoding/json) and verifier, FUZZTIME each (default 30s).
+	@for f in FuzzParse FuzzParseMatchesStd FuzzVerify; do \
+	  $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/webhook || exit 1; done
 
 .PHONY: bench-ingest
 bench-ingest: ## Signed 2 KB webhooks, 64 connections: sidecar vs a no-op 202 handler.

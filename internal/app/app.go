@@ -49,6 +49,12 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 		return nil, errors.New("app: HNP_REDIS_URL: not a valid Redis URL") // err may echo the password
 	}
 	ropts.DialTimeout, ropts.ReadTimeout, ropts.WriteTimeout = 5*time.Second, 3*time.Second, 3*time.Second
+	if ropts.PoolSize == 0 {
+		// Every webhook being answered holds a connection for one script
+		// call; go-redis's default (10 per CPU) makes webhooks queue for
+		// connections on a small pod. pool_size in the URL overrides this.
+		ropts.PoolSize = 128
+	}
 	rdb := redis.NewClient(ropts)
 	q, err := queue.New(rdb, cfg.Queue, logger.With("component", "queue"), reg)
 	if err != nil {

@@ -219,6 +219,10 @@ func TestProbesAndHealth(t *testing.T) {
 	decode(t, r, &h)
 	require.Equal(t, "down", string(h.Components["queue"].Status))
 	require.Equal(t, 503, postHook(t, ta, sampleBody(t), testSecret).StatusCode)
+	m := get(t, ta.url+"/metrics", "")
+	require.Equal(t, 200, m.StatusCode, "metrics stay scrapable while Redis is down")
+	text, _ := io.ReadAll(m.Body)
+	require.Contains(t, string(text), `hnp_webhooks_received_total{result="unavailable"} 1`)
 }
 
 func TestDeadLetterAPI(t *testing.T) {

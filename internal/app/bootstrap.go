@@ -32,7 +32,10 @@ var bootstrapVariables = []variable{
 			return nil
 		}},
 	{name: "HNP_SIDECAR_URL", required: true, help: "URL at which NetBox reaches the sidecar, e.g. http://hnp-sidecar:8090 (bootstrap)",
-		set: func(c *Config, v string) error { c.NetBox.SidecarURL = strings.TrimRight(v, "/"); return checkHTTPURL(v) }},
+		set: func(c *Config, v string) error {
+			c.NetBox.SidecarURL = strings.TrimRight(v, "/")
+			return checkHTTPURL(v)
+		}},
 	{name: "HNP_WEBHOOK_SECRET", required: true, secret: true, help: "secret NetBox signs webhooks with",
 		set: func(c *Config, v string) error { c.WebhookSecret = Secret(v); return nil }},
 }

@@ -27,7 +27,9 @@ func (a *App) routes() http.Handler {
 	e.GET("/livez", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", a.readyz)
 	e.GET("/api/v1/health", a.health)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg})))
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{
+		Registry: a.reg, ErrorHandling: promhttp.ContinueOnError, // queue depth needs Redis; the rest must stay scrapable during an outage
+	})))
 
 	api := e.Group("/api/v1", a.requireToken)
 	api.GET("/deadletters", a.listDeadLetters)
@@ -61,6 +63,9 @@ func (a *App) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		status, level := c.Response().Status, slog.LevelDebug
 		if status >= 500 {
 			level = slog.LevelError
+		}
+		if !a.logger.Enabled(c.Request().Context(), level) {
+			return nil
 		}
 		a.logger.Log(c.Request().Context(), level, "http request",
 			"method", c.Request().Method, "path", c.Path(), "status", status,

@@ -62,7 +62,7 @@ func (q *Queue) Replay(ctx context.Context, key Key) error {
 		return fmt.Errorf("%w: dead letter %s", ErrNotFound, key)
 	}
 	q.logger.Info("dead letter replayed", "key", string(key))
-	q.notify()
+	q.notify(q.now())
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -82,7 +83,7 @@ type Queue struct {
 	metrics *metrics
 	now     func() time.Time
 	wake    chan struct{}
-	running chan struct{} // closed while Run's workers are running
+	nextDue atomic.Int64 // ms; when the dispatcher looks next, 0 if unknown
 	state   *runState
 }
 
@@ -103,8 +104,20 @@ func New(rdb redis.UniversalClient, opts Options, logger *slog.Logger, reg prome
 	return q, nil
 }
 
-// notify wakes the dispatcher of this process without blocking.
-func (q *Queue) notify() {
+// notify tells the dispatcher of this process that a key is due at due.
+// It wakes it, without blocking, unless it already plans to look by then:
+// a burst of hints then costs no extra claims.
+func (q *Queue) notify(due time.Time) {
+	d := ms(due)
+	for {
+		cur := q.nextDue.Load()
+		if cur != 0 && cur <= d {
+			return
+		}
+		if q.nextDue.CompareAndSwap(cur, d) {
+			break
+		}
+	}
 	select {
 	case q.wake <- struct{}{}:
 	default:

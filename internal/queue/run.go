@@ -54,33 +54,43 @@ func (q *Queue) Run(ctx context.Context, h Handler) error {
 		tokens  = newTokens()
 	)
 	for ctx.Err() == nil {
+		// While awake, every notify must wake us again: a hint queued after
+		// the claim below read the queue leaves a token in q.wake.
+		q.nextDue.Store(0)
 		free := q.opts.Workers - int(busy.Load())
-		token := tokens.next()
-		items, next, err := q.claim(ctx, free, token)
-		if err != nil && ctx.Err() == nil {
-			q.state.failure(q.now(), err)
-			q.logger.Error("claim failed", "err", err)
-		}
-		for _, it := range items {
-			busy.Add(1)
-			q.state.hold(it.Key, token)
-			workers.Go(func() {
-				defer func() {
-					busy.Add(-1)
-					select {
-					case freed <- struct{}{}:
-					default:
-					}
-				}()
-				q.process(hardCtx, h, it, token)
-			})
-		}
-		if free > 0 && len(items) == free {
-			continue // more may be due
+		var next time.Time
+		if free > 0 {
+			token := tokens.next()
+			items, nxt, err := q.claim(ctx, free, token)
+			if err != nil && ctx.Err() == nil {
+				q.state.failure(q.now(), err)
+				q.logger.Error("claim failed", "err", err)
+			}
+			next = nxt
+			for _, it := range items {
+				busy.Add(1)
+				q.state.hold(it.Key, token)
+				workers.Go(func() {
+					defer func() {
+						busy.Add(-1)
+						select {
+						case freed <- struct{}{}:
+						default:
+						}
+					}()
+					q.process(hardCtx, h, it, token)
+				})
+			}
+			if len(items) == free {
+				continue // more may be due
+			}
 		}
 		wait := q.opts.PollInterval
 		if d := time.Until(next); !next.IsZero() && d < wait {
 			wait = max(d, time.Millisecond)
+		}
+		if free > 0 { // busy: stay at 0, look again when a worker frees up
+			q.nextDue.CompareAndSwap(0, ms(q.now().Add(wait)))
 		}
 		timer := time.NewTimer(wait)
 		select {

@@ -66,7 +66,9 @@ func (q *Queue) Enqueue(ctx context.Context, h Hint) (EnqueueResult, error) {
 	}
 	res := [...]EnqueueResult{Queued, Coalesced, Deferred}[n]
 	q.metrics.hints.WithLabelValues(string(res)).Inc()
-	q.notify()
+	if res == Queued {
+		q.notify(time.UnixMilli(due))
+	}
 	return res, nil
 }
 
@@ -191,7 +193,7 @@ func (q *Queue) reap(ctx context.Context) (int, error) {
 		}
 	}
 	if n > 0 {
-		q.notify()
+		q.notify(q.now())
 	}
 	return n, nil
 }

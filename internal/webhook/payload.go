@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrMalformed is returned for a body that is not a NetBox webhook payload.
@@ -48,69 +49,90 @@ func (p Payload) IsObjectEvent() bool {
 }
 
 type rawPayload struct {
-	Event      *string         `json:"event"`
-	Timestamp  json.RawMessage `json:"timestamp"`
-	Model      json.RawMessage `json:"model"`
-	ObjectType json.RawMessage `json:"object_type"`
-	Username   json.RawMessage `json:"username"`
-	RequestID  json.RawMessage `json:"request_id"`
-	Request    json.RawMessage `json:"request"`
-	Data       json.RawMessage `json:"data"`
-	Snapshots  json.RawMessage `json:"snapshots"`
-}
-
-type rawRequest struct {
-	ID   json.RawMessage `json:"id"`
-	User json.RawMessage `json:"user"`
-}
-
-type rawData struct {
-	ID          json.RawMessage `json:"id"`
-	LastUpdated json.RawMessage `json:"last_updated"`
+	event, timestamp, model, objectType, username, requestID, request, data, snapshots []byte
 }
 
 func malformed(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, a...))
 }
 
+// split finds the members Parse uses; the last of a repeated key wins, as
+// with encoding/json.
+func split(body []byte) (rawPayload, error) {
+	var r rawPayload
+	err := eachField(body, func(k string, v []byte) {
+		switch k {
+		case "event":
+			r.event = v
+		case "timestamp":
+			r.timestamp = v
+		case "model":
+			r.model = v
+		case "object_type":
+			r.objectType = v
+		case "username":
+			r.username = v
+		case "request_id":
+			r.requestID = v
+		case "request":
+			r.request = v
+		case "data":
+			r.data = v
+		case "snapshots":
+			r.snapshots = v
+		}
+	})
+	return r, err
+}
+
 // Parse decodes a webhook body. Only event and data are required; every
 // other key is optional, as it varies across NetBox versions. Unknown keys
 // are ignored.
 func Parse(body []byte) (Payload, error) {
-	var raw rawPayload
 	if t := bytes.TrimSpace(body); len(t) == 0 || t[0] != '{' {
 		return Payload{}, malformed("body is not a JSON object")
 	}
-	if err := json.Unmarshal(body, &raw); err != nil {
+	if !json.Valid(body) {
+		var v any
+		return Payload{}, malformed("%v", json.Unmarshal(body, &v))
+	}
+	raw, err := split(body)
+	if err != nil {
 		return Payload{}, malformed("%v", err)
 	}
-	if raw.Event == nil || *raw.Event == "" {
+	var event string
+	if raw.event != nil && !isNull(raw.event) && json.Unmarshal(raw.event, &event) != nil {
+		return Payload{}, malformed(`"event" is not a string`)
+	}
+	if event == "" {
 		return Payload{}, malformed(`"event" is missing`)
 	}
-	p := Payload{Event: *raw.Event, Timestamp: text(raw.Timestamp)}
-	if !isObject(raw.Data) {
+	p := Payload{Event: event, Timestamp: text(raw.timestamp)}
+	if !isObject(raw.data) {
 		return Payload{}, malformed(`"data" is missing or not an object`)
 	}
-	p.Data = raw.Data
-	if raw.Snapshots != nil && !isObject(raw.Snapshots) && !isNull(raw.Snapshots) {
+	p.Data = raw.data
+	if raw.snapshots != nil && !isObject(raw.snapshots) && !isNull(raw.snapshots) {
 		return Payload{}, malformed(`"snapshots" is not an object`)
 	}
-	p.ObjectType = text(raw.ObjectType)
+	p.ObjectType = text(raw.objectType)
 	if p.ObjectType == "" {
-		p.ObjectType = text(raw.Model)
+		p.ObjectType = text(raw.model)
 	}
-	p.User, p.RequestID = text(raw.Username), text(raw.RequestID)
-	if isObject(raw.Request) {
-		var r rawRequest
-		if err := json.Unmarshal(raw.Request, &r); err != nil {
-			return Payload{}, malformed(`"request": %v`, err)
-		}
-		if id := text(r.ID); id != "" {
-			p.RequestID = id
-		}
-		if u := user(r.User); u != "" {
-			p.User = u
-		}
+	p.User, p.RequestID = text(raw.username), text(raw.requestID)
+	if isObject(raw.request) {
+		_ = eachField(raw.request, func(k string, v []byte) {
+			switch k {
+			case "id":
+				if id := text(v); id != "" {
+					p.RequestID = id
+				}
+			case "user":
+				if u := user(v); u != "" {
+					p.User = u
+				}
+			}
+		})
 	}
 	if !p.IsObjectEvent() {
 		return p, nil
@@ -118,15 +140,20 @@ func Parse(body []byte) (Payload, error) {
 	if p.ObjectType == "" {
 		return Payload{}, malformed(`neither "object_type" nor "model" is set`)
 	}
-	var d rawData
-	if err := json.Unmarshal(raw.Data, &d); err != nil {
-		return Payload{}, malformed(`"data": %v`, err)
-	}
-	id, err := strconv.ParseInt(text(d.ID), 10, 64)
-	if err != nil || id <= 0 {
+	var id, lastUpdated []byte
+	_ = eachField(raw.data, func(k string, v []byte) {
+		switch k {
+		case "id":
+			id = v
+		case "last_updated":
+			lastUpdated = v
+		}
+	})
+	n, err := strconv.ParseInt(text(id), 10, 64)
+	if err != nil || n <= 0 {
 		return Payload{}, malformed(`"data.id" is not a positive integer`)
 	}
-	p.ObjectID, p.LastUpdated = id, text(d.LastUpdated)
+	p.ObjectID, p.LastUpdated = n, text(lastUpdated)
 	return p, nil
 }
 
@@ -137,6 +164,9 @@ func text(v json.RawMessage) string {
 		return ""
 	}
 	if v[0] == '"' {
+		if bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) { // no escapes: the bytes are the string
+			return strings.TrimSpace(string(v[1 : len(v)-1]))
+		}
 		var s string
 		if json.Unmarshal(v, &s) == nil {
 			return strings.TrimSpace(s)
@@ -153,13 +183,13 @@ func text(v json.RawMessage) string {
 // user reads request.user, a username or an object with "username".
 func user(v json.RawMessage) string {
 	if isObject(v) {
-		var u struct {
-			Username json.RawMessage `json:"username"`
-		}
-		if json.Unmarshal(v, &u) == nil {
-			return text(u.Username)
-		}
-		return ""
+		var name string
+		_ = eachField(v, func(k string, val []byte) {
+			if k == "username" {
+				name = text(val)
+			}
+		})
+		return name
 	}
 	return text(v)
 }

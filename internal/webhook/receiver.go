@@ -69,14 +69,14 @@ type Response struct {
 // Handle serves one webhook: cap, verify, parse, record, 202.
 func (r *Receiver) Handle(c echo.Context) error {
 	start := r.now()
-	log := r.logger.With("http_request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-	status, resp, result := r.handle(c.Request(), log)
+	status, resp, result := r.handle(c.Request(), &reqLog{l: r.logger, attrs: []any{
+		"http_request_id", c.Response().Header().Get(echo.HeaderXRequestID)}})
 	r.metrics.received.WithLabelValues(result).Inc()
 	r.metrics.duration.WithLabelValues(result).Observe(r.now().Sub(start).Seconds())
 	return c.JSON(status, resp)
 }
 
-func (r *Receiver) handle(req *http.Request, log *slog.Logger) (int, Response, string) {
+func (r *Receiver) handle(req *http.Request, log *reqLog) (int, Response, string) {
 	body, err := readBody(req, r.opts.MaxBodyBytes)
 	if errors.Is(err, ErrTooLarge) {
 		log.Warn("webhook refused", "reason", err.Error())
@@ -98,7 +98,7 @@ func (r *Receiver) handle(req *http.Request, log *slog.Logger) (int, Response, s
 		log.Warn("webhook refused", "reason", err.Error())
 		return http.StatusBadRequest, Response{Error: err.Error()}, "malformed"
 	}
-	log = log.With("event", p.Event, "object_type", p.ObjectType, "object_id", p.ObjectID,
+	log.add("event", p.Event, "object_type", p.ObjectType, "object_id", p.ObjectID,
 		"netbox_user", p.User, "request_id", p.RequestID)
 	if !p.IsObjectEvent() {
 		log.Debug("webhook ignored: not an object event")
@@ -143,3 +143,24 @@ func (r *Receiver) Health(context.Context) health.Report {
 	rep.Details = map[string]any{"signed": len(r.opts.Secret) > 0, "max_body_bytes": r.opts.MaxBodyBytes}
 	return rep
 }
+
+// reqLog collects a request's log attributes and formats them only when a
+// line is written at an enabled level: the accept path logs one line.
+type reqLog struct {
+	l     *slog.Logger
+	attrs []any
+}
+
+func (r *reqLog) add(attrs ...any) { r.attrs = append(r.attrs, attrs...) }
+
+func (r *reqLog) log(level slog.Level, msg string, attrs ...any) {
+	ctx := context.Background()
+	if r.l.Enabled(ctx, level) {
+		r.l.Log(ctx, level, msg, append(r.attrs, attrs...)...)
+	}
+}
+
+func (r *reqLog) Debug(msg string, attrs ...any) { r.log(slog.LevelDebug, msg, attrs...) }
+func (r *reqLog) Info(msg string, attrs ...any)  { r.log(slog.LevelInfo, msg, attrs...) }
+func (r *reqLog) Warn(msg string, attrs ...any)  { r.log(slog.LevelWarn, msg, attrs...) }
+func (r *reqLog) Error(msg string, attrs ...any) { r.log(slog.LevelError, msg, attrs...) }

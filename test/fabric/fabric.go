@@ -55,7 +55,9 @@ func kindOf(name string) kind.Kind {
 // those it refers to.
 func Generate(o Options) []Object {
 	var out []Object
-	add := func(k, name string, spec map[string]any) { out = append(out, Object{Kind: kindOf(k), Name: name, Spec: spec}) }
+	add := func(k, name string, spec map[string]any) {
+		out = append(out, Object{Kind: kindOf(k), Name: name, Spec: spec})
+	}
 
 	add("IPv4Namespace", "default", map[string]any{"subnets": []any{"10.0.0.0/16"}})
 	add("VLANNamespace", "default", map[string]any{"ranges": []any{map[string]any{"from": 1000, "to": 2999}}})
