@@ -18,7 +18,8 @@ build: ## Build bin/hnp-sidecar.
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/hnp-sidecar
 
 .PHONY: run
-run: build ## Bring up the local stack (Redis, the sidecar) on 127.0.0.1; Ctrl-C stops it.
+run: build ## Bring up the local stack (NetBox, Redis, the sidecar, a sample fabric) on 127.0.0.1; Ctrl-C stops it.
+	$(GO) build -o bin/load-fabric ./test/fabric/cmd/load-fabric
 	test/run/run.sh
 
 .PHONY: test

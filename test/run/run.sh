@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Brings up the local stack on 127.0.0.1 for a first look: a private Redis
-# (append-only, fsync always) and the sidecar. Ctrl-C stops everything it
-# started. State (secrets, Redis data, logs) lives in $HNP_RUN_DIR.
+# Brings up the local stack on 127.0.0.1 for a first look: a private NetBox
+# 4.7 with the netbox_hedgehog test plugin (test/netbox/up.sh), a private
+# Redis (append-only, fsync always), the sidecar, `hnp-sidecar bootstrap`
+# (NetBox's webhook and event rule) and a sample fabric. Ctrl-C stops
+# everything it started. State (secrets, databases, logs) lives in
+# $HNP_RUN_DIR and is kept, so the next start takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -9,8 +12,11 @@ RUN_DIR=${HNP_RUN_DIR:-/tmp/hnp-run}
 REDIS_PORT=${HNP_RUN_REDIS_PORT:-6390}
 SIDECAR_ADDR=${HNP_RUN_ADDR:-127.0.0.1:8090}
 BIN=${HNP_BIN:-bin/hnp-sidecar}
+LOADER=${HNP_LOADER:-bin/load-fabric}
+NETBOX_STATE=$RUN_DIR/netbox
 mkdir -p "$RUN_DIR/redis"
 pids=()
+netbox_started=
 
 stop() {
   trap - INT TERM EXIT
@@ -20,6 +26,7 @@ stop() {
     kill -TERM "${pids[i]}" 2>/dev/null || true
     wait "${pids[i]}" 2>/dev/null || true
   done
+  [[ -z $netbox_started ]] || HNP_NETBOX_STATE=$NETBOX_STATE test/netbox/down.sh >/dev/null 2>&1 || true
   echo "stopped."
 }
 trap stop INT TERM EXIT
@@ -33,7 +40,21 @@ if ! command -v redis-server >/dev/null; then
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; } ||
     { echo "could not install redis-server; install it and run again" >&2; exit 1; }
 fi
-[[ -x $BIN ]] || { echo "$BIN is missing: run 'make run', which builds it" >&2; exit 1; }
+[[ -x $BIN && -x $LOADER ]] || { echo "$BIN or $LOADER is missing: run 'make run', which builds them" >&2; exit 1; }
+
+echo "starting NetBox (the first start installs it and migrates its database: ~6 minutes; later starts: seconds)..."
+netbox_started=1
+HNP_NETBOX_STATE=$NETBOX_STATE test/netbox/up.sh >"$RUN_DIR/netbox-up.log" 2>&1 ||
+  { tail -20 "$RUN_DIR/netbox-up.log" >&2; exit 1; }
+# shellcheck source=/dev/null
+source "$NETBOX_STATE/env"
+
+for addr in "127.0.0.1:$REDIS_PORT" "$SIDECAR_ADDR"; do
+  if (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null; then
+    echo "$addr is already in use (is an earlier 'make run' still up?); stop it or set HNP_RUN_REDIS_PORT / HNP_RUN_ADDR" >&2
+    exit 1
+  fi
+done
 
 redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$RUN_DIR/redis" --save "" \
   --appendonly yes --appendfsync always --daemonize no --logfile "$RUN_DIR/redis.log" &
@@ -45,15 +66,21 @@ secret "$RUN_DIR/webhook-secret"
 secret "$RUN_DIR/api-token"
 HNP_LISTEN_ADDR=$SIDECAR_ADDR HNP_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
   HNP_WEBHOOK_SECRET_FILE="$RUN_DIR/webhook-secret" HNP_API_TOKEN_FILE="$RUN_DIR/api-token" \
-  "$BIN" serve > >(tee -a "$RUN_DIR/sidecar.log") 2>&1 &
+  "$BIN" serve >>"$RUN_DIR/sidecar.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do curl -fs "http://$SIDECAR_ADDR/readyz" >/dev/null && break; sleep 0.1; done
 curl -fs "http://$SIDECAR_ADDR/readyz" >/dev/null || { echo "sidecar not ready; see $RUN_DIR/sidecar.log" >&2; exit 1; }
+
+HNP_NETBOX_URL=$NETBOX_URL HNP_NETBOX_TOKEN=$NETBOX_TOKEN HNP_SIDECAR_URL="http://$SIDECAR_ADDR" \
+  HNP_WEBHOOK_SECRET_FILE="$RUN_DIR/webhook-secret" "$BIN" bootstrap | sed 's/^/bootstrap: /'
+"$LOADER" -netbox-url "$NETBOX_URL" -token "$NETBOX_TOKEN" -fabric fabric-1 | sed 's/^/sample: /'
 
 sample=webhooks/samples/netbox-4.7/updated.json
 cat <<MSG
 
 hnp-sidecar is up.
+  NetBox       $NETBOX_URL   login: $NETBOX_ADMIN_USER / $NETBOX_ADMIN_PASSWORD
+               the sample fabric: $NETBOX_URL/plugins/hedgehog/vpcs/ (edit a VPC: the sidecar logs it)
   sidecar      http://$SIDECAR_ADDR   (health: /api/v1/health, metrics: /metrics)
   redis        redis://127.0.0.1:$REDIS_PORT/0
   secrets      webhook secret in $RUN_DIR/webhook-secret, API token in $RUN_DIR/api-token
@@ -65,7 +92,9 @@ Send a signed sample webhook:
 Dead letters:
   curl -H "Authorization: Bearer \$(cat $RUN_DIR/api-token)" http://$SIDECAR_ADDR/api/v1/deadletters
 
-Ctrl-C stops everything.
+Ctrl-C stops everything. The sidecar's log follows:
 MSG
+tail -n0 -F "$RUN_DIR/sidecar.log" &
+pids+=($!)
 wait -n "${pids[@]}"
 echo "a process exited; see $RUN_DIR/*.log" >&2
