@@ -63,18 +63,6 @@ func (r *recorder) Handle(ctx context.Context, it Item) error {
 	return nil
 }
 
-func (r *recorder) runs(k Key) []Item {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []Item
-	for _, it := range r.items {
-		if it.Key == k {
-			out = append(out, it)
-		}
-	}
-	return out
-}
-
 // run starts q.Run in the background; the returned stop cancels it and
 // waits for it to return.
 func run(t *testing.T, q *Queue, h Handler) (stop func()) {
