@@ -177,4 +177,3 @@ func hashString(h plumbing.Hash) string {
 	}
 	return h.String()
 }
-
