@@ -79,3 +79,13 @@ func Lookup(objectType string) (Kind, bool) {
 	}
 	return Kind{}, false
 }
+
+// Named returns the kind called name ("VPC", "Fabric").
+func Named(name string) (Kind, bool) {
+	for _, k := range All() {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return Kind{}, false
+}

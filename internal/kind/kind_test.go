@@ -59,3 +59,11 @@ func pluralSuffix(model string) string {
 	}
 	return "s"
 }
+
+func TestNamed(t *testing.T) {
+	k, ok := Named("VPCAttachment")
+	require.True(t, ok)
+	require.Equal(t, "vpcattachments", k.Plural)
+	_, ok = Named("vpc")
+	require.False(t, ok)
+}

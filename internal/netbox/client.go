@@ -50,16 +50,19 @@ type Options struct {
 	// HTTPClient is used for every call; a client with a 30s timeout if nil.
 	HTTPClient *http.Client
 	UserAgent  string
+	// PageSize is the limit of each list request; 1000 when zero.
+	PageSize int
 }
 
 // Client talks to one NetBox.
 type Client struct {
-	api    *gonetbox.APIClient
-	base   *url.URL
-	auth   string
-	http   *http.Client
-	ua     string
-	logger *slog.Logger
+	api      *gonetbox.APIClient
+	base     *url.URL
+	auth     string
+	http     *http.Client
+	ua       string
+	pageSize int
+	logger   *slog.Logger
 }
 
 // New builds a client; it makes no request.
@@ -84,7 +87,11 @@ func New(opts Options, logger *slog.Logger) (*Client, error) {
 	cfg.HTTPClient = hc
 	cfg.UserAgent = opts.UserAgent
 	cfg.AddDefaultHeader("Authorization", auth)
-	return &Client{api: gonetbox.NewAPIClient(cfg), base: u, auth: auth, http: hc, ua: opts.UserAgent, logger: logger}, nil
+	if opts.PageSize <= 0 {
+		opts.PageSize = 1000
+	}
+	return &Client{api: gonetbox.NewAPIClient(cfg), base: u, auth: auth, http: hc, ua: opts.UserAgent,
+		pageSize: opts.PageSize, logger: logger}, nil
 }
 
 // URL is NetBox's base URL.

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
+	"github.com/githedgehog/hnp-sidecar/internal/netboxtest"
 	"github.com/githedgehog/hnp-sidecar/internal/redistest"
 )
 
@@ -22,7 +23,7 @@ const plugin = "/api/plugins/hedgehog/"
 // and each of the 12 kinds, create, update and delete reach the queue with
 // the right key, event, user and request id.
 func TestNetBoxChangesReachTheQueue(t *testing.T) {
-	env := netboxUp(t)
+	env := netboxtest.Get(t)
 	srv := redistest.Start(t)
 	s := startSidecar(t, baseEnv(srv.URL()))
 

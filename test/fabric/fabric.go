@@ -43,12 +43,11 @@ func ForSwitches(n int) Options {
 }
 
 func kindOf(name string) kind.Kind {
-	for _, k := range kind.CRs() {
-		if k.Name == name {
-			return k
-		}
+	k, ok := kind.Named(name)
+	if !ok {
+		panic("fabric: unknown kind " + name)
 	}
-	panic("fabric: unknown kind " + name)
+	return k
 }
 
 // Generate returns the objects in sync-wave order: every object comes after

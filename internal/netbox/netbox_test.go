@@ -1,0 +1,130 @@
+package netbox
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/githedgehog/hnp-sidecar/internal/kind"
+	"github.com/githedgehog/hnp-sidecar/internal/netboxtest"
+	"github.com/githedgehog/hnp-sidecar/webhooks"
+)
+
+func TestMain(m *testing.M) { os.Exit(netboxtest.Main(m)) }
+
+func TestAuthHeader(t *testing.T) {
+	for _, tt := range []struct{ token, want string }{
+		{"0123456789abcdef0123456789abcdef01234567", "Token 0123456789abcdef0123456789abcdef01234567"},
+		{"nbt_d0EWZlwUTE3n.cGxsqqn6mSHyljh39Po1HTVMoaJm9kYwZpkOQrhg", "Bearer nbt_d0EWZlwUTE3n.cGxsqqn6mSHyljh39Po1HTVMoaJm9kYwZpkOQrhg"},
+		{"", ""}, {"short", ""}, {"nbt_nodot", ""}, {"Token 0123", ""},
+	} {
+		got, err := AuthHeader(tt.token)
+		if tt.want == "" {
+			require.ErrorIs(t, err, ErrBadToken, tt.token)
+			continue
+		}
+		require.NoError(t, err)
+		require.Equal(t, tt.want, got)
+	}
+}
+
+func TestInTestedRange(t *testing.T) {
+	for v, want := range map[string]bool{"4.7.3": true, "v4.0.0": true, "4.5.0-beta1": true, "4.8.0": false,
+		"3.7.10": false, "5.0": false, "4.x": false, "": false, "4": false} {
+		require.Equal(t, want, InTestedRange(v), v)
+	}
+}
+
+func client(t *testing.T, env netboxtest.Env, pageSize int) *Client {
+	t.Helper()
+	c, err := New(Options{URL: env.URL, Token: env.Token, PageSize: pageSize}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	return c
+}
+
+func TestPluginReadsAgainstRealNetBox(t *testing.T) {
+	env := netboxtest.Get(t)
+	c := client(t, env, 4)
+	vpcKind, _ := kind.Named("VPC")
+	ctx := context.Background()
+	v, err := c.Version(ctx)
+	require.NoError(t, err)
+	require.True(t, InTestedRange(v), v)
+
+	var repo GitRepository
+	require.NoError(t, c.Do(ctx, http.MethodPost, PluginPath+"git-repositories/",
+		map[string]any{"name": "fabric-repo", "url": "http://127.0.0.1/fabric.git", "default_branch": "main"}, &repo))
+	var a, b Fabric
+	require.NoError(t, c.Do(ctx, http.MethodPost, PluginPath+"fabrics/",
+		map[string]any{"name": "fab-a", "git_repository": repo.ID, "gitops_directory": "/a/"}, &a))
+	require.NoError(t, c.Do(ctx, http.MethodPost, PluginPath+"fabrics/", map[string]any{"name": "fab-b"}, &b))
+	ids := map[int64]bool{}
+	for i := range 11 {
+		for _, f := range []Fabric{a, b} {
+			if f.ID == b.ID && i >= 3 {
+				continue
+			}
+			var o Object
+			require.NoError(t, c.Do(ctx, http.MethodPost, PluginPath+"vpcs/", map[string]any{"fabric": f.ID,
+				"name": fmt.Sprintf("vpc-%d", i), "spec": map[string]any{"subnets": map[string]any{}}}, &o))
+			if f.ID == a.ID {
+				ids[o.ID] = true
+			}
+		}
+	}
+
+	got, err := c.GetFabric(ctx, a.ID)
+	require.NoError(t, err)
+	require.Equal(t, "fab-a", got.Name)
+	require.Equal(t, Ref(repo.ID), got.GitRepository)
+	require.Equal(t, "/a/", got.GitopsDirectory)
+	r, err := c.GetGitRepository(ctx, repo.ID)
+	require.NoError(t, err)
+	require.Equal(t, "http://127.0.0.1/fabric.git", r.URL)
+
+	vpcs, err := c.ListObjects(ctx, vpcKind, a.ID) // pages of 4 over 14 VPCs
+	require.NoError(t, err)
+	require.Len(t, vpcs, 11)
+	for _, o := range vpcs {
+		require.True(t, ids[o.ID])
+		require.Equal(t, Ref(a.ID), o.Fabric)
+		require.Equal(t, "default", o.Namespace)
+	}
+	fabrics, err := c.ListFabrics(ctx)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(fabrics), 2)
+
+	one, err := c.GetObject(ctx, vpcKind, vpcs[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, vpcs[0].Name, one.Name)
+	require.NoError(t, c.Do(ctx, http.MethodDelete, fmt.Sprintf("%svpcs/%d/", PluginPath, one.ID), nil, nil))
+	_, err = c.GetObject(ctx, vpcKind, one.ID)
+	require.ErrorIs(t, err, ErrNotFound, "a deleted object reads as not found")
+}
+
+func TestBootstrapIsIdempotent(t *testing.T) {
+	env := netboxtest.Get(t)
+	c := client(t, env, 0)
+	defs, err := webhooks.Load()
+	require.NoError(t, err)
+	defs.Webhook.Name, defs.EventRules[0].Name = "bootstrap-test", "bootstrap-test rule"
+	ctx := context.Background()
+	first, err := c.Bootstrap(ctx, defs, "http://127.0.0.1:1", "secret-one-0123456789")
+	require.NoError(t, err)
+	require.Contains(t, first[0], ": created")
+	require.Contains(t, first[1], ": created")
+	again, err := c.Bootstrap(ctx, defs, "http://127.0.0.1:1", "secret-one-0123456789")
+	require.NoError(t, err)
+	require.Contains(t, again[0], ": unchanged")
+	require.Contains(t, again[1], ": unchanged")
+	rotated, err := c.Bootstrap(ctx, defs, "http://127.0.0.1:2", "secret-two-0123456789")
+	require.NoError(t, err)
+	require.Contains(t, rotated[0], ": updated")
+	require.Contains(t, rotated[1], ": unchanged")
+}

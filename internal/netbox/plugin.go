@@ -1,0 +1,157 @@
+package netbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/githedgehog/hnp-sidecar/internal/kind"
+)
+
+// Ref is a foreign key as NetBox may render it: an id, a numeric string or
+// a nested object with "id"; zero when null or absent.
+type Ref int64
+
+// UnmarshalJSON accepts every form of a foreign key.
+func (r *Ref) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*r = 0
+		return nil
+	case b[0] == '{':
+		var o struct {
+			ID Ref `json:"id"`
+		}
+		if err := json.Unmarshal(b, &o); err != nil {
+			return err
+		}
+		*r = o.ID
+		return nil
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		*r = Ref(n)
+		return err
+	}
+	var n int64
+	err := json.Unmarshal(b, &n)
+	*r = Ref(n)
+	return err
+}
+
+// Object is one Hedgehog CR object as the plugin serves it. Fields the
+// sidecar does not use are ignored, and unknown enum values are kept as
+// strings, so a newer plugin never breaks a sync.
+type Object struct {
+	ID               int64          `json:"id"`
+	Fabric           Ref            `json:"fabric"`
+	Name             string         `json:"name"`
+	Namespace        string         `json:"namespace"`
+	Spec             map[string]any `json:"spec"`
+	Labels           map[string]any `json:"labels"`
+	Annotations      map[string]any `json:"annotations"`
+	KubernetesStatus string         `json:"kubernetes_status"`
+	SyncError        string         `json:"sync_error"`
+	GitFilePath      string         `json:"git_file_path"`
+	AutoSync         *bool          `json:"auto_sync"`
+	LastUpdated      string         `json:"last_updated"`
+}
+
+// Fabric is the plugin's fabric with the fields the sidecar reads.
+type Fabric struct {
+	ID                 int64  `json:"id"`
+	Name               string `json:"name"`
+	Status             string `json:"status"`
+	GitRepository      Ref    `json:"git_repository"`
+	GitopsDirectory    string `json:"gitops_directory"`
+	GitRepositoryURL   string `json:"git_repository_url"`
+	GitBranch          string `json:"git_branch"`
+	GitPath            string `json:"git_path"`
+	KubernetesServer   string `json:"kubernetes_server"`
+	GitopsAppName      string `json:"gitops_app_name"`
+	GitopsNamespace    string `json:"gitops_namespace"`
+	AutoSyncEnabled    *bool  `json:"auto_sync_enabled"`
+	PruneEnabled       *bool  `json:"prune_enabled"`
+	SelfHealEnabled    *bool  `json:"self_heal_enabled"`
+	LastUpdated        string `json:"last_updated"`
+	DesiredStateCommit string `json:"desired_state_commit"`
+}
+
+// GitRepository is a repository the plugin knows; credentials stay in
+// NetBox (encrypted) and are not read.
+type GitRepository struct {
+	ID            int64  `json:"id"`
+	Name          string `json:"name"`
+	URL           string `json:"url"`
+	DefaultBranch string `json:"default_branch"`
+}
+
+// GetObject reads one CR object. ErrNotFound means it was deleted.
+func (c *Client) GetObject(ctx context.Context, k kind.Kind, id int64) (Object, error) {
+	var o Object
+	err := c.Do(ctx, http.MethodGet, fmt.Sprintf("%s%s%d/", PluginPath, k.Endpoint, id), nil, &o)
+	return o, err
+}
+
+// GetFabric reads one fabric. ErrNotFound means it was deleted.
+func (c *Client) GetFabric(ctx context.Context, id int64) (Fabric, error) {
+	var f Fabric
+	err := c.Do(ctx, http.MethodGet, fmt.Sprintf("%s%s%d/", PluginPath, kind.Fabric.Endpoint, id), nil, &f)
+	return f, err
+}
+
+// GetGitRepository reads one git-repositories/ object.
+func (c *Client) GetGitRepository(ctx context.Context, id int64) (GitRepository, error) {
+	var g GitRepository
+	err := c.Do(ctx, http.MethodGet, fmt.Sprintf("%sgit-repositories/%d/", PluginPath, id), nil, &g)
+	return g, err
+}
+
+// ListFabrics lists every fabric.
+func (c *Client) ListFabrics(ctx context.Context) ([]Fabric, error) {
+	return list[Fabric](ctx, c, PluginPath+kind.Fabric.Endpoint)
+}
+
+// ListObjects lists every object of kind k in fabric. The plugin's list
+// endpoints have no filters: all pages are read and filtered here.
+func (c *Client) ListObjects(ctx context.Context, k kind.Kind, fabric int64) ([]Object, error) {
+	all, err := list[Object](ctx, c, PluginPath+k.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, o := range all {
+		if int64(o.Fabric) == fabric {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+type page[T any] struct {
+	Count   int `json:"count"`
+	Results []T `json:"results"`
+}
+
+// list reads every page of a list endpoint by offset.
+func list[T any](ctx context.Context, c *Client, path string) ([]T, error) {
+	var out []T
+	for offset := 0; ; {
+		var p page[T]
+		if err := c.Do(ctx, http.MethodGet, fmt.Sprintf("%s?limit=%d&offset=%d", path, c.pageSize, offset), nil, &p); err != nil {
+			return nil, err
+		}
+		out = append(out, p.Results...)
+		offset += len(p.Results)
+		if len(p.Results) == 0 || offset >= p.Count {
+			return out, nil
+		}
+	}
+}
