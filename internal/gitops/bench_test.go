@@ -15,8 +15,8 @@ import (
 // batch take against the real test server (figures only, no assertion on
 // time).
 func TestTenThousandFiles(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow; skipped under -short")
+	if testing.Short() || raceEnabled {
+		t.Skip("a timing report: skipped under -short and -race")
 	}
 	srv := gittest.Start(t)
 	url := srv.NewRepo(t, "big", "main")

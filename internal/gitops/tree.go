@@ -23,33 +23,59 @@ type Change struct {
 type dirChanges struct {
 	files map[string][]byte // name → content (nil: delete)
 	dirs  map[string]*dirChanges
+	// replace: entries not named in files or dirs are removed (the
+	// directory is owned whole, as managed/ is by a full reconcile).
+	replace bool
 }
 
 func newDirChanges() *dirChanges {
 	return &dirChanges{files: map[string][]byte{}, dirs: map[string]*dirChanges{}}
 }
 
-func group(changes []Change) (*dirChanges, error) {
+func group(changes []Change, replace []string) (*dirChanges, error) {
 	root := newDirChanges()
+	for _, dir := range replace {
+		d, _, err := root.walk(dir, true)
+		if err != nil {
+			return nil, err
+		}
+		d.replace = true
+	}
 	for _, c := range changes {
-		p := path.Clean(c.Path)
-		if p == "." || strings.HasPrefix(p, "/") || strings.HasPrefix(p, "../") || p == ".." || strings.Contains(p, "/../") {
-			return nil, fmt.Errorf("%w: path %q", ErrBadChange, c.Path)
+		d, name, err := root.walk(c.Path, false)
+		if err != nil {
+			return nil, err
 		}
-		d := root
-		parts := strings.Split(p, "/")
-		for _, part := range parts[:len(parts)-1] {
-			if part == ".git" {
-				return nil, fmt.Errorf("%w: path %q", ErrBadChange, c.Path)
-			}
-			if d.dirs[part] == nil {
-				d.dirs[part] = newDirChanges()
-			}
-			d = d.dirs[part]
-		}
-		d.files[parts[len(parts)-1]] = c.Content
+		d.files[name] = c.Content
 	}
 	return root, nil
+}
+
+// walk returns the node of p's directory (of p itself when isDir) and p's
+// last element, creating nodes on the way. It refuses paths that leave
+// the repository or touch .git.
+func (d *dirChanges) walk(p string, isDir bool) (*dirChanges, string, error) {
+	clean := path.Clean(p)
+	if clean == "." || clean == ".." || strings.HasPrefix(clean, "/") || strings.HasPrefix(clean, "../") {
+		return nil, "", fmt.Errorf("%w: path %q", ErrBadChange, p)
+	}
+	parts := strings.Split(clean, "/")
+	dirs, last := parts[:len(parts)-1], parts[len(parts)-1]
+	if isDir {
+		dirs, last = parts, ""
+	}
+	for _, part := range parts {
+		if part == ".git" {
+			return nil, "", fmt.Errorf("%w: path %q", ErrBadChange, p)
+		}
+	}
+	for _, part := range dirs {
+		if d.dirs[part] == nil {
+			d.dirs[part] = newDirChanges()
+		}
+		d = d.dirs[part]
+	}
+	return d, last, nil
 }
 
 // applyTree writes, into s, the tree that is base (zero hash: empty) with
@@ -88,6 +114,7 @@ func applyTree(s storer.EncodedObjectStorer, base plumbing.Hash, d *dirChanges) 
 		if e, ok := entries[name]; ok && e.Mode == filemode.Dir {
 			subBase = e.Hash
 		}
+		sub.replace = sub.replace || d.replace
 		h, err := applyTree(s, subBase, sub)
 		if err != nil {
 			return plumbing.ZeroHash, err
@@ -101,6 +128,14 @@ func applyTree(s storer.EncodedObjectStorer, base plumbing.Hash, d *dirChanges) 
 			continue
 		}
 		entries[name] = object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: h}
+	}
+	if d.replace {
+		for name := range entries {
+			if _, ok := d.files[name]; !ok && d.dirs[name] == nil {
+				delete(entries, name)
+				changed = true
+			}
+		}
 	}
 	if !changed {
 		return base, nil

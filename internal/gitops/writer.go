@@ -48,7 +48,10 @@ func New(opts Options, logger *slog.Logger) (*Writer, error) {
 type Batch struct {
 	URL, Branch string
 	Changes     []Change
-	Message     string
+	// Replace lists directories the batch owns whole: files in them that
+	// Changes does not name are deleted (a full reconcile of managed/).
+	Replace []string
+	Message string
 	// Author is the NetBox user where known; the committer is the sidecar.
 	Author Signature
 }
@@ -69,7 +72,7 @@ type Result struct {
 // up to PushAttempts times. Authentication failures and hook declines are
 // returned at once.
 func (w *Writer) Apply(ctx context.Context, b Batch) (Result, error) {
-	changes, err := group(b.Changes)
+	changes, err := group(b.Changes, b.Replace)
 	if err != nil {
 		return Result{}, err
 	}

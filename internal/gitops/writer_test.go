@@ -145,9 +145,33 @@ func TestCredentialsNeverStoredInClone(t *testing.T) {
 func TestBadPathsAreRefused(t *testing.T) {
 	w, err := New(Options{WorkDir: t.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
-	for _, p := range []string{"../x", "/etc/passwd", "a/../../b", "", ".", "a/.git/config"} {
+	for _, p := range []string{"../x", "/etc/passwd", "a/../../b", "", ".", "a/.git/config", ".git/HEAD"} {
 		_, err := w.Apply(context.Background(), Batch{URL: "http://127.0.0.1:1/x.git", Branch: "main",
 			Changes: []Change{{Path: p, Content: []byte("x")}}})
 		require.ErrorIs(t, err, ErrBadChange, p)
 	}
+}
+
+func TestReplaceOwnsADirectoryWhole(t *testing.T) {
+	srv := gittest.Start(t)
+	url := srv.NewRepo(t, "replace", "main")
+	w := newWriter(t, srv, srv.Password)
+	ctx := context.Background()
+	_, err := w.Apply(ctx, Batch{URL: url, Branch: "main", Message: "init", Changes: []Change{
+		{Path: "f/managed/vpcs/a.yaml", Content: []byte("a\n")},
+		{Path: "f/managed/vpcs/b.yaml", Content: []byte("b\n")},
+		{Path: "f/managed/switches/s.yaml", Content: []byte("s\n")},
+		{Path: "f/raw/mine.yaml", Content: []byte("user\n")},
+	}})
+	require.NoError(t, err)
+	full := Batch{URL: url, Branch: "main", Message: "Full reconcile", Replace: []string{"f/managed"},
+		Changes: []Change{{Path: "f/managed/vpcs/a.yaml", Content: []byte("a\n")}}}
+	res, err := w.Apply(ctx, full)
+	require.NoError(t, err)
+	require.True(t, res.Committed)
+	co := checkout(t, srv, url)
+	require.Equal(t, "f/managed/vpcs/a.yaml\nf/raw/mine.yaml", gittest.Git(t, co, "ls-files"))
+	res, err = w.Apply(ctx, full)
+	require.NoError(t, err)
+	require.False(t, res.Committed, "a full reconcile with nothing to change commits nothing")
 }
