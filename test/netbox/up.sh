@@ -57,6 +57,10 @@ make_venv() { # make_venv VERSION: fresh venv with netbox==VERSION (+ setuptools
 }
 
 mkdir -p "$CACHE"
+# Several test processes may start NetBoxes at once on a cold cache: one at a time installs the venv
+# and migrates (the others then reuse both). Everything started while holding it closes fd 9.
+exec 9>"$CACHE/.lock"
+flock 9
 VENV=$(venv_dir "$NETBOX_VERSION")
 if ! venv_ok "$VENV" "$NETBOX_VERSION"; then
     if ! make_venv "$NETBOX_VERSION"; then
@@ -116,7 +120,7 @@ else
     PG_PORT=$(free_port pg)
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
     # fsync off: a throw-away test database.
-    as_pg "$PGBIN/pg_ctl" -D "$PG/data" -l "$PG/postgres.log" -w -t 60 start \
+    as_pg "$PGBIN/pg_ctl" -D "$PG/data" -l "$PG/postgres.log" -w -t 60 start 9>&- \
         -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG/run -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
         >/dev/null || die "PostgreSQL did not start; see $PG/postgres.log"
     echo "$PG_PORT" >"$RUN/pg.port"
@@ -160,7 +164,7 @@ if pid_alive "$RUN/redis.pid"; then
 else
     REDIS_PORT=$(free_port redis)
     log "starting Redis on 127.0.0.1:$REDIS_PORT"
-    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --pidfile "$RUN/redis.pid" \
+    redis-server 9>&- --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --pidfile "$RUN/redis.pid" \
         --dir "$STATE/redis" --logfile "$LOG/redis.log" --save '' --appendonly no >/dev/null
     for _ in $(seq 50); do
         [[ $(redis-cli -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]] && break
@@ -205,7 +209,7 @@ start() {
     shift
     pid_alive "$RUN/$name.pid" && return 0
     log "starting $name"
-    setsid "$@" >"$LOG/$name.log" 2>&1 </dev/null &
+    setsid "$@" >"$LOG/$name.log" 2>&1 </dev/null 9>&- &
     echo $! >"$RUN/$name.pid"
 }
 start_web() {
@@ -230,6 +234,7 @@ if ((${#DUMP_CMD[@]})); then
     log "cached schema dump: $DUMP"
 fi
 touch "$STATE/db-ready"
+exec 9>&- # venv and schema dump are in the cache now
 TOKEN=$(<"$STATE/token-v2")
 
 start_web
