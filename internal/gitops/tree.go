@@ -13,15 +13,18 @@ import (
 )
 
 // Change sets the file at Path to Content, or deletes it when Content is
-// nil. Paths are slash-separated and relative to the repository root.
+// nil. Keep leaves the file as it is, even inside a replaced directory (an
+// object that is invalid now keeps its last valid version). Paths are
+// slash-separated and relative to the repository root.
 type Change struct {
 	Path    string
 	Content []byte
+	Keep    bool
 }
 
 // dirChanges is the changes below one directory, split by first element.
 type dirChanges struct {
-	files map[string][]byte // name → content (nil: delete)
+	files map[string]Change // by file name
 	dirs  map[string]*dirChanges
 	// replace: entries not named in files or dirs are removed (the
 	// directory is owned whole, as managed/ is by a full reconcile).
@@ -29,7 +32,7 @@ type dirChanges struct {
 }
 
 func newDirChanges() *dirChanges {
-	return &dirChanges{files: map[string][]byte{}, dirs: map[string]*dirChanges{}}
+	return &dirChanges{files: map[string]Change{}, dirs: map[string]*dirChanges{}}
 }
 
 func group(changes []Change, replace []string) (*dirChanges, error) {
@@ -46,7 +49,7 @@ func group(changes []Change, replace []string) (*dirChanges, error) {
 		if err != nil {
 			return nil, err
 		}
-		d.files[name] = c.Content
+		d.files[name] = c
 	}
 	return root, nil
 }
@@ -93,8 +96,12 @@ func applyTree(s storer.EncodedObjectStorer, base plumbing.Hash, d *dirChanges) 
 			entries[e.Name] = e
 		}
 	}
-	for name, content := range d.files {
+	for name, c := range d.files {
 		old, exists := entries[name]
+		content := c.Content
+		if c.Keep {
+			continue
+		}
 		if content == nil {
 			changed = changed || exists
 			delete(entries, name)

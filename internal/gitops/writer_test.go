@@ -175,3 +175,25 @@ func TestReplaceOwnsADirectoryWhole(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, res.Committed, "a full reconcile with nothing to change commits nothing")
 }
+
+func TestKeepSurvivesReplace(t *testing.T) {
+	srv := gittest.Start(t)
+	url := srv.NewRepo(t, "keep", "main")
+	w := newWriter(t, srv, srv.Password)
+	ctx := context.Background()
+	_, err := w.Apply(ctx, Batch{URL: url, Branch: "main", Message: "init", Changes: []Change{
+		{Path: "m/vpcs/good.yaml", Content: []byte("v1\n")},
+		{Path: "m/vpcs/now-invalid.yaml", Content: []byte("last valid\n")},
+	}})
+	require.NoError(t, err)
+	res, err := w.Apply(ctx, Batch{URL: url, Branch: "main", Message: "full", Replace: []string{"m"}, Changes: []Change{
+		{Path: "m/vpcs/good.yaml", Content: []byte("v2\n")},
+		{Path: "m/vpcs/now-invalid.yaml", Keep: true},
+		{Path: "m/vpcs/never-written.yaml", Keep: true},
+	}})
+	require.NoError(t, err)
+	require.True(t, res.Committed)
+	co := checkout(t, srv, url)
+	require.Equal(t, "m/vpcs/good.yaml\nm/vpcs/now-invalid.yaml", gittest.Git(t, co, "ls-files"))
+	require.Equal(t, "last valid\n", read(t, co, "m/vpcs/now-invalid.yaml"))
+}
