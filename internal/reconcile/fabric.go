@@ -1,0 +1,137 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/githedgehog/hnp-sidecar/internal/gitops"
+	"github.com/githedgehog/hnp-sidecar/internal/kind"
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/render"
+)
+
+// FabricResult is what a full reconcile of one fabric did.
+type FabricResult struct {
+	Fabric  string
+	Target  Target
+	Objects int
+	// Invalid objects were not written (their last valid file, if any,
+	// stays); each has its reasons.
+	Invalid map[render.ObjectRef][]error
+	Commit  string
+	// Committed is false when Git already matched NetBox.
+	Committed bool
+}
+
+// SyncFabric makes the fabric's managed/ directory in Git equal to what
+// NetBox holds now: every valid object rendered, files of objects no
+// longer in NetBox removed, one commit (none when nothing changed).
+func (r *Reconciler) SyncFabric(ctx context.Context, fabricID int64) (FabricResult, error) {
+	f, err := r.nb.GetFabric(ctx, fabricID)
+	if err != nil {
+		return FabricResult{}, fmt.Errorf("reconcile: fabric %d: %w", fabricID, err)
+	}
+	res := FabricResult{Fabric: f.Name, Invalid: map[render.ObjectRef][]error{}}
+	if res.Target, err = r.target(ctx, f); err != nil {
+		return res, err
+	}
+	var objs []render.Object
+	for _, k := range kind.CRs() {
+		list, err := r.nb.ListObjects(ctx, k, fabricID)
+		if err != nil {
+			return res, fmt.Errorf("reconcile: fabric %s: list %s: %w", f.Name, k.Name, err)
+		}
+		for _, o := range list {
+			objs = append(objs, toRender(k, o))
+		}
+	}
+	res.Objects = len(objs)
+	valid := validSet(objs, res.Invalid)
+	changes, err := r.files(render.Fabric{ID: f.ID, Name: f.Name}, res.Target.Root, objs, valid)
+	if err != nil {
+		return res, err
+	}
+	managed, err := render.ManagedDir(res.Target.Root)
+	if err != nil {
+		return res, fmt.Errorf("reconcile: fabric %s: %w", f.Name, err)
+	}
+	out, err := r.git.Apply(ctx, gitops.Batch{
+		URL: res.Target.URL, Branch: res.Target.Branch, Changes: changes, Replace: []string{managed},
+		Message: fmt.Sprintf("Reconcile fabric %s: %d objects\n\nFull reconcile from NetBox.\n\nNetBox-Fabric: %s/%d\n",
+			f.Name, len(objs)-len(res.Invalid), f.Name, f.ID),
+	})
+	if err != nil {
+		return res, fmt.Errorf("reconcile: fabric %s: %w", f.Name, err)
+	}
+	res.Commit, res.Committed = out.Commit, out.Committed
+	r.logger.Info("fabric reconciled", "fabric", f.Name, "objects", res.Objects, "invalid", len(res.Invalid),
+		"commit", res.Commit, "committed", res.Committed)
+	return res, nil
+}
+
+// validSet validates every object against the others and drops invalid
+// ones until none is left to drop: an attachment to a VPC that is itself
+// invalid is invalid too, since that VPC will not be in Git.
+func validSet(objs []render.Object, invalid map[render.ObjectRef][]error) *render.Set {
+	set := render.NewSet(objs...)
+	for changed := true; changed; {
+		changed = false
+		for _, o := range objs {
+			if _, bad := invalid[o.Ref()]; bad {
+				continue
+			}
+			if errs := render.Validate(o, set); len(errs) > 0 {
+				invalid[o.Ref()] = errs
+				set.Remove(o.Kind, o.Name)
+				changed = true
+			}
+		}
+	}
+	return set
+}
+
+// files renders the valid objects and the manifest; invalid objects keep
+// whatever file they had.
+func (r *Reconciler) files(f render.Fabric, root string, objs []render.Object, valid *render.Set) ([]gitops.Change, error) {
+	var changes []gitops.Change
+	for _, o := range objs {
+		p, err := render.Path(root, o)
+		if err != nil {
+			continue // an unsafe name: reported as invalid, never a path
+		}
+		if _, ok := valid.Get(o.Kind, o.Name); !ok {
+			changes = append(changes, gitops.Change{Path: p, Keep: true})
+			continue
+		}
+		b, err := render.Render(f, o)
+		if err != nil {
+			return nil, fmt.Errorf("reconcile: render %s: %w", o.Ref(), err)
+		}
+		changes = append(changes, gitops.Change{Path: p, Content: b})
+	}
+	mp, err := render.ManifestPath(root)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: %w", err)
+	}
+	changes = append(changes, gitops.Change{Path: mp, Content: render.Manifest(f)})
+	sort.Slice(changes, func(i, j int) bool { return changes[i].Path < changes[j].Path })
+	return changes, nil
+}
+
+func toRender(k kind.Kind, o netbox.Object) render.Object {
+	return render.Object{Kind: k, ID: o.ID, Name: o.Name, Namespace: o.Namespace,
+		Spec: o.Spec, Labels: o.Labels, Annotations: o.Annotations}
+}
+
+// Reasons flattens a result's problems for logs and APIs.
+func (res FabricResult) Reasons() []string {
+	var out []string
+	for _, errs := range res.Invalid {
+		for _, e := range errs {
+			out = append(out, e.Error())
+		}
+	}
+	sort.Strings(out)
+	return out
+}

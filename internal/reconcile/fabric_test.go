@@ -1,0 +1,109 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/githedgehog/hnp-sidecar/internal/gitops"
+	"github.com/githedgehog/hnp-sidecar/internal/gittest"
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/netboxtest"
+	"github.com/githedgehog/hnp-sidecar/test/fabric"
+)
+
+func TestMain(m *testing.M) { os.Exit(netboxtest.Main(m)) }
+
+type env struct {
+	nb  *netbox.Client
+	srv *gittest.Server
+	url string
+	rec *Reconciler
+}
+
+func setup(t *testing.T, repo string) env {
+	t.Helper()
+	nbEnv := netboxtest.Get(t)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	nb, err := netbox.New(netbox.Options{URL: nbEnv.URL, Token: nbEnv.Token}, logger)
+	require.NoError(t, err)
+	srv := gittest.Start(t)
+	w, err := gitops.New(gitops.Options{WorkDir: t.TempDir(),
+		Credentials: gitops.Credentials{Username: srv.User, Token: srv.Password}}, logger)
+	require.NoError(t, err)
+	return env{nb: nb, srv: srv, url: srv.NewRepo(t, repo, "main"), rec: New(nb, w, Defaults{}, logger)}
+}
+
+func (e env) files(t *testing.T, dir string) []string {
+	t.Helper()
+	co := filepath.Join(t.TempDir(), "co")
+	gittest.Git(t, "", "clone", "-q", e.srv.AuthURL(e.url), co)
+	out := gittest.Git(t, co, "ls-files", dir)
+	if out == "" {
+		return nil
+	}
+	return strings.Split(out, "\n")
+}
+
+// The sample fabric through real NetBox into a real Git remote; then no-op,
+// an invalid object next to a valid one, and a delete.
+func TestSyncFabric(t *testing.T) {
+	e := setup(t, "sample")
+	ctx := context.Background()
+	id, err := fabric.EnsureFabric(ctx, e.nb, "sync-test", map[string]any{
+		"git_repository_url": e.url, "git_branch": "main", "gitops_directory": "/sync-test/"})
+	require.NoError(t, err)
+	objs := fabric.Generate(fabric.SampleOptions())
+	_, err = fabric.Load(ctx, e.nb, id, objs)
+	require.NoError(t, err)
+
+	res, err := e.rec.SyncFabric(ctx, id)
+	require.NoError(t, err)
+	require.Empty(t, res.Reasons())
+	require.True(t, res.Committed)
+	require.Equal(t, len(objs), res.Objects)
+	require.Len(t, e.files(t, "sync-test/managed"), len(objs))
+	require.Equal(t, []string{"sync-test/.hnp/manifest.yaml"}, e.files(t, "sync-test/.hnp"))
+
+	again, err := e.rec.SyncFabric(ctx, id)
+	require.NoError(t, err)
+	require.False(t, again.Committed, "nothing changed in NetBox: no commit")
+	require.Equal(t, res.Commit, again.Commit)
+
+	var bad, good netbox.Object
+	require.NoError(t, e.nb.Do(ctx, http.MethodPost, netbox.PluginPath+"vpcs/", map[string]any{"fabric": id, "name": "vpc-toolong1",
+		"spec": map[string]any{"subnets": map[string]any{"default": map[string]any{"subnet": "10.9.0.0/31", "gateway": "10.9.0.1", "vlan": 1900}}}}, &bad))
+	require.NoError(t, e.nb.Do(ctx, http.MethodPost, netbox.PluginPath+"vpcs/", map[string]any{"fabric": id, "name": "vpc-9",
+		"spec": map[string]any{"subnets": map[string]any{"default": map[string]any{"subnet": "10.9.1.0/24", "gateway": "10.9.1.1", "vlan": 1901}}}}, &good))
+	res, err = e.rec.SyncFabric(ctx, id)
+	require.NoError(t, err)
+	require.True(t, res.Committed)
+	reasons := strings.Join(res.Reasons(), "\n")
+	require.Contains(t, reasons, "VPC vpc-toolong1")
+	require.Contains(t, reasons, "/31")
+	files := e.files(t, "sync-test/managed/vpcs")
+	require.Contains(t, files, "sync-test/managed/vpcs/vpc-9.yaml")
+	require.NotContains(t, files, "sync-test/managed/vpcs/vpc-toolong1.yaml")
+
+	require.NoError(t, e.nb.Do(ctx, http.MethodDelete, fmt.Sprintf("%svpcs/%d/", netbox.PluginPath, good.ID), nil, nil))
+	res, err = e.rec.SyncFabric(ctx, id)
+	require.NoError(t, err)
+	require.True(t, res.Committed)
+	require.NotContains(t, e.files(t, "sync-test/managed/vpcs"), "sync-test/managed/vpcs/vpc-9.yaml")
+}
+
+func TestFabricWithoutRepository(t *testing.T) {
+	e := setup(t, "none")
+	id, err := fabric.EnsureFabric(context.Background(), e.nb, "no-repo", nil)
+	require.NoError(t, err)
+	_, err = e.rec.SyncFabric(context.Background(), id)
+	require.ErrorIs(t, err, ErrNoRepository)
+}

@@ -1,0 +1,93 @@
+// Package reconcile is the one place that knows the order of the steps:
+// read NetBox's current truth, validate, render, and write Git. It declares
+// the small interfaces it needs from the clients below it.
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/githedgehog/hnp-sidecar/internal/gitops"
+	"github.com/githedgehog/hnp-sidecar/internal/kind"
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+)
+
+// ErrNoRepository: the fabric names no Git repository and there is no
+// default.
+var ErrNoRepository = errors.New("reconcile: fabric has no Git repository")
+
+// NetBox is what the reconciler reads from NetBox.
+type NetBox interface {
+	GetFabric(ctx context.Context, id int64) (netbox.Fabric, error)
+	GetGitRepository(ctx context.Context, id int64) (netbox.GitRepository, error)
+	ListObjects(ctx context.Context, k kind.Kind, fabric int64) ([]netbox.Object, error)
+}
+
+// Git writes batches.
+type Git interface {
+	Apply(ctx context.Context, b gitops.Batch) (gitops.Result, error)
+}
+
+// Defaults apply to fabrics that name no repository or branch.
+type Defaults struct {
+	GitURL, GitBranch string
+}
+
+// Reconciler makes Git match NetBox.
+type Reconciler struct {
+	nb       NetBox
+	git      Git
+	defaults Defaults
+	logger   *slog.Logger
+}
+
+// New builds a Reconciler.
+func New(nb NetBox, git Git, defaults Defaults, logger *slog.Logger) *Reconciler {
+	if defaults.GitBranch == "" {
+		defaults.GitBranch = "main"
+	}
+	return &Reconciler{nb: nb, git: git, defaults: defaults, logger: logger}
+}
+
+// Target is where a fabric's files go.
+type Target struct {
+	URL, Branch string
+	// Root is the fabric's directory in the repository, "" for the top.
+	Root string
+}
+
+// target resolves a fabric's repository: its git_repository object, else
+// the legacy git_repository_url/git_branch/git_path, else the defaults
+// (DESIGN.md §4).
+func (r *Reconciler) target(ctx context.Context, f netbox.Fabric) (Target, error) {
+	t := Target{Branch: r.defaults.GitBranch, Root: f.GitopsDirectory}
+	switch {
+	case f.GitRepository != 0:
+		repo, err := r.nb.GetGitRepository(ctx, int64(f.GitRepository))
+		if err != nil {
+			return Target{}, fmt.Errorf("reconcile: fabric %s: git repository %d: %w", f.Name, f.GitRepository, err)
+		}
+		t.URL = repo.URL
+		if repo.DefaultBranch != "" {
+			t.Branch = repo.DefaultBranch
+		}
+	case f.GitRepositoryURL != "":
+		t.URL = f.GitRepositoryURL
+		if f.GitBranch != "" {
+			t.Branch = f.GitBranch
+		}
+		if f.GitPath != "" && strings.Trim(f.GitopsDirectory, "/") == "" {
+			t.Root = f.GitPath
+		}
+	default:
+		t.URL = r.defaults.GitURL
+	}
+	if t.URL == "" {
+		return Target{}, fmt.Errorf("%w: fabric %s (set git_repository in NetBox or HNP_GIT_DEFAULT_URL)", ErrNoRepository, f.Name)
+	}
+	t.Root = strings.Trim(t.Root, "/")
+	return t, nil
+}
