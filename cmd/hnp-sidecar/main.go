@@ -75,7 +75,7 @@ func serve(stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	a, err := app.New(cfg, logger, app.LogHandler(logger.With("component", "handler")))
+	a, err := app.New(cfg, logger, nil)
 	if err != nil {
 		logger.Error("start-up failed", "err", err)
 		return 1

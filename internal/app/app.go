@@ -17,7 +17,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/githedgehog/hnp-sidecar/internal/gitops"
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
+	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
 	"github.com/githedgehog/hnp-sidecar/internal/webhook"
 )
 
@@ -39,9 +42,17 @@ type App struct {
 	stopOnce    sync.Once
 }
 
-// New builds the service from cfg; handler does the work for each key.
-// Nothing is started and no connection is made until Start.
+// New builds the service from cfg. handler does the work for each key;
+// when nil, keys are reconciled into Git if NetBox is configured
+// (HNP_NETBOX_URL), else only logged. Nothing is started and no
+// connection is made until Start.
 func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
+	if handler == nil {
+		var err error
+		if handler, err = defaultHandler(cfg, logger); err != nil {
+			return nil, err
+		}
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ropts, err := redis.ParseURL(cfg.RedisURL.Reveal())
@@ -161,4 +172,28 @@ func (a *App) checkRedis(ctx context.Context) {
 	if aof["appendonly"] != "yes" && save["save"] == "" {
 		a.logger.Warn("redis has no persistence (appendonly no, save \"\"): hints accepted but not yet processed are lost if Redis restarts; the periodic full reconcile is then the only backstop")
 	}
+}
+
+// defaultHandler reconciles into Git when NetBox is configured.
+func defaultHandler(cfg Config, logger *slog.Logger) (queue.Handler, error) {
+	if cfg.NetBox.URL == "" {
+		logger.Warn("HNP_NETBOX_URL is not set: hints are received and queued, then only logged; nothing is written to Git")
+		return LogHandler(logger.With("component", "handler")), nil
+	}
+	nb, err := netbox.New(netbox.Options{URL: cfg.NetBox.URL, Token: cfg.NetBox.Token.Reveal(), UserAgent: "hnp-sidecar"},
+		logger.With("component", "netbox"))
+	if err != nil {
+		return nil, fmt.Errorf("app: HNP_NETBOX_URL/HNP_NETBOX_TOKEN: %w", err)
+	}
+	git, err := gitops.New(gitops.Options{
+		WorkDir: cfg.Git.WorkDir,
+		Credentials: gitops.Credentials{Username: cfg.Git.Username, Token: cfg.Git.Token.Reveal(),
+			SSHKeyFile: cfg.Git.SSHKeyFile},
+	}, logger.With("component", "git"))
+	if err != nil {
+		return nil, fmt.Errorf("app: HNP_GIT_WORKDIR: %w", err)
+	}
+	r := reconcile.New(nb, git, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch},
+		logger.With("component", "reconcile"))
+	return reconcile.NewHandler(r, nb), nil
 }

@@ -31,6 +31,16 @@ type Config struct {
 	Queue                queue.Options
 	ShutdownTimeout      time.Duration
 	NetBox               NetBoxConfig
+	Git                  GitConfig
+}
+
+// GitConfig is how the sidecar writes Git.
+type GitConfig struct {
+	WorkDir, Username string
+	Token             Secret
+	SSHKeyFile        string
+	DefaultURL        string
+	DefaultBranch     string
 }
 
 // NetBoxConfig is how the sidecar reaches NetBox and how NetBox reaches it.
@@ -84,6 +94,9 @@ func (c Config) validate() []error {
 	if c.WebhookSecret == "" && !c.WebhookAllowUnsigned {
 		errs = append(errs, errors.New("HNP_WEBHOOK_SECRET is required (set the same secret on the NetBox webhook); "+
 			"to accept unsigned webhooks anyway set HNP_WEBHOOK_ALLOW_UNSIGNED=true"))
+	}
+	if (c.NetBox.URL == "") != (c.NetBox.Token == "") {
+		errs = append(errs, errors.New("HNP_NETBOX_URL and HNP_NETBOX_TOKEN go together: set both to reconcile into Git, or neither to only log hints"))
 	}
 	if c.Queue.Backoff.Max < c.Queue.Backoff.Base {
 		errs = append(errs, errors.New("HNP_QUEUE_BACKOFF_MAX must be >= HNP_QUEUE_BACKOFF_BASE"))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -97,6 +98,20 @@ var variables = []variable{
 		set: durationVar(10*time.Millisecond, func(c *Config) *time.Duration { return &c.Queue.PollInterval })},
 	{name: "HNP_HANDLER_TIMEOUT", def: "2m", help: "longest one object's reconcile may run",
 		set: durationVar(time.Second, func(c *Config) *time.Duration { return &c.Queue.HandlerTimeout })},
+	netboxURLVar,
+	netboxTokenVar,
+	{name: "HNP_GIT_WORKDIR", def: "/var/lib/hnp-sidecar/git", help: "directory of the persistent clones, one per repository and branch",
+		set: func(c *Config, v string) error { c.Git.WorkDir = v; return nil }},
+	{name: "HNP_GIT_USERNAME", help: "user name for Git over HTTP(S), or for SSH",
+		set: func(c *Config, v string) error { c.Git.Username = v; return nil }},
+	{name: "HNP_GIT_TOKEN", secret: true, help: "password or token for Git over HTTP(S)",
+		set: func(c *Config, v string) error { c.Git.Token = Secret(v); return nil }},
+	{name: "HNP_GIT_SSH_KEY_FILE", help: "private key for Git over SSH",
+		set: func(c *Config, v string) error { c.Git.SSHKeyFile = v; return nil }},
+	{name: "HNP_GIT_DEFAULT_URL", help: "repository of fabrics that name none in NetBox",
+		set: func(c *Config, v string) error { c.Git.DefaultURL = v; return nil }},
+	{name: "HNP_GIT_DEFAULT_BRANCH", def: "main", help: "branch of fabrics that name none in NetBox",
+		set: func(c *Config, v string) error { c.Git.DefaultBranch = v; return nil }},
 	{name: "HNP_SHUTDOWN_TIMEOUT", def: "25s", help: "on SIGTERM, how long running work may finish before it is handed back",
 		set: func(c *Config, v string) error {
 			d, err := parseDuration(time.Second)(v)
@@ -119,5 +134,17 @@ func (c Config) LogValue() slog.Value {
 			slog.Duration("backoff_base", c.Queue.Backoff.Base), slog.Duration("backoff_max", c.Queue.Backoff.Max),
 			slog.Duration("coalesce_window", c.Queue.CoalesceWindow), slog.Duration("lease", c.Queue.Lease)),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+		slog.String("netbox_url", c.NetBox.URL),
+		slog.String("git_workdir", c.Git.WorkDir),
+		slog.String("git_default_url", redactURL(c.Git.DefaultURL)),
 	)
+}
+
+// redactURL hides a password in a URL's userinfo.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "[unparsable URL]"
+	}
+	return u.Redacted()
 }

@@ -54,6 +54,8 @@ type Hint struct {
 	RequestID string `json:"request_id,omitempty"`
 	// LastUpdated is data.last_updated of the object.
 	LastUpdated string `json:"last_updated,omitempty"`
+	// Fabric is the id of the object's fabric (data.fabric), when known.
+	Fabric int64 `json:"fabric,omitempty"`
 	// Timestamp is when NetBox flushed the event.
 	Timestamp string `json:"timestamp,omitempty"`
 	// ReceivedAt is when the receiver accepted the hint.

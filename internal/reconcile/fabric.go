@@ -8,6 +8,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/render"
 )
 
@@ -28,6 +29,12 @@ type FabricResult struct {
 // NetBox holds now: every valid object rendered, files of objects no
 // longer in NetBox removed, one commit (none when nothing changed).
 func (r *Reconciler) SyncFabric(ctx context.Context, fabricID int64) (FabricResult, error) {
+	return r.Sync(ctx, fabricID, nil)
+}
+
+// Sync is SyncFabric on behalf of the hints that asked for it: they name
+// the commit's author and its NetBox trailers.
+func (r *Reconciler) Sync(ctx context.Context, fabricID int64, hints []queue.Hint) (FabricResult, error) {
 	f, err := r.nb.GetFabric(ctx, fabricID)
 	if err != nil {
 		return FabricResult{}, fmt.Errorf("reconcile: fabric %d: %w", fabricID, err)
@@ -58,13 +65,15 @@ func (r *Reconciler) SyncFabric(ctx context.Context, fabricID int64) (FabricResu
 	}
 	out, err := r.git.Apply(ctx, gitops.Batch{
 		URL: res.Target.URL, Branch: res.Target.Branch, Changes: changes, Replace: []string{managed},
-		Message: fmt.Sprintf("Reconcile fabric %s: %d objects\n\nFull reconcile from NetBox.\n\nNetBox-Fabric: %s/%d\n",
-			f.Name, len(objs)-len(res.Invalid), f.Name, f.ID),
+		Message: message(f.Name, len(objs)-len(res.Invalid), hints), Author: author(hints),
 	})
 	if err != nil {
 		return res, fmt.Errorf("reconcile: fabric %s: %w", f.Name, err)
 	}
 	res.Commit, res.Committed = out.Commit, out.Committed
+	for ref, errs := range res.Invalid {
+		r.logger.Warn("object not written: invalid", "fabric", f.Name, "object", ref.String(), "netbox_id", ref.ID, "reasons", fmt.Sprint(errs))
+	}
 	r.logger.Info("fabric reconciled", "fabric", f.Name, "objects", res.Objects, "invalid", len(res.Invalid),
 		"commit", res.Commit, "committed", res.Committed)
 	return res, nil

@@ -35,6 +35,9 @@ type Payload struct {
 	// ObjectID is data.id; zero for events that are not about an object.
 	ObjectID    int64
 	LastUpdated string
+	// Fabric is data.fabric (the plugin's CR objects carry their fabric's
+	// id); zero when absent or not an id.
+	Fabric int64
 	// Data is the object as NetBox's REST serializer rendered it.
 	Data json.RawMessage
 }
@@ -140,13 +143,15 @@ func Parse(body []byte) (Payload, error) {
 	if p.ObjectType == "" {
 		return Payload{}, malformed(`neither "object_type" nor "model" is set`)
 	}
-	var id, lastUpdated []byte
+	var id, lastUpdated, fabric []byte
 	_ = eachField(raw.data, func(k string, v []byte) {
 		switch k {
 		case "id":
 			id = v
 		case "last_updated":
 			lastUpdated = v
+		case "fabric":
+			fabric = v
 		}
 	})
 	n, err := strconv.ParseInt(text(id), 10, 64)
@@ -154,6 +159,16 @@ func Parse(body []byte) (Payload, error) {
 		return Payload{}, malformed(`"data.id" is not a positive integer`)
 	}
 	p.ObjectID, p.LastUpdated = n, text(lastUpdated)
+	if isObject(fabric) { // a nested {"id": ...} in some serializers
+		_ = eachField(fabric, func(k string, v []byte) {
+			if k == "id" {
+				fabric = v
+			}
+		})
+	}
+	if f, err := strconv.ParseInt(text(fabric), 10, 64); err == nil && f > 0 {
+		p.Fabric = f
+	}
 	return p, nil
 }
 

@@ -133,6 +133,7 @@ func TestReceiverRecordsHint(t *testing.T) {
 			require.Equal(t, want.user, h.User)
 			require.Equal(t, want.requestID, h.RequestID)
 			require.Equal(t, want.lastUpdated, h.LastUpdated)
+			require.Positive(t, h.Fabric)
 			require.Nil(t, h.Deleted)
 		})
 	}

@@ -1,0 +1,119 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/githedgehog/hnp-sidecar/internal/kind"
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/queue"
+)
+
+// ObjectReader finds the fabric of an object whose hint did not carry it.
+type ObjectReader interface {
+	GetObject(ctx context.Context, k kind.Kind, id int64) (netbox.Object, error)
+}
+
+// Handler is the queue's work: a hint for an object (or a fabric) makes
+// that fabric in Git match NetBox. Hints for many objects of one fabric
+// coalesce: a full reconcile that started after a hint was received
+// already covers it, so a bulk edit of 1,000 objects is a few reconciles
+// and a few commits, not 1,000.
+type Handler struct {
+	r       *Reconciler
+	objects ObjectReader
+	now     func() time.Time
+	mu      sync.Mutex
+	fabrics map[int64]*fabricState
+}
+
+type fabricState struct {
+	mu sync.Mutex
+	// covered is when the last successful reconcile started reading NetBox:
+	// every change whose webhook arrived before it is in Git.
+	covered time.Time
+}
+
+// NewHandler builds the queue handler on r.
+func NewHandler(r *Reconciler, objects ObjectReader) *Handler {
+	return &Handler{r: r, objects: objects, now: time.Now, fabrics: map[int64]*fabricState{}}
+}
+
+// Handle reconciles the fabric of one key.
+func (h *Handler) Handle(ctx context.Context, it queue.Item) error {
+	objectType, id, err := queue.ParseKey(string(it.Key))
+	if err != nil {
+		return fmt.Errorf("reconcile: %w", err)
+	}
+	k, ok := kind.Lookup(objectType)
+	if !ok {
+		h.r.logger.Warn("key of an object type the sidecar does not manage; dropped", "key", string(it.Key))
+		return nil
+	}
+	latest, hinted := it.Latest()
+	if k.IsFabric() {
+		if hinted && latest.Event == "deleted" {
+			h.r.logger.Warn("fabric deleted in NetBox: no longer managed; its files stay in Git", "fabric_id", id)
+			return nil
+		}
+		return h.syncFabric(ctx, id, it)
+	}
+	fabric := int64(0)
+	for _, hint := range it.Hints {
+		if hint.Fabric != 0 {
+			fabric = hint.Fabric
+		}
+	}
+	if fabric == 0 {
+		o, err := h.objects.GetObject(ctx, k, id)
+		if errors.Is(err, netbox.ErrNotFound) {
+			h.r.logger.Warn("object gone and its fabric unknown; the next full reconcile removes its file", "key", string(it.Key))
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reconcile: find fabric of %s: %w", it.Key, err)
+		}
+		fabric = int64(o.Fabric)
+	}
+	return h.syncFabric(ctx, fabric, it)
+}
+
+func (h *Handler) state(fabric int64) *fabricState {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st := h.fabrics[fabric]
+	if st == nil {
+		st = &fabricState{}
+		h.fabrics[fabric] = st
+	}
+	return st
+}
+
+func (h *Handler) syncFabric(ctx context.Context, fabric int64, it queue.Item) error {
+	st := h.state(fabric)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var newest time.Time
+	for _, hint := range it.Hints {
+		if hint.ReceivedAt.After(newest) {
+			newest = hint.ReceivedAt
+		}
+	}
+	if !newest.IsZero() && newest.Before(st.covered) {
+		return nil // a reconcile that started after this change already wrote it
+	}
+	start := h.now()
+	_, err := h.r.Sync(ctx, fabric, it.Hints)
+	if errors.Is(err, netbox.ErrNotFound) {
+		h.r.logger.Warn("fabric not found in NetBox; nothing to reconcile", "fabric_id", fabric, "key", string(it.Key))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	st.covered = start
+	return nil
+}

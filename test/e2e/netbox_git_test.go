@@ -1,0 +1,105 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"os/exec"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/githedgehog/hnp-sidecar/internal/gittest"
+	"github.com/githedgehog/hnp-sidecar/internal/netboxtest"
+	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+)
+
+// remoteFile reads path at the tip of the remote branch ("" if absent).
+func remoteFile(t *testing.T, srv *gittest.Server, name, path string) string {
+	t.Helper()
+	out, err := exec.Command("git", "-C", srv.Dir(name), "show", "main:"+path).Output()
+	if err != nil {
+		return ""
+	}
+	return string(out)
+}
+
+// The plan's first scenario through real parts: a fabric with a Git
+// repository in NetBox, a VPC saved through NetBox's REST API, and the
+// VPC's file on the remote branch; then an update and a delete.
+func TestNetBoxChangeReachesGit(t *testing.T) {
+	env := netboxtest.Get(t)
+	srv := gittest.Start(t)
+	repoURL := srv.NewRepo(t, "fabric", "main")
+	red := redistest.Start(t)
+	sc := baseEnv(red.URL())
+	for k, v := range map[string]string{
+		"HNP_NETBOX_URL": env.URL, "HNP_NETBOX_TOKEN": env.Token, "HNP_GIT_WORKDIR": t.TempDir(),
+		"HNP_GIT_USERNAME": srv.User, "HNP_GIT_TOKEN": srv.Password, "HNP_QUEUE_COALESCE_WINDOW": "100ms",
+	} {
+		sc[k] = v
+	}
+	s := startSidecar(t, sc)
+	runBootstrap(t, env, env.Token, s.URL, secret)
+	admin := adminClient(t, env)
+
+	repo, _ := admin.call(t, http.MethodPost, plugin+"git-repositories/",
+		map[string]any{"name": "e2e-git", "url": repoURL, "default_branch": "main"})
+	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/",
+		map[string]any{"name": "e2e-git-fabric", "git_repository": repo["id"], "gitops_directory": "/fab/"})
+	fabricID := fab["id"]
+
+	var latencies []time.Duration
+	for i := range 5 {
+		name := fmt.Sprintf("vpc-%d", i)
+		start := time.Now()
+		admin.call(t, http.MethodPost, plugin+"vpcs/", map[string]any{"fabric": fabricID, "name": name,
+			"spec": map[string]any{"subnets": map[string]any{"default": map[string]any{
+				"subnet": fmt.Sprintf("10.7.%d.0/24", i), "gateway": fmt.Sprintf("10.7.%d.1", i), "vlan": 1700 + i}}}})
+		path := "fab/managed/vpcs/" + name + ".yaml"
+		require.Eventually(t, func() bool { return remoteFile(t, srv, "fabric", path) != "" }, 30*time.Second, 20*time.Millisecond,
+			"%s never reached the remote\n%s", path, s.Logs)
+		latencies = append(latencies, time.Since(start))
+	}
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	t.Logf("NetBox REST save → file on the remote branch: p50 %s (min %s, max %s, n=5)",
+		latencies[2].Round(time.Millisecond), latencies[0].Round(time.Millisecond), latencies[4].Round(time.Millisecond))
+
+	file := remoteFile(t, srv, "fabric", "fab/managed/vpcs/vpc-0.yaml")
+	require.Contains(t, file, "kind: VPC")
+	require.Contains(t, file, "hnp.githedgehog.com/fabric: e2e-git-fabric")
+	require.Contains(t, file, "vlan: 1700")
+	msg := gitLog(t, srv, "fabric", "%an|%B")
+	require.Contains(t, msg, env.AdminUser+"|", "the NetBox user is the author")
+	require.Contains(t, msg, "NetBox-Object: netbox_hedgehog.vpc/")
+	require.Contains(t, msg, "NetBox-User: "+env.AdminUser)
+	require.Contains(t, msg, "NetBox-Request-Id: ")
+
+	// An invalid VPC (12-character name, /31) is not committed; the fabric keeps syncing.
+	admin.call(t, http.MethodPost, plugin+"vpcs/", map[string]any{"fabric": fabricID, "name": "vpc-toolong1",
+		"spec": map[string]any{"subnets": map[string]any{"default": map[string]any{"subnet": "10.8.0.0/31", "vlan": 1800}}}})
+	s.waitLog(t, 20*time.Second, "object not written: invalid", "vpc-toolong1")
+	require.Empty(t, remoteFile(t, srv, "fabric", "fab/managed/vpcs/vpc-toolong1.yaml"))
+
+	vpcs, _ := admin.call(t, http.MethodGet, plugin+"vpcs/?limit=1000", nil)
+	for _, r := range vpcs["results"].([]any) {
+		o := r.(map[string]any)
+		if o["name"] == "vpc-1" && o["fabric"] == fabricID {
+			admin.call(t, http.MethodDelete, fmt.Sprintf("%svpcs/%v/", plugin, o["id"]), nil)
+		}
+	}
+	require.Eventually(t, func() bool { return remoteFile(t, srv, "fabric", "fab/managed/vpcs/vpc-1.yaml") == "" },
+		30*time.Second, 20*time.Millisecond, "deleted VPC's file stays\n%s", s.Logs)
+	commits := strings.Count(gitLog(t, srv, "fabric", "%H"), "\n") + 1
+	t.Logf("%d commits for 5 creates and 1 delete", commits)
+	require.LessOrEqual(t, commits, 7, "at most: the fabric's manifest, five creates, one delete")
+}
+
+func gitLog(t *testing.T, srv *gittest.Server, name, format string) string {
+	t.Helper()
+	out, err := exec.Command("git", "-C", srv.Dir(name), "log", "main", "--format="+format).Output()
+	require.NoError(t, err)
+	return strings.TrimSpace(string(out))
+}
