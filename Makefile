@@ -18,8 +18,9 @@ build: ## Build bin/hnp-sidecar.
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/hnp-sidecar
 
 .PHONY: run
-run: build ## Bring up the local stack (NetBox, Redis, the sidecar, a sample fabric) on 127.0.0.1; Ctrl-C stops it.
+run: build ## Bring up the local stack (NetBox, Redis, a Git remote, the sidecar, a sample fabric) on 127.0.0.1; Ctrl-C stops it.
 	$(GO) build -o bin/load-fabric ./test/fabric/cmd/load-fabric
+	$(GO) build -o bin/gitserver ./test/gitserver
 	test/run/run.sh
 
 .PHONY: test

@@ -5,6 +5,8 @@ package gittest
 
 import (
 	"crypto/subtle"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -28,14 +30,32 @@ type Server struct {
 // Requests need basic auth with User/Password.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	backend := execPath(t) + "/git-http-backend"
-	s := &Server{Root: t.TempDir(), User: "hnp", Password: "git-test-password"}
-	h := &cgi.Handler{
-		Path: backend,
-		Env: []string{"GIT_PROJECT_ROOT=" + s.Root, "GIT_HTTP_EXPORT_ALL=1", "REMOTE_USER=" + s.User,
-			"GIT_CONFIG_NOSYSTEM=1", "HOME=" + s.Root},
+	s, err := Serve(t.TempDir(), "hnp", "git-test-password", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Serve serves the bare repositories under root on addr (a 127.0.0.1
+// address) with basic auth until Close. `make run` uses it too.
+func Serve(root, user, password, addr string) (*Server, error) {
+	out, err := exec.Command("git", "--exec-path").Output()
+	if err != nil {
+		return nil, fmt.Errorf("gittest: git not found: %w", err)
+	}
+	s := &Server{Root: root, User: user, Password: password}
+	h := &cgi.Handler{
+		Path: strings.TrimSpace(string(out)) + "/git-http-backend",
+		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1", "REMOTE_USER=" + user,
+			"GIT_CONFIG_NOSYSTEM=1", "HOME=" + root},
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("gittest: listen: %w", err)
+	}
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, p, ok := r.BasicAuth()
 		if !ok || subtle.ConstantTimeCompare([]byte(u+":"+p), []byte(s.User+":"+s.Password)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
@@ -44,19 +64,39 @@ func Start(t testing.TB) *Server {
 		}
 		h.ServeHTTP(w, r)
 	}))
-	t.Cleanup(s.srv.Close)
+	_ = s.srv.Listener.Close()
+	s.srv.Listener = l
+	s.srv.Start()
 	s.URL = s.srv.URL
-	return s
+	return s, nil
+}
+
+// Close stops the server.
+func (s *Server) Close() { s.srv.Close() }
+
+// Create makes an empty bare repository name.git on branch unless it
+// exists, and returns its clone URL.
+func (s *Server) Create(name, branch string) (string, error) {
+	dir := s.Dir(name)
+	if _, err := os.Stat(dir); err != nil {
+		for _, args := range [][]string{{"init", "-q", "--bare", "-b", branch, dir}, {"-C", dir, "config", "http.receivepack", "true"}} {
+			if out, err := exec.Command("git", args...).CombinedOutput(); err != nil {
+				return "", fmt.Errorf("gittest: git %s: %w\n%s", strings.Join(args, " "), err, out)
+			}
+		}
+	}
+	return s.URL + "/" + name + ".git", nil
 }
 
 // NewRepo creates an empty bare repository whose HEAD is branch and
 // returns its clone URL.
 func (s *Server) NewRepo(t testing.TB, name, branch string) string {
 	t.Helper()
-	dir := filepath.Join(s.Root, name+".git")
-	Git(t, "", "init", "-q", "--bare", "-b", branch, dir)
-	Git(t, dir, "config", "http.receivepack", "true")
-	return s.URL + "/" + name + ".git"
+	url, err := s.Create(name, branch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url
 }
 
 // Dir is the bare repository's directory.
@@ -81,15 +121,6 @@ func Git(t testing.TB, dir string, args ...string) string {
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func execPath(t testing.TB) string {
-	t.Helper()
-	out, err := exec.Command("git", "--exec-path").Output()
-	if err != nil {
-		t.Fatalf("git not found: %v", err)
 	}
 	return strings.TrimSpace(string(out))
 }

@@ -22,7 +22,7 @@ type page struct {
 }
 
 // EnsureFabric returns the id of the fabric named name, creating it with
-// fields when it does not exist.
+// fields, or setting fields on the existing one.
 func EnsureFabric(ctx context.Context, nb *netbox.Client, name string, fields map[string]any) (int64, error) {
 	var p page
 	if err := nb.Do(ctx, http.MethodGet, netbox.PluginPath+"fabrics/?limit=1000&name="+url.QueryEscape(name), nil, &p); err != nil {
@@ -30,6 +30,11 @@ func EnsureFabric(ctx context.Context, nb *netbox.Client, name string, fields ma
 	}
 	for _, f := range p.Results {
 		if f.Name == name {
+			if len(fields) > 0 {
+				if err := nb.Do(ctx, http.MethodPatch, fmt.Sprintf("%sfabrics/%d/", netbox.PluginPath, f.ID), fields, nil); err != nil {
+					return 0, fmt.Errorf("fabric: update fabric %s: %w", name, err)
+				}
+			}
 			return f.ID, nil
 		}
 	}

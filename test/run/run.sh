@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Brings up the local stack on 127.0.0.1 for a first look: a private NetBox
 # 4.7 with the netbox_hedgehog test plugin (test/netbox/up.sh), a private
-# Redis (append-only, fsync always), the sidecar, `hnp-sidecar bootstrap`
-# (NetBox's webhook and event rule) and a sample fabric. Ctrl-C stops
+# Redis (append-only, fsync always), a Git remote over smart HTTP, the
+# sidecar, `hnp-sidecar bootstrap` (NetBox's webhook and event rule) and a
+# sample fabric whose files the sidecar commits to that remote. Ctrl-C stops
 # everything it started. State (secrets, databases, logs) lives in
 # $HNP_RUN_DIR and is kept, so the next start takes seconds.
 set -euo pipefail
@@ -11,8 +12,10 @@ cd "$(dirname "$0")/../.."
 RUN_DIR=${HNP_RUN_DIR:-/tmp/hnp-run}
 REDIS_PORT=${HNP_RUN_REDIS_PORT:-6390}
 SIDECAR_ADDR=${HNP_RUN_ADDR:-127.0.0.1:8090}
+GIT_ADDR=${HNP_RUN_GIT_ADDR:-127.0.0.1:8091}
 BIN=${HNP_BIN:-bin/hnp-sidecar}
 LOADER=${HNP_LOADER:-bin/load-fabric}
+GITSERVER=${HNP_GITSERVER:-bin/gitserver}
 NETBOX_STATE=$RUN_DIR/netbox
 mkdir -p "$RUN_DIR/redis"
 pids=()
@@ -40,7 +43,9 @@ if ! command -v redis-server >/dev/null; then
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; } ||
     { echo "could not install redis-server; install it and run again" >&2; exit 1; }
 fi
-[[ -x $BIN && -x $LOADER ]] || { echo "$BIN or $LOADER is missing: run 'make run', which builds them" >&2; exit 1; }
+for b in "$BIN" "$LOADER" "$GITSERVER"; do
+  [[ -x $b ]] || { echo "$b is missing: run 'make run', which builds it" >&2; exit 1; }
+done
 
 echo "starting NetBox (the first start installs it and migrates its database: ~6 minutes; later starts: seconds)..."
 netbox_started=1
@@ -49,7 +54,7 @@ HNP_NETBOX_STATE=$NETBOX_STATE test/netbox/up.sh >"$RUN_DIR/netbox-up.log" 2>&1 
 # shellcheck source=/dev/null
 source "$NETBOX_STATE/env"
 
-for addr in "127.0.0.1:$REDIS_PORT" "$SIDECAR_ADDR"; do
+for addr in "127.0.0.1:$REDIS_PORT" "$SIDECAR_ADDR" "$GIT_ADDR"; do
   if (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null; then
     echo "$addr is already in use (is an earlier 'make run' still up?); stop it or set HNP_RUN_REDIS_PORT / HNP_RUN_ADDR" >&2
     exit 1
@@ -64,8 +69,16 @@ redis-cli -p "$REDIS_PORT" ping >/dev/null || { echo "redis did not start; see $
 
 secret "$RUN_DIR/webhook-secret"
 secret "$RUN_DIR/api-token"
+secret "$RUN_DIR/git-password"
+
+"$GITSERVER" -root "$RUN_DIR/git-remote" -addr "$GIT_ADDR" -user hnp -password-file "$RUN_DIR/git-password" \
+  -repo fabric-1 >>"$RUN_DIR/gitserver.log" 2>&1 &
+pids+=($!)
+GIT_URL="http://$GIT_ADDR/fabric-1.git"
 HNP_LISTEN_ADDR=$SIDECAR_ADDR HNP_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
   HNP_WEBHOOK_SECRET_FILE="$RUN_DIR/webhook-secret" HNP_API_TOKEN_FILE="$RUN_DIR/api-token" \
+  HNP_NETBOX_URL=$NETBOX_URL HNP_NETBOX_TOKEN=$NETBOX_TOKEN HNP_GIT_WORKDIR="$RUN_DIR/git-work" \
+  HNP_GIT_USERNAME=hnp HNP_GIT_TOKEN_FILE="$RUN_DIR/git-password" \
   "$BIN" serve >>"$RUN_DIR/sidecar.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do curl -fs "http://$SIDECAR_ADDR/readyz" >/dev/null && break; sleep 0.1; done
@@ -73,15 +86,17 @@ curl -fs "http://$SIDECAR_ADDR/readyz" >/dev/null || { echo "sidecar not ready; 
 
 HNP_NETBOX_URL=$NETBOX_URL HNP_NETBOX_TOKEN=$NETBOX_TOKEN HNP_SIDECAR_URL="http://$SIDECAR_ADDR" \
   HNP_WEBHOOK_SECRET_FILE="$RUN_DIR/webhook-secret" "$BIN" bootstrap | sed 's/^/bootstrap: /'
-"$LOADER" -netbox-url "$NETBOX_URL" -token "$NETBOX_TOKEN" -fabric fabric-1 | sed 's/^/sample: /'
+"$LOADER" -netbox-url "$NETBOX_URL" -token "$NETBOX_TOKEN" -fabric fabric-1 -git-url "$GIT_URL" | sed 's/^/sample: /'
 
 sample=webhooks/samples/netbox-4.7/updated.json
 cat <<MSG
 
 hnp-sidecar is up.
   NetBox       $NETBOX_URL   login: $NETBOX_ADMIN_USER / $NETBOX_ADMIN_PASSWORD
-               the sample fabric: $NETBOX_URL/plugins/hedgehog/vpcs/ (edit a VPC: the sidecar logs it)
+               the sample fabric: $NETBOX_URL/plugins/hedgehog/vpcs/ (edit a VPC: a commit follows in about a second)
   sidecar      http://$SIDECAR_ADDR   (health: /api/v1/health, metrics: /metrics)
+  git          $GIT_URL  (user hnp, password in $RUN_DIR/git-password)
+               git clone "http://hnp:\$(cat $RUN_DIR/git-password)@$GIT_ADDR/fabric-1.git"   then: git pull after an edit
   redis        redis://127.0.0.1:$REDIS_PORT/0
   secrets      webhook secret in $RUN_DIR/webhook-secret, API token in $RUN_DIR/api-token
   log          $RUN_DIR/sidecar.log
