@@ -180,8 +180,7 @@ func defaultHandler(cfg Config, logger *slog.Logger) (queue.Handler, error) {
 		logger.Warn("HNP_NETBOX_URL is not set: hints are received and queued, then only logged; nothing is written to Git")
 		return LogHandler(logger.With("component", "handler")), nil
 	}
-	nb, err := netbox.New(netbox.Options{URL: cfg.NetBox.URL, Token: cfg.NetBox.Token.Reveal(), UserAgent: "hnp-sidecar"},
-		logger.With("component", "netbox"))
+	nb, err := netbox.New(netbox.Options{URL: cfg.NetBox.URL, Token: cfg.NetBox.Token.Reveal(), UserAgent: "hnp-sidecar"})
 	if err != nil {
 		return nil, fmt.Errorf("app: HNP_NETBOX_URL/HNP_NETBOX_TOKEN: %w", err)
 	}

@@ -78,7 +78,7 @@ func LoadBootstrapConfig(getenv Getenv) (BootstrapConfig, error) {
 // Bootstrap installs the sidecar's webhook and event rules into NetBox,
 // idempotently, after checking NetBox's version. It returns what it did.
 func Bootstrap(ctx context.Context, cfg BootstrapConfig, logger *slog.Logger) ([]string, error) {
-	nb, err := netbox.New(netbox.Options{URL: cfg.NetBoxURL, Token: cfg.NetBoxToken.Reveal()}, logger)
+	nb, err := netbox.New(netbox.Options{URL: cfg.NetBoxURL, Token: cfg.NetBoxToken.Reveal()})
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}

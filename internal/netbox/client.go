@@ -6,7 +6,6 @@ package netbox
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -62,11 +61,10 @@ type Client struct {
 	http     *http.Client
 	ua       string
 	pageSize int
-	logger   *slog.Logger
 }
 
 // New builds a client; it makes no request.
-func New(opts Options, logger *slog.Logger) (*Client, error) {
+func New(opts Options) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(opts.URL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, ErrBadURL
@@ -91,11 +89,8 @@ func New(opts Options, logger *slog.Logger) (*Client, error) {
 		opts.PageSize = 1000
 	}
 	return &Client{api: gonetbox.NewAPIClient(cfg), base: u, auth: auth, http: hc, ua: opts.UserAgent,
-		pageSize: opts.PageSize, logger: logger}, nil
+		pageSize: opts.PageSize}, nil
 }
-
-// URL is NetBox's base URL.
-func (c *Client) URL() string { return c.base.String() }
 
 func httpError(op string, resp *http.Response, err error) error {
 	if resp != nil {

@@ -3,8 +3,6 @@ package netbox
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"testing"
@@ -43,7 +41,7 @@ func TestInTestedRange(t *testing.T) {
 
 func client(t *testing.T, env netboxtest.Env, pageSize int) *Client {
 	t.Helper()
-	c, err := New(Options{URL: env.URL, Token: env.Token, PageSize: pageSize}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c, err := New(Options{URL: env.URL, Token: env.Token, PageSize: pageSize})
 	require.NoError(t, err)
 	return c
 }

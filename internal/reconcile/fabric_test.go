@@ -33,7 +33,7 @@ func setup(t *testing.T, repo string) env {
 	t.Helper()
 	nbEnv := netboxtest.Get(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	nb, err := netbox.New(netbox.Options{URL: nbEnv.URL, Token: nbEnv.Token}, logger)
+	nb, err := netbox.New(netbox.Options{URL: nbEnv.URL, Token: nbEnv.Token})
 	require.NoError(t, err)
 	srv := gittest.Start(t)
 	w, err := gitops.New(gitops.Options{WorkDir: t.TempDir(),

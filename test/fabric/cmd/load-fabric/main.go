@@ -9,7 +9,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -35,7 +34,7 @@ func main() {
 func run(url, token, name string, switches int, gitURL string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	nb, err := netbox.New(netbox.Options{URL: url, Token: token}, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	nb, err := netbox.New(netbox.Options{URL: url, Token: token})
 	if err != nil {
 		return err
 	}
