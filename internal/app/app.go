@@ -40,6 +40,8 @@ type App struct {
 	wg          sync.WaitGroup
 	errc        chan error
 	stopOnce    sync.Once
+	// nb is set when NetBox is configured; it feeds the periodic reconcile.
+	nb *netbox.Client
 }
 
 // New builds the service from cfg. handler does the work for each key;
@@ -47,9 +49,17 @@ type App struct {
 // (HNP_NETBOX_URL), else only logged. Nothing is started and no
 // connection is made until Start.
 func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
+	var nb *netbox.Client
+	if cfg.NetBox.URL != "" {
+		var err error
+		nb, err = netbox.New(netbox.Options{URL: cfg.NetBox.URL, Token: cfg.NetBox.Token.Reveal(), UserAgent: "hnp-sidecar"})
+		if err != nil {
+			return nil, fmt.Errorf("app: HNP_NETBOX_URL/HNP_NETBOX_TOKEN: %w", err)
+		}
+	}
 	if handler == nil {
 		var err error
-		if handler, err = defaultHandler(cfg, logger); err != nil {
+		if handler, err = defaultHandler(cfg, nb, logger); err != nil {
 			return nil, err
 		}
 	}
@@ -81,7 +91,7 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 	}
 	a := &App{
 		cfg: cfg, logger: logger, reg: reg, rdb: rdb, queue: q, recv: recv,
-		handler: handler, errc: make(chan error, 2),
+		handler: handler, errc: make(chan error, 2), nb: nb,
 	}
 	a.server = &http.Server{
 		Handler:           a.routes(),
@@ -118,6 +128,10 @@ func (a *App) Start(ctx context.Context) error {
 			a.errc <- fmt.Errorf("app: workers: %w", err)
 		}
 	})
+	if a.nb != nil && a.cfg.ReconcileInterval > 0 {
+		p := reconcile.NewPeriodic(a.nb, a.queue, a.cfg.ReconcileInterval, a.logger.With("component", "periodic"))
+		a.wg.Go(func() { p.Run(wctx) })
+	}
 	a.logger.Info("hnp-sidecar started", "addr", l.Addr().String(), "config", a.cfg)
 	return nil
 }
@@ -174,15 +188,11 @@ func (a *App) checkRedis(ctx context.Context) {
 	}
 }
 
-// defaultHandler reconciles into Git when NetBox is configured.
-func defaultHandler(cfg Config, logger *slog.Logger) (queue.Handler, error) {
-	if cfg.NetBox.URL == "" {
+// defaultHandler reconciles into Git when NetBox is configured (nb set).
+func defaultHandler(cfg Config, nb *netbox.Client, logger *slog.Logger) (queue.Handler, error) {
+	if nb == nil {
 		logger.Warn("HNP_NETBOX_URL is not set: hints are received and queued, then only logged; nothing is written to Git")
 		return LogHandler(logger.With("component", "handler")), nil
-	}
-	nb, err := netbox.New(netbox.Options{URL: cfg.NetBox.URL, Token: cfg.NetBox.Token.Reveal(), UserAgent: "hnp-sidecar"})
-	if err != nil {
-		return nil, fmt.Errorf("app: HNP_NETBOX_URL/HNP_NETBOX_TOKEN: %w", err)
 	}
 	git, err := gitops.New(gitops.Options{
 		WorkDir: cfg.Git.WorkDir,

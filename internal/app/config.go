@@ -30,6 +30,7 @@ type Config struct {
 	LogLevel             slog.Level
 	Queue                queue.Options
 	ShutdownTimeout      time.Duration
+	ReconcileInterval    time.Duration
 	NetBox               NetBoxConfig
 	Git                  GitConfig
 }

@@ -112,6 +112,16 @@ var variables = []variable{
 		set: func(c *Config, v string) error { c.Git.DefaultURL = v; return nil }},
 	{name: "HNP_GIT_DEFAULT_BRANCH", def: "main", help: "branch of fabrics that name none in NetBox",
 		set: func(c *Config, v string) error { c.Git.DefaultBranch = v; return nil }},
+	{name: "HNP_RECONCILE_INTERVAL", def: "10m", help: "full reconcile of every fabric at start and then this often (jittered); 0 turns it off",
+		set: func(c *Config, v string) error {
+			if v == "0" {
+				c.ReconcileInterval = 0
+				return nil
+			}
+			d, err := parseDuration(time.Second)(v)
+			c.ReconcileInterval = d
+			return err
+		}},
 	{name: "HNP_SHUTDOWN_TIMEOUT", def: "25s", help: "on SIGTERM, how long running work may finish before it is handed back",
 		set: func(c *Config, v string) error {
 			d, err := parseDuration(time.Second)(v)
@@ -134,6 +144,7 @@ func (c Config) LogValue() slog.Value {
 			slog.Duration("backoff_base", c.Queue.Backoff.Base), slog.Duration("backoff_max", c.Queue.Backoff.Max),
 			slog.Duration("coalesce_window", c.Queue.CoalesceWindow), slog.Duration("lease", c.Queue.Lease)),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+		slog.Duration("reconcile_interval", c.ReconcileInterval),
 		slog.String("netbox_url", c.NetBox.URL),
 		slog.String("git_workdir", c.Git.WorkDir),
 		slog.String("git_default_url", redactURL(c.Git.DefaultURL)),

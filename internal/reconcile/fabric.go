@@ -35,6 +35,7 @@ func (r *Reconciler) SyncFabric(ctx context.Context, fabricID int64) (FabricResu
 // Sync is SyncFabric on behalf of the hints that asked for it: they name
 // the commit's author and its NetBox trailers.
 func (r *Reconciler) Sync(ctx context.Context, fabricID int64, hints []queue.Hint) (FabricResult, error) {
+	hints = fromNetBox(hints)
 	f, err := r.nb.GetFabric(ctx, fabricID)
 	if err != nil {
 		return FabricResult{}, fmt.Errorf("reconcile: fabric %d: %w", fabricID, err)
@@ -142,5 +143,17 @@ func (res FabricResult) Reasons() []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// fromNetBox drops the hints the sidecar made itself (resync): they name
+// no change, user or request.
+func fromNetBox(hints []queue.Hint) []queue.Hint {
+	var out []queue.Hint
+	for _, h := range hints {
+		if h.Event != EventResync {
+			out = append(out, h)
+		}
+	}
 	return out
 }

@@ -103,3 +103,31 @@ func gitLog(t *testing.T, srv *gittest.Server, name, format string) string {
 	require.NoError(t, err)
 	return strings.TrimSpace(string(out))
 }
+
+// NetBox never delivers a webhook to this sidecar: the periodic full
+// reconcile still brings the change to Git.
+func TestPeriodicReconcileHealsLostWebhooks(t *testing.T) {
+	env := netboxtest.Get(t)
+	srv := gittest.Start(t)
+	repoURL := srv.NewRepo(t, "healed", "main")
+	red := redistest.Start(t)
+	sc := baseEnv(red.URL())
+	for k, v := range map[string]string{
+		"HNP_NETBOX_URL": env.URL, "HNP_NETBOX_TOKEN": env.Token, "HNP_GIT_WORKDIR": t.TempDir(),
+		"HNP_GIT_USERNAME": srv.User, "HNP_GIT_TOKEN": srv.Password, "HNP_RECONCILE_INTERVAL": "2s",
+	} {
+		sc[k] = v
+	}
+	admin := adminClient(t, env)
+	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": "e2e-healed",
+		"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/healed/"})
+	s := startSidecar(t, sc) // no bootstrap: NetBox's webhook does not point here
+	s.waitLog(t, 20*time.Second, `"msg":"fabric reconciled"`, `"fabric":"e2e-healed"`) // the one at start
+	admin.call(t, http.MethodPost, plugin+"switches/", map[string]any{"fabric": fab["id"], "name": "spine-01",
+		"spec": map[string]any{"role": "spine"}})
+	start := time.Now()
+	require.Eventually(t, func() bool { return remoteFile(t, srv, "healed", "healed/managed/switches/spine-01.yaml") != "" },
+		30*time.Second, 50*time.Millisecond, "periodic reconcile never wrote the switch\n%s", s.Logs)
+	t.Logf("switch saved without a webhook reached Git after %s", time.Since(start).Round(time.Millisecond))
+	require.Contains(t, gitLog(t, srv, "healed", "%s"), "Reconcile fabric e2e-healed")
+}

@@ -1,0 +1,76 @@
+package reconcile
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/githedgehog/hnp-sidecar/internal/kind"
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/queue"
+)
+
+// EventResync marks a hint the sidecar made itself to reconcile a whole
+// fabric (periodic or on request), not one NetBox sent.
+const EventResync = "resync"
+
+// FabricLister lists the fabrics to reconcile.
+type FabricLister interface {
+	ListFabrics(ctx context.Context) ([]netbox.Fabric, error)
+}
+
+// Enqueuer records a hint durably.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, h queue.Hint) (queue.EnqueueResult, error)
+}
+
+// Periodic queues a full reconcile of every fabric at start and then every
+// interval (±10% jitter, so replicas do not line up), so that changes whose
+// webhooks NetBox never delivered still reach Git. The reconciles run
+// through the queue: durable, retried, coalesced with webhook hints.
+type Periodic struct {
+	fabrics  FabricLister
+	queue    Enqueuer
+	interval time.Duration
+	logger   *slog.Logger
+}
+
+// NewPeriodic builds the schedule; interval must be positive.
+func NewPeriodic(fabrics FabricLister, q Enqueuer, interval time.Duration, logger *slog.Logger) *Periodic {
+	return &Periodic{fabrics: fabrics, queue: q, interval: interval, logger: logger}
+}
+
+// Run queues reconciles until ctx ends.
+func (p *Periodic) Run(ctx context.Context) {
+	for {
+		if n, err := p.Once(ctx); err != nil && ctx.Err() == nil {
+			p.logger.Error("periodic reconcile: could not queue the fabrics", "err", err)
+		} else if err == nil {
+			p.logger.Info("periodic reconcile queued", "fabrics", n)
+		}
+		jitter := time.Duration(rand.Int64N(int64(p.interval)/5+1)) - p.interval/10
+		t := time.NewTimer(p.interval + jitter)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Once queues one reconcile per fabric and returns how many.
+func (p *Periodic) Once(ctx context.Context) (int, error) {
+	fabrics, err := p.fabrics.ListFabrics(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, f := range fabrics {
+		if _, err := p.queue.Enqueue(ctx, queue.Hint{ObjectType: kind.Fabric.ObjectType(), ObjectID: f.ID,
+			Kind: kind.Fabric.Name, Event: EventResync, User: "hnp-sidecar"}); err != nil {
+			return 0, err
+		}
+	}
+	return len(fabrics), nil
+}
