@@ -46,6 +46,10 @@ fuzz: ## Fuzz the webhook parser (alone and against encoding/json) and verifier,
 bench-ingest: ## Signed 2 KB webhooks, 64 connections: sidecar vs a no-op 202 handler.
 	$(GO) run ./test/bench/ingest
 
+.PHONY: bench-git
+bench-git: ## 10,000 CRs rendered and pushed vs the git CLI; no-op reconcile; peak RSS.
+	$(GO) run ./test/bench/git
+
 .PHONY: clean
 clean: ## Remove build output.
 	rm -rf bin

@@ -4,7 +4,9 @@
 package gittest
 
 import (
+	"bytes"
 	"crypto/subtle"
+	"io"
 	"fmt"
 	"net"
 	"net/http"
@@ -61,6 +63,15 @@ func Serve(root, user, password, addr string) (*Server, error) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
+		}
+		if r.ContentLength < 0 || len(r.TransferEncoding) > 0 {
+			// net/http/cgi refuses chunked bodies; git sends big packs so.
+			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<30))
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			r.Body, r.ContentLength, r.TransferEncoding = io.NopCloser(bytes.NewReader(body)), int64(len(body)), nil
 		}
 		h.ServeHTTP(w, r)
 	}))

@@ -121,7 +121,7 @@ func TestPeriodicReconcileHealsLostWebhooks(t *testing.T) {
 	admin := adminClient(t, env)
 	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": "e2e-healed",
 		"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/healed/"})
-	s := startSidecar(t, sc) // no bootstrap: NetBox's webhook does not point here
+	s := startSidecar(t, sc)                                                           // no bootstrap: NetBox's webhook does not point here
 	s.waitLog(t, 20*time.Second, `"msg":"fabric reconciled"`, `"fabric":"e2e-healed"`) // the one at start
 	admin.call(t, http.MethodPost, plugin+"switches/", map[string]any{"fabric": fab["id"], "name": "spine-01",
 		"spec": map[string]any{"role": "spine"}})

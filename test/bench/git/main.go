@@ -1,0 +1,175 @@
+// Command git benchmarks the Git write path (make bench-git): rendering and
+// committing a 10,000-CR fabric into an empty repository over smart HTTP,
+// against `git add -A && git commit && git push` of the same files by the
+// git CLI measured in the same run; then the no-op reconcile of the same
+// objects; and peak RSS. It prints ratios, and asserts nothing about time.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/githedgehog/hnp-sidecar/internal/gitops"
+	"github.com/githedgehog/hnp-sidecar/internal/gittest"
+	"github.com/githedgehog/hnp-sidecar/internal/render"
+	"github.com/githedgehog/hnp-sidecar/test/fabric"
+)
+
+func main() {
+	target := flag.Int("objects", 10000, "CRs in the fabric (approximate)")
+	flag.Parse()
+	if err := run(*target); err != nil {
+		fmt.Fprintln(os.Stderr, "bench-git:", err)
+		os.Exit(1)
+	}
+}
+
+func run(target int) error {
+	tmp, err := os.MkdirTemp("", "hnp-bench-git-")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(tmp) }()
+	srv, err := gittest.Serve(filepath.Join(tmp, "remote"), "hnp", "bench-password", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	objs := objectsFor(target)
+	f := render.Fabric{ID: 1, Name: "bench"}
+	start := time.Now()
+	changes, err := renderAll(f, objs)
+	if err != nil {
+		return err
+	}
+	renderTime := time.Since(start)
+
+	ours, err := srv.Create("ours", "main")
+	if err != nil {
+		return err
+	}
+	w, err := gitops.New(gitops.Options{WorkDir: filepath.Join(tmp, "work"),
+		Credentials: gitops.Credentials{Username: srv.User, Token: srv.Password}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return err
+	}
+	batch := gitops.Batch{URL: ours, Branch: "main", Message: "Reconcile fabric bench", Changes: changes, Replace: []string{"bench/managed"}}
+	start = time.Now()
+	res, err := w.Apply(context.Background(), batch)
+	if err != nil || !res.Committed {
+		return fmt.Errorf("full reconcile: committed=%v: %w", res.Committed, err)
+	}
+	full := time.Since(start) + renderTime
+	start = time.Now()
+	again, err := renderAll(f, objs)
+	if err != nil {
+		return err
+	}
+	batch.Changes = again
+	res, err = w.Apply(context.Background(), batch)
+	if err != nil || res.Committed {
+		return fmt.Errorf("no-op reconcile: committed=%v: %w", res.Committed, err)
+	}
+	noop := time.Since(start)
+	var rs syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &rs)
+	ourRSS := rs.Maxrss / 1024
+
+	cli, err := gitCLI(srv, tmp, changes)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("bench-git: %d CRs (%d files with the manifest), GOMAXPROCS=%d, remote: git http-backend over 127.0.0.1\n",
+		len(objs), len(changes), runtime.GOMAXPROCS(0))
+	fmt.Printf("%-44s %10s\n", "step", "time")
+	fmt.Printf("%-44s %10s\n", "git CLI: write files, add -A, commit, push", cli.Round(time.Millisecond))
+	fmt.Printf("%-44s %10s   (render %s)\n", "hnp-sidecar: render + commit + push", full.Round(time.Millisecond), renderTime.Round(time.Millisecond))
+	fmt.Printf("%-44s %10s\n", "hnp-sidecar: no-op reconcile (0 commits)", noop.Round(time.Millisecond))
+	fmt.Printf("ratio sidecar/git CLI: %.2f   (goal <= 1.0, and <= 2 s)\n", full.Seconds()/cli.Seconds())
+	fmt.Printf("peak RSS of this process after both reconciles: %d MB (goal <= 150 MB)\n", ourRSS)
+	return nil
+}
+
+func objectsFor(target int) []render.Object {
+	n := 4
+	for len(fabric.Generate(fabric.ForSwitches(n))) < target {
+		n += max(1, n/4)
+	}
+	var out []render.Object
+	// Sync-wave order: cutting the tail drops attachments and peerings,
+	// never something another object refers to.
+	for i, o := range fabric.Generate(fabric.ForSwitches(n))[:target] {
+		out = append(out, render.Object{Kind: o.Kind, ID: int64(i + 1), Name: o.Name, Namespace: "default", Spec: o.Spec})
+	}
+	return out
+}
+
+func renderAll(f render.Fabric, objs []render.Object) ([]gitops.Change, error) {
+	set := render.NewSet(objs...)
+	changes := make([]gitops.Change, 0, len(objs)+1)
+	for _, o := range objs {
+		if errs := render.Validate(o, set); len(errs) > 0 {
+			return nil, fmt.Errorf("generated object invalid: %v", errs[0])
+		}
+		b, err := render.Render(f, o)
+		if err != nil {
+			return nil, err
+		}
+		p, err := render.Path("bench", o)
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, gitops.Change{Path: p, Content: b})
+	}
+	mp, _ := render.ManifestPath("bench")
+	return append(changes, gitops.Change{Path: mp, Content: render.Manifest(f)}), nil
+}
+
+// gitCLI times the baseline: the same files written into a clone, then
+// git add -A, commit and push.
+func gitCLI(srv *gittest.Server, tmp string, changes []gitops.Change) (time.Duration, error) {
+	url, err := srv.Create("cli", "main")
+	if err != nil {
+		return 0, err
+	}
+	dir := filepath.Join(tmp, "cli")
+	git := func(args ...string) error {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=b", "GIT_AUTHOR_EMAIL=b@b", "GIT_COMMITTER_NAME=b", "GIT_COMMITTER_EMAIL=b@b")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("git %v: %w\n%s", args, err, out)
+		}
+		return nil
+	}
+	if out, err := exec.Command("git", "clone", "-q", srv.AuthURL(url), dir).CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("git clone: %w\n%s", err, out)
+	}
+	start := time.Now()
+	for _, c := range changes {
+		p := filepath.Join(dir, c.Path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return 0, err
+		}
+		if err := os.WriteFile(p, c.Content, 0o644); err != nil {
+			return 0, err
+		}
+	}
+	for _, args := range [][]string{{"add", "-A"}, {"commit", "-q", "-m", "bench"}, {"push", "-q", "origin", "HEAD:main"}} {
+		if err := git(args...); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start), nil
+}
