@@ -6,8 +6,8 @@ package gittest
 import (
 	"bytes"
 	"crypto/subtle"
-	"io"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/cgi"
