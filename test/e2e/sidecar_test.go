@@ -83,7 +83,13 @@ func freeAddr(t *testing.T) string {
 // and waits until /readyz answers 200. It is killed when t ends.
 func startSidecar(t *testing.T, env map[string]string) *sidecar {
 	t.Helper()
-	addr := freeAddr(t)
+	return startSidecarAt(t, env, freeAddr(t))
+}
+
+// startSidecarAt is startSidecar on a given address, so a restarted
+// process keeps the URL NetBox's webhook points at.
+func startSidecarAt(t *testing.T, env map[string]string, addr string) *sidecar {
+	t.Helper()
 	cmd := execSidecar(t, env)
 	cmd.Env = append(cmd.Env, "HNP_LISTEN_ADDR="+addr)
 	s := &sidecar{URL: "http://" + addr, Logs: &logBuffer{}, cmd: cmd, done: make(chan struct{})}
