@@ -2,12 +2,14 @@
 //
 //	hnp-sidecar serve       run the service (configuration from HNP_* variables)
 //	hnp-sidecar bootstrap   install the sidecar's webhook and event rules into NetBox
+//	hnp-sidecar resync      full reconcile of one fabric through a running sidecar
 //	hnp-sidecar version     print the version
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,6 +33,8 @@ commands:
   serve       run the sidecar; configuration comes from HNP_* environment variables
   bootstrap   create or update the NetBox webhook and event rules that feed the sidecar
               (HNP_NETBOX_URL, HNP_NETBOX_TOKEN, HNP_SIDECAR_URL, HNP_WEBHOOK_SECRET); idempotent
+  resync      --fabric ID: ask the running sidecar (HNP_SIDECAR_URL, HNP_API_TOKEN) for a full
+              reconcile of a fabric into Git and follow the job
   version     print the version and exit
 `
 
@@ -48,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(stdout, stderr)
 	case "bootstrap":
 		return bootstrap(stdout, stderr)
+	case "resync":
+		return resync(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "hnp-sidecar", buildVersion())
 		return 0
@@ -117,6 +123,34 @@ func bootstrap(stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, l)
 	}
 	if err != nil {
+		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func resync(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("resync", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fabric := fs.Int64("fabric", 0, "NetBox id of the fabric")
+	timeout := fs.Duration("timeout", 10*time.Minute, "give up following the job after this long")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *fabric <= 0 {
+		fmt.Fprintln(stderr, "hnp-sidecar resync: --fabric <id> is required")
+		return 2
+	}
+	cfg, err := app.LoadResyncConfig(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	if _, err := app.Resync(ctx, cfg, *fabric, stdout); err != nil {
 		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
 		return 1
 	}

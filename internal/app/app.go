@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
+	"github.com/githedgehog/hnp-sidecar/internal/jobs"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
@@ -40,8 +41,10 @@ type App struct {
 	wg          sync.WaitGroup
 	errc        chan error
 	stopOnce    sync.Once
-	// nb is set when NetBox is configured; it feeds the periodic reconcile.
-	nb *netbox.Client
+	// nb is set when NetBox is configured; it feeds the periodic reconcile
+	// and the re-sync API.
+	nb   *netbox.Client
+	jobs *jobs.Store
 }
 
 // New builds the service from cfg. handler does the work for each key;
@@ -55,12 +58,6 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 		nb, err = netbox.New(netbox.Options{URL: cfg.NetBox.URL, Token: cfg.NetBox.Token.Reveal(), UserAgent: "hnp-sidecar"})
 		if err != nil {
 			return nil, fmt.Errorf("app: HNP_NETBOX_URL/HNP_NETBOX_TOKEN: %w", err)
-		}
-	}
-	if handler == nil {
-		var err error
-		if handler, err = defaultHandler(cfg, nb, logger); err != nil {
-			return nil, err
 		}
 	}
 	reg := prometheus.NewRegistry()
@@ -82,6 +79,13 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 		_ = rdb.Close()
 		return nil, fmt.Errorf("app: %w", err)
 	}
+	js := jobs.New(rdb, cfg.RedisPrefix)
+	if handler == nil {
+		if handler, err = defaultHandler(cfg, nb, js, logger); err != nil {
+			_ = rdb.Close()
+			return nil, err
+		}
+	}
 	recv, err := webhook.New(webhook.Options{
 		Secret: []byte(cfg.WebhookSecret.Reveal()), MaxBodyBytes: cfg.WebhookMaxBodyBytes,
 	}, q, logger.With("component", "webhook"), reg)
@@ -91,7 +95,7 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 	}
 	a := &App{
 		cfg: cfg, logger: logger, reg: reg, rdb: rdb, queue: q, recv: recv,
-		handler: handler, errc: make(chan error, 2), nb: nb,
+		handler: handler, errc: make(chan error, 2), nb: nb, jobs: js,
 	}
 	a.server = &http.Server{
 		Handler:           a.routes(),
@@ -189,7 +193,7 @@ func (a *App) checkRedis(ctx context.Context) {
 }
 
 // defaultHandler reconciles into Git when NetBox is configured (nb set).
-func defaultHandler(cfg Config, nb *netbox.Client, logger *slog.Logger) (queue.Handler, error) {
+func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, logger *slog.Logger) (queue.Handler, error) {
 	if nb == nil {
 		logger.Warn("HNP_NETBOX_URL is not set: hints are received and queued, then only logged; nothing is written to Git")
 		return LogHandler(logger.With("component", "handler")), nil
@@ -204,5 +208,5 @@ func defaultHandler(cfg Config, nb *netbox.Client, logger *slog.Logger) (queue.H
 	}
 	r := reconcile.New(nb, git, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch},
 		logger.With("component", "reconcile"))
-	return reconcile.NewHandler(r, nb), nil
+	return reconcile.NewHandler(r, nb, js), nil
 }

@@ -34,6 +34,11 @@ func (a *App) routes() http.Handler {
 	api := e.Group("/api/v1", a.requireToken)
 	api.GET("/deadletters", a.listDeadLetters)
 	api.POST("/deadletters/:key/replay", a.replayDeadLetter)
+	api.POST("/fabrics/:id/sync", a.syncFabric)
+	api.GET("/jobs/:id", a.getJob)
+	// The Hedgehog plugin's own sync button posts here; route this path
+	// from NetBox's origin to the sidecar to make the button work.
+	e.POST("/plugins/hedgehog/api/fabrics/:id/gitops/sync/", a.syncFabric, a.requireToken)
 	return e
 }
 

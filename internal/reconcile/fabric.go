@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
@@ -151,7 +152,7 @@ func (res FabricResult) Reasons() []string {
 func fromNetBox(hints []queue.Hint) []queue.Hint {
 	var out []queue.Hint
 	for _, h := range hints {
-		if h.Event != EventResync {
+		if h.Event != EventResync && !strings.HasPrefix(h.RequestID, JobPrefix) {
 			out = append(out, h)
 		}
 	}

@@ -4,13 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/githedgehog/hnp-sidecar/internal/jobs"
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 )
+
+// JobPrefix starts the request id of a hint made for a re-sync job.
+const JobPrefix = "job:"
+
+// JobRecorder keeps the status of re-sync jobs.
+type JobRecorder interface {
+	Update(ctx context.Context, id string, fn func(*jobs.Job)) error
+}
 
 // ObjectReader finds the fabric of an object whose hint did not carry it.
 type ObjectReader interface {
@@ -25,6 +35,7 @@ type ObjectReader interface {
 type Handler struct {
 	r       *Reconciler
 	objects ObjectReader
+	jobs    JobRecorder // nil: no job tracking
 	now     func() time.Time
 	mu      sync.Mutex
 	fabrics map[int64]*fabricState
@@ -37,9 +48,9 @@ type fabricState struct {
 	covered time.Time
 }
 
-// NewHandler builds the queue handler on r.
-func NewHandler(r *Reconciler, objects ObjectReader) *Handler {
-	return &Handler{r: r, objects: objects, now: time.Now, fabrics: map[int64]*fabricState{}}
+// NewHandler builds the queue handler on r; jobs may be nil.
+func NewHandler(r *Reconciler, objects ObjectReader, jobs JobRecorder) *Handler {
+	return &Handler{r: r, objects: objects, jobs: jobs, now: time.Now, fabrics: map[int64]*fabricState{}}
 }
 
 // Handle reconciles the fabric of one key.
@@ -103,17 +114,44 @@ func (h *Handler) syncFabric(ctx context.Context, fabric int64, it queue.Item) e
 		}
 	}
 	if !newest.IsZero() && newest.Before(st.covered) {
-		return nil // a reconcile that started after this change already wrote it
+		h.record(ctx, it, func(j *jobs.Job) { j.State = jobs.Succeeded }) // covered by a newer reconcile
+		return nil
 	}
+	h.record(ctx, it, func(j *jobs.Job) { j.State, j.Attempts = jobs.Running, it.Attempt })
 	start := h.now()
-	_, err := h.r.Sync(ctx, fabric, it.Hints)
+	res, err := h.r.Sync(ctx, fabric, it.Hints)
 	if errors.Is(err, netbox.ErrNotFound) {
 		h.r.logger.Warn("fabric not found in NetBox; nothing to reconcile", "fabric_id", fabric, "key", string(it.Key))
+		h.record(ctx, it, func(j *jobs.Job) { j.State, j.Error = jobs.Succeeded, "fabric not found in NetBox" })
 		return nil
 	}
 	if err != nil {
+		h.record(ctx, it, func(j *jobs.Job) { j.State, j.Error = jobs.Retrying, err.Error() })
 		return err
 	}
 	st.covered = start
+	h.record(ctx, it, func(j *jobs.Job) {
+		j.State, j.Error, j.Objects, j.Invalid = jobs.Succeeded, "", res.Objects, len(res.Invalid)
+		j.Commit, j.Committed, j.Problems = res.Commit, res.Committed, res.Reasons()
+		if len(j.Problems) > 50 {
+			j.Problems = j.Problems[:50]
+		}
+	})
 	return nil
+}
+
+// record updates the jobs that asked for this run, if any.
+func (h *Handler) record(ctx context.Context, it queue.Item, fn func(*jobs.Job)) {
+	if h.jobs == nil {
+		return
+	}
+	for _, hint := range it.Hints {
+		id, ok := strings.CutPrefix(hint.RequestID, JobPrefix)
+		if !ok {
+			continue
+		}
+		if err := h.jobs.Update(ctx, id, fn); err != nil {
+			h.r.logger.Warn("job status not recorded", "job", id, "err", err)
+		}
+	}
 }

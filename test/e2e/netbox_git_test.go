@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"sort"
 	"strings"
@@ -130,4 +131,54 @@ func TestPeriodicReconcileHealsLostWebhooks(t *testing.T) {
 		30*time.Second, 50*time.Millisecond, "periodic reconcile never wrote the switch\n%s", s.Logs)
 	t.Logf("switch saved without a webhook reached Git after %s", time.Since(start).Round(time.Millisecond))
 	require.Contains(t, gitLog(t, srv, "healed", "%s"), "Reconcile fabric e2e-healed")
+}
+
+// The re-sync API and `hnp-sidecar resync`: a fabric whose changes never
+// reached the sidecar is brought into Git on request, with a job to follow.
+func TestResyncOnRequest(t *testing.T) {
+	env := netboxtest.Get(t)
+	srv := gittest.Start(t)
+	repoURL := srv.NewRepo(t, "resync", "main")
+	red := redistest.Start(t)
+	sc := baseEnv(red.URL())
+	for k, v := range map[string]string{
+		"HNP_NETBOX_URL": env.URL, "HNP_NETBOX_TOKEN": env.Token, "HNP_GIT_WORKDIR": t.TempDir(),
+		"HNP_GIT_USERNAME": srv.User, "HNP_GIT_TOKEN": srv.Password, "HNP_RECONCILE_INTERVAL": "0",
+	} {
+		sc[k] = v
+	}
+	admin := adminClient(t, env)
+	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": "e2e-resync",
+		"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/r/"})
+	admin.call(t, http.MethodPost, plugin+"servers/", map[string]any{"fabric": fab["id"], "name": "server-01", "spec": map[string]any{}})
+	s := startSidecar(t, sc) // no bootstrap, no periodic reconcile: only a request syncs
+
+	sync := fmt.Sprintf("%s/api/v1/fabrics/%v/sync", s.URL, fab["id"])
+	for _, tc := range []struct {
+		url, token string
+		want       int
+	}{
+		{sync, "", http.StatusUnauthorized},
+		{sync, "wrong-token-0123456789", http.StatusUnauthorized},
+		{s.URL + "/api/v1/fabrics/999999/sync", token, http.StatusNotFound},
+		{s.URL + "/api/v1/fabrics/x/sync", token, http.StatusBadRequest},
+		{fmt.Sprintf("%s/plugins/hedgehog/api/fabrics/%v/gitops/sync/", s.URL, fab["id"]), token, http.StatusAccepted},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, tc.url, nil)
+		if tc.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.token)
+		}
+		r, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_ = r.Body.Close()
+		require.Equal(t, tc.want, r.StatusCode, tc.url)
+	}
+
+	cmd := exec.Command(binary(t), "resync", "--fabric", fmt.Sprint(fab["id"]), "--timeout", "60s")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HNP_SIDECAR_URL=" + s.URL, "HNP_API_TOKEN=" + token}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s\n%s", out, s.Logs)
+	require.Contains(t, string(out), "succeeded")
+	require.Contains(t, string(out), "1 objects, 0 invalid; commit ")
+	require.NotEmpty(t, remoteFile(t, srv, "resync", "r/managed/servers/server-01.yaml"))
 }

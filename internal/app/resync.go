@@ -1,0 +1,64 @@
+package app
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/githedgehog/hnp-sidecar/internal/jobs"
+	"github.com/githedgehog/hnp-sidecar/internal/kind"
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/queue"
+	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
+)
+
+// SyncResponse answers a re-sync request.
+type SyncResponse struct {
+	Job       jobs.Job `json:"job"`
+	StatusURL string   `json:"status_url"`
+}
+
+// syncFabric queues a full reconcile of one fabric as a job:
+// POST /api/v1/fabrics/{id}/sync, and the path the plugin's own sync
+// button calls.
+func (a *App) syncFabric(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": "fabric id must be a positive integer"})
+	}
+	if a.nb == nil {
+		return c.JSON(http.StatusConflict, map[string]string{"error": "reconciling is off: set HNP_NETBOX_URL and HNP_NETBOX_TOKEN"})
+	}
+	ctx := c.Request().Context()
+	if _, err := a.nb.GetFabric(ctx, id); errors.Is(err, netbox.ErrNotFound) {
+		return c.JSON(http.StatusNotFound, map[string]string{"error": "no fabric " + c.Param("id") + " in NetBox"})
+	} else if err != nil {
+		a.logger.Error("re-sync: reading the fabric failed", "fabric_id", id, "err", err)
+		return c.JSON(http.StatusBadGateway, map[string]string{"error": "NetBox could not be read"})
+	}
+	job, err := a.jobs.Create(ctx, id)
+	if err == nil {
+		_, err = a.queue.Enqueue(ctx, queue.Hint{ObjectType: kind.Fabric.ObjectType(), ObjectID: id, Kind: kind.Fabric.Name,
+			Event: reconcile.EventResync, RequestID: reconcile.JobPrefix + job.ID})
+	}
+	if err != nil {
+		a.logger.Error("re-sync not queued", "fabric_id", id, "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": "queue unavailable"})
+	}
+	a.logger.Info("re-sync queued", "fabric_id", id, "job", job.ID)
+	return c.JSON(http.StatusAccepted, SyncResponse{Job: job, StatusURL: "/api/v1/jobs/" + job.ID})
+}
+
+func (a *App) getJob(c echo.Context) error {
+	j, err := a.jobs.Get(c.Request().Context(), c.Param("id"))
+	switch {
+	case errors.Is(err, jobs.ErrNotFound):
+		return c.JSON(http.StatusNotFound, map[string]string{"error": "no such job (jobs are kept for a day)"})
+	case err != nil:
+		a.logger.Error("reading job failed", "job", c.Param("id"), "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": "job store unavailable"})
+	}
+	return c.JSON(http.StatusOK, j)
+}

@@ -1,0 +1,92 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/githedgehog/hnp-sidecar/internal/jobs"
+)
+
+// ResyncConfig is what `hnp-sidecar resync` needs: where the sidecar is
+// (HNP_SIDECAR_URL) and its API token (HNP_API_TOKEN).
+type ResyncConfig struct {
+	SidecarURL string
+	APIToken   Secret
+}
+
+// LoadResyncConfig reads the variables resync needs.
+func LoadResyncConfig(getenv Getenv) (ResyncConfig, error) {
+	var c Config
+	var vars []variable
+	for _, v := range append(append([]variable{}, variables...), bootstrapVariables...) {
+		if v.name == "HNP_SIDECAR_URL" || v.name == "HNP_API_TOKEN" {
+			vars = append(vars, v)
+		}
+	}
+	if err := errors.Join(load(getenv, vars, &c)...); err != nil {
+		return ResyncConfig{}, fmt.Errorf("config: %w", err)
+	}
+	return ResyncConfig{SidecarURL: c.NetBox.SidecarURL, APIToken: c.APIToken}, nil
+}
+
+// Resync asks the sidecar for a full reconcile of fabric and follows the
+// job, writing a progress line to out, until it succeeds or ctx ends.
+func Resync(ctx context.Context, cfg ResyncConfig, fabric int64, out io.Writer) (jobs.Job, error) {
+	var started SyncResponse
+	if err := call(ctx, cfg, http.MethodPost, fmt.Sprintf("/api/v1/fabrics/%d/sync", fabric), http.StatusAccepted, &started); err != nil {
+		return jobs.Job{}, err
+	}
+	begin := time.Now()
+	spin := `|/-\`
+	for i := 0; ; i++ {
+		var j jobs.Job
+		if err := call(ctx, cfg, http.MethodGet, started.StatusURL, http.StatusOK, &j); err != nil {
+			return j, err
+		}
+		line := fmt.Sprintf("job %s: fabric %d %s", j.ID, j.Fabric, j.State)
+		if j.Attempts > 1 {
+			line += fmt.Sprintf(" (attempt %d: %s)", j.Attempts, j.Error)
+		}
+		fmt.Fprintf(out, "\r%c %-72s %5.1fs", spin[i%len(spin)], line, time.Since(begin).Seconds())
+		if j.State == jobs.Succeeded {
+			fmt.Fprintf(out, "\n%d objects, %d invalid; commit %s (new commit: %v)\n", j.Objects, j.Invalid, j.Commit, j.Committed)
+			for _, p := range j.Problems {
+				fmt.Fprintln(out, "  invalid:", p)
+			}
+			return j, nil
+		}
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(out)
+			return j, fmt.Errorf("resync: job %s still %s: %w", j.ID, j.State, ctx.Err())
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+func call(ctx context.Context, cfg ResyncConfig, method, path string, want int, v any) error {
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(cfg.SidecarURL, "/")+path, nil)
+	if err != nil {
+		return fmt.Errorf("resync: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+cfg.APIToken.Reveal())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("resync: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != want {
+		return fmt.Errorf("resync: %s %s: HTTP %d: %s", method, path, resp.StatusCode, strings.TrimSpace(string(body)))
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("resync: decode %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+// Package jobs keeps the status of requested full re-syncs in Redis, so
+// `GET /api/v1/jobs/{id}` answers from any replica, for a day.
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrNotFound: no such job (or it expired).
+var ErrNotFound = errors.New("jobs: not found")
+
+// States of a job.
+const (
+	Queued    = "queued"
+	Running   = "running"
+	Retrying  = "retrying" // the last run failed; the queue retries it
+	Succeeded = "succeeded"
+)
+
+// Job is one requested full reconcile of a fabric.
+type Job struct {
+	ID        string    `json:"id"`
+	Fabric    int64     `json:"fabric"`
+	State     string    `json:"state"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Attempts  int       `json:"attempts"`
+	// Objects read from NetBox, Invalid not written (with Problems).
+	Objects   int      `json:"objects"`
+	Invalid   int      `json:"invalid"`
+	Problems  []string `json:"problems,omitempty"`
+	Commit    string   `json:"commit,omitempty"`
+	Committed bool     `json:"committed"`
+	Error     string   `json:"error,omitempty"`
+}
+
+// Store keeps jobs in Redis.
+type Store struct {
+	rdb    redis.UniversalClient
+	prefix string
+	ttl    time.Duration
+	now    func() time.Time
+}
+
+// New builds a store whose keys start with the Redis prefix.
+func New(rdb redis.UniversalClient, prefix string) *Store {
+	return &Store{rdb: rdb, prefix: "{" + prefix + "}:job:", ttl: 24 * time.Hour, now: time.Now}
+}
+
+// Create records a queued job for fabric.
+func (s *Store) Create(ctx context.Context, fabric int64) (Job, error) {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	now := s.now().UTC()
+	j := Job{ID: hex.EncodeToString(b), Fabric: fabric, State: Queued, CreatedAt: now, UpdatedAt: now}
+	return j, s.put(ctx, j)
+}
+
+// Get reads a job.
+func (s *Store) Get(ctx context.Context, id string) (Job, error) {
+	raw, err := s.rdb.Get(ctx, s.prefix+id).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return Job{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return Job{}, fmt.Errorf("jobs: get %s: %w", id, err)
+	}
+	var j Job
+	if err := json.Unmarshal(raw, &j); err != nil {
+		return Job{}, fmt.Errorf("jobs: decode %s: %w", id, err)
+	}
+	return j, nil
+}
+
+// Update applies fn to a job and stores it. Jobs of one fabric are
+// updated by the one worker that holds the fabric, so read-modify-write
+// needs no transaction.
+func (s *Store) Update(ctx context.Context, id string, fn func(*Job)) error {
+	j, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	fn(&j)
+	j.UpdatedAt = s.now().UTC()
+	return s.put(ctx, j)
+}
+
+func (s *Store) put(ctx context.Context, j Job) error {
+	raw, err := json.Marshal(j)
+	if err != nil {
+		return fmt.Errorf("jobs: encode: %w", err)
+	}
+	if err := s.rdb.Set(ctx, s.prefix+j.ID, raw, s.ttl).Err(); err != nil {
+		return fmt.Errorf("jobs: store %s: %w", j.ID, err)
+	}
+	return nil
+}
