@@ -56,6 +56,8 @@ type Hint struct {
 	LastUpdated string `json:"last_updated,omitempty"`
 	// Fabric is the id of the object's fabric (data.fabric), when known.
 	Fabric int64 `json:"fabric,omitempty"`
+	// PrevFabric is the fabric the object was in before this change.
+	PrevFabric int64 `json:"prev_fabric,omitempty"`
 	// Timestamp is when NetBox flushed the event.
 	Timestamp string `json:"timestamp,omitempty"`
 	// ReceivedAt is when the receiver accepted the hint.

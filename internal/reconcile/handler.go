@@ -73,9 +73,21 @@ func (h *Handler) Handle(ctx context.Context, it queue.Item) error {
 		return h.syncFabric(ctx, id, it)
 	}
 	fabric := int64(0)
+	moved := map[int64]bool{} // fabrics the object left: their file must go
 	for _, hint := range it.Hints {
 		if hint.Fabric != 0 {
 			fabric = hint.Fabric
+		}
+		if hint.PrevFabric != 0 && hint.PrevFabric != hint.Fabric {
+			moved[hint.PrevFabric] = true
+		}
+	}
+	for old := range moved {
+		if old == fabric {
+			continue
+		}
+		if err := h.syncFabric(ctx, old, it); err != nil {
+			return err
 		}
 	}
 	if fabric == 0 {

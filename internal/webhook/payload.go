@@ -38,6 +38,9 @@ type Payload struct {
 	// Fabric is data.fabric (the plugin's CR objects carry their fabric's
 	// id); zero when absent or not an id.
 	Fabric int64
+	// PrevFabric is snapshots.prechange.fabric: where an object that moved
+	// to another fabric was before; zero when unknown.
+	PrevFabric int64
 	// Data is the object as NetBox's REST serializer rendered it.
 	Data json.RawMessage
 }
@@ -159,17 +162,34 @@ func Parse(body []byte) (Payload, error) {
 		return Payload{}, malformed(`"data.id" is not a positive integer`)
 	}
 	p.ObjectID, p.LastUpdated = n, text(lastUpdated)
-	if isObject(fabric) { // a nested {"id": ...} in some serializers
-		_ = eachField(fabric, func(k string, v []byte) {
-			if k == "id" {
-				fabric = v
+	p.Fabric = fabricID(fabric)
+	if isObject(raw.snapshots) {
+		_ = eachField(raw.snapshots, func(k string, v []byte) {
+			if k == "prechange" && isObject(v) {
+				_ = eachField(v, func(k string, v []byte) {
+					if k == "fabric" {
+						p.PrevFabric = fabricID(v)
+					}
+				})
 			}
 		})
 	}
-	if f, err := strconv.ParseInt(text(fabric), 10, 64); err == nil && f > 0 {
-		p.Fabric = f
-	}
 	return p, nil
+}
+
+// fabricID reads a foreign key: an id, a numeric string or {"id": ...}.
+func fabricID(v []byte) int64 {
+	if isObject(v) {
+		_ = eachField(v, func(k string, val []byte) {
+			if k == "id" {
+				v = val
+			}
+		})
+	}
+	if f, err := strconv.ParseInt(text(v), 10, 64); err == nil && f > 0 {
+		return f
+	}
+	return 0
 }
 
 // text renders a JSON string or number as a string; anything else is "".

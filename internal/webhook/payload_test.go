@@ -49,6 +49,8 @@ func TestParse(t *testing.T) {
 			want: Payload{Event: "updated", ObjectType: "x.y", User: "carol", RequestID: "7", ObjectID: 1, Fabric: 3}},
 		{name: "fabric id", body: `{"event":"created","object_type":"x.y","data":{"id":2,"fabric":5}}`,
 			want: Payload{Event: "created", ObjectType: "x.y", ObjectID: 2, Fabric: 5}},
+		{name: "moved to another fabric", body: `{"event":"updated","object_type":"x.y","data":{"id":2,"fabric":5},"snapshots":{"prechange":{"fabric":4},"postchange":{"fabric":5}}}`,
+			want: Payload{Event: "updated", ObjectType: "x.y", ObjectID: 2, Fabric: 5, PrevFabric: 4}},
 		{name: "no request context", body: `{"event":"updated","object_type":"x.y","request":null,"username":null,"snapshots":null,"data":{"id":1}}`,
 			want: Payload{Event: "updated", ObjectType: "x.y", ObjectID: 1}},
 		{name: "job event needs no object", body: `{"event":"job_ended","data":{"id":5,"status":"completed"}}`,

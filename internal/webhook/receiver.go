@@ -111,7 +111,7 @@ func (r *Receiver) handle(req *http.Request, log *reqLog) (int, Response, string
 	}
 	h := queue.Hint{
 		ObjectType: k.ObjectType(), ObjectID: p.ObjectID, Kind: k.Name, Event: p.Event,
-		User: p.User, RequestID: p.RequestID, LastUpdated: p.LastUpdated, Fabric: p.Fabric,
+		User: p.User, RequestID: p.RequestID, LastUpdated: p.LastUpdated, Fabric: p.Fabric, PrevFabric: p.PrevFabric,
 		Timestamp: p.Timestamp, ReceivedAt: r.now().UTC(),
 	}
 	if p.Event == EventDeleted {

@@ -182,3 +182,35 @@ func TestResyncOnRequest(t *testing.T) {
 	require.Contains(t, string(out), "1 objects, 0 invalid; commit ")
 	require.NotEmpty(t, remoteFile(t, srv, "resync", "r/managed/servers/server-01.yaml"))
 }
+
+// A VPC moved to another fabric leaves no stale file in the old one.
+func TestMovedObjectLeavesNoStaleFile(t *testing.T) {
+	env := netboxtest.Get(t)
+	srv := gittest.Start(t)
+	repoURL := srv.NewRepo(t, "moves", "main")
+	red := redistest.Start(t)
+	sc := baseEnv(red.URL())
+	for k, v := range map[string]string{
+		"HNP_NETBOX_URL": env.URL, "HNP_NETBOX_TOKEN": env.Token, "HNP_GIT_WORKDIR": t.TempDir(),
+		"HNP_GIT_USERNAME": srv.User, "HNP_GIT_TOKEN": srv.Password, "HNP_RECONCILE_INTERVAL": "0",
+	} {
+		sc[k] = v
+	}
+	s := startSidecar(t, sc)
+	runBootstrap(t, env, env.Token, s.URL, secret)
+	admin := adminClient(t, env)
+	fabric := func(name string) any {
+		f, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": name,
+			"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/" + name + "/"})
+		return f["id"]
+	}
+	a, b := fabric("e2e-move-a"), fabric("e2e-move-b")
+	vpc, _ := admin.call(t, http.MethodPost, plugin+"vpcs/", map[string]any{"fabric": a, "name": "vpc-m",
+		"spec": map[string]any{"subnets": map[string]any{"default": map[string]any{"subnet": "10.6.0.0/24", "vlan": 1600}}}})
+	inA, inB := "e2e-move-a/managed/vpcs/vpc-m.yaml", "e2e-move-b/managed/vpcs/vpc-m.yaml"
+	require.Eventually(t, func() bool { return remoteFile(t, srv, "moves", inA) != "" }, 30*time.Second, 50*time.Millisecond)
+	admin.call(t, http.MethodPatch, fmt.Sprintf("%svpcs/%v/", plugin, vpc["id"]), map[string]any{"fabric": b})
+	require.Eventually(t, func() bool {
+		return remoteFile(t, srv, "moves", inB) != "" && remoteFile(t, srv, "moves", inA) == ""
+	}, 30*time.Second, 50*time.Millisecond, "the VPC did not move in Git\n%s", s.Logs)
+}
