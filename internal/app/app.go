@@ -43,8 +43,9 @@ type App struct {
 	stopOnce    sync.Once
 	// nb is set when NetBox is configured; it feeds the periodic reconcile
 	// and the re-sync API.
-	nb   *netbox.Client
-	jobs *jobs.Store
+	nb     *netbox.Client
+	nbAuth netboxAuth
+	jobs   *jobs.Store
 }
 
 // New builds the service from cfg. handler does the work for each key;

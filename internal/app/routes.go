@@ -2,12 +2,9 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -34,21 +31,19 @@ func (a *App) routes() http.Handler {
 	api := e.Group("/api/v1", a.requireToken)
 	api.GET("/deadletters", a.listDeadLetters)
 	api.POST("/deadletters/:key/replay", a.replayDeadLetter)
-	api.POST("/fabrics/:id/sync", a.syncFabric)
-	api.GET("/jobs/:id", a.getJob)
-	// The Hedgehog plugin's own sync button posts here; route this path
+	// Re-sync accepts the sidecar's token or NetBox credentials. The
+	// Hedgehog plugin's own sync button posts to the plugin path; route it
 	// from NetBox's origin to the sidecar to make the button work.
-	e.POST("/plugins/hedgehog/api/fabrics/:id/gitops/sync/", a.syncFabric, a.requireToken)
+	e.POST("/api/v1/fabrics/:id/sync", a.syncFabric, a.requireTokenOrNetBox)
+	e.GET("/api/v1/jobs/:id", a.getJob, a.requireTokenOrNetBox)
+	e.POST("/plugins/hedgehog/api/fabrics/:id/gitops/sync/", a.syncFabric, a.requireTokenOrNetBox)
 	return e
 }
 
 // requireToken admits requests with "Authorization: Bearer <HNP_API_TOKEN>".
 func (a *App) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
-	want := sha256.Sum256([]byte(a.cfg.APIToken.Reveal()))
 	return func(c echo.Context) error {
-		scheme, token, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
-		got := sha256.Sum256([]byte(strings.TrimSpace(token)))
-		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		if !a.ownToken(c.Request().Header.Get(echo.HeaderAuthorization)) {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="hnp-sidecar"`)
 			return c.JSON(http.StatusUnauthorized, map[string]string{"error": "missing or wrong bearer token (HNP_API_TOKEN)"})
 		}

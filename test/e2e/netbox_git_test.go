@@ -3,6 +3,8 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"sort"
@@ -174,6 +176,32 @@ func TestResyncOnRequest(t *testing.T) {
 		require.Equal(t, tc.want, r.StatusCode, tc.url)
 	}
 
+	// NetBox credentials: an API token NetBox accepts, or a NetBox session
+	// with its CSRF token from the same origin (the plugin's button).
+	pluginPath := fmt.Sprintf("%s/plugins/hedgehog/api/fabrics/%v/gitops/sync/", s.URL, fab["id"])
+	session, csrf := netboxLogin(t, env)
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+		want   int
+	}{
+		{"netbox token", map[string]string{"Authorization": admin.auth}, http.StatusAccepted},
+		{"bogus netbox token", map[string]string{"Authorization": "Token 0123456789abcdef0123456789abcdef01234567"}, http.StatusUnauthorized},
+		{"session", map[string]string{"Cookie": "sessionid=" + session + "; csrftoken=" + csrf, "X-CSRFToken": csrf, "Origin": s.URL}, http.StatusAccepted},
+		{"session without csrf header", map[string]string{"Cookie": "sessionid=" + session + "; csrftoken=" + csrf, "Origin": s.URL}, http.StatusUnauthorized},
+		{"session from another origin", map[string]string{"Cookie": "sessionid=" + session + "; csrftoken=" + csrf, "X-CSRFToken": csrf, "Origin": "http://evil.example"}, http.StatusUnauthorized},
+		{"forged session", map[string]string{"Cookie": "sessionid=forged; csrftoken=" + csrf, "X-CSRFToken": csrf, "Origin": s.URL}, http.StatusUnauthorized},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, pluginPath, nil)
+		for k, v := range tc.header {
+			req.Header.Set(k, v)
+		}
+		r, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_ = r.Body.Close()
+		require.Equal(t, tc.want, r.StatusCode, tc.name)
+	}
+
 	cmd := exec.Command(binary(t), "resync", "--fabric", fmt.Sprint(fab["id"]), "--timeout", "60s")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HNP_SIDECAR_URL=" + s.URL, "HNP_API_TOKEN=" + token}
 	out, err := cmd.CombinedOutput()
@@ -213,4 +241,34 @@ func TestMovedObjectLeavesNoStaleFile(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return remoteFile(t, srv, "moves", inB) != "" && remoteFile(t, srv, "moves", inA) == ""
 	}, 30*time.Second, 50*time.Millisecond, "the VPC did not move in Git\n%s", s.Logs)
+}
+
+// netboxLogin logs the admin into NetBox's UI and returns the session and
+// CSRF cookies a browser would hold.
+func netboxLogin(t *testing.T, env netboxtest.Env) (session, csrf string) {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	c := &http.Client{Jar: jar}
+	r, err := c.Get(env.URL + "/login/")
+	require.NoError(t, err)
+	_ = r.Body.Close()
+	u, _ := url.Parse(env.URL)
+	token := func(name string) string {
+		for _, ck := range jar.Cookies(u) {
+			if ck.Name == name {
+				return ck.Value
+			}
+		}
+		return ""
+	}
+	form := url.Values{"csrfmiddlewaretoken": {token("csrftoken")}, "username": {env.AdminUser}, "password": {env.AdminPassword}}
+	req, _ := http.NewRequest(http.MethodPost, env.URL+"/login/", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Referer", env.URL+"/login/")
+	r, err = c.Do(req)
+	require.NoError(t, err)
+	_ = r.Body.Close()
+	require.NotEmpty(t, token("sessionid"), "login to NetBox failed")
+	return token("sessionid"), token("csrftoken")
 }
