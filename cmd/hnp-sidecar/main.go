@@ -33,7 +33,7 @@ commands:
   serve       run the sidecar; configuration comes from HNP_* environment variables
   bootstrap   create or update the NetBox webhook and event rules that feed the sidecar
               (HNP_NETBOX_URL, HNP_NETBOX_TOKEN, HNP_SIDECAR_URL, HNP_WEBHOOK_SECRET); idempotent
-  resync      --fabric ID: ask the running sidecar (HNP_SIDECAR_URL, HNP_API_TOKEN) for a full
+  resync      --fabric ID|NAME: ask the running sidecar (HNP_SIDECAR_URL, HNP_API_TOKEN) for a full
               reconcile of a fabric into Git and follow the job
   version     print the version and exit
 `
@@ -132,13 +132,13 @@ func bootstrap(stdout, stderr io.Writer) int {
 func resync(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("resync", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fabric := fs.Int64("fabric", 0, "NetBox id of the fabric")
+	fabric := fs.String("fabric", "", "the fabric's NetBox id or name")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up following the job after this long")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *fabric <= 0 {
-		fmt.Fprintln(stderr, "hnp-sidecar resync: --fabric <id> is required")
+	if *fabric == "" {
+		fmt.Fprintln(stderr, "hnp-sidecar resync: --fabric <id|name> is required")
 		return 2
 	}
 	cfg, err := app.LoadResyncConfig(os.LookupEnv)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -24,18 +25,15 @@ type SyncResponse struct {
 // POST /api/v1/fabrics/{id}/sync, and the path the plugin's own sync
 // button calls.
 func (a *App) syncFabric(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return c.JSON(http.StatusBadRequest, map[string]string{"error": "fabric id must be a positive integer"})
-	}
 	if a.nb == nil {
 		return c.JSON(http.StatusConflict, map[string]string{"error": "reconciling is off: set HNP_NETBOX_URL and HNP_NETBOX_TOKEN"})
 	}
 	ctx := c.Request().Context()
-	if _, err := a.nb.GetFabric(ctx, id); errors.Is(err, netbox.ErrNotFound) {
+	id, err := a.fabricID(ctx, c.Param("id"))
+	if errors.Is(err, netbox.ErrNotFound) {
 		return c.JSON(http.StatusNotFound, map[string]string{"error": "no fabric " + c.Param("id") + " in NetBox"})
 	} else if err != nil {
-		a.logger.Error("re-sync: reading the fabric failed", "fabric_id", id, "err", err)
+		a.logger.Error("re-sync: reading the fabric failed", "fabric", c.Param("id"), "err", err)
 		return c.JSON(http.StatusBadGateway, map[string]string{"error": "NetBox could not be read"})
 	}
 	job, err := a.jobs.Create(ctx, id)
@@ -49,6 +47,27 @@ func (a *App) syncFabric(c echo.Context) error {
 	}
 	a.logger.Info("re-sync queued", "fabric_id", id, "job", job.ID)
 	return c.JSON(http.StatusAccepted, SyncResponse{Job: job, StatusURL: "/api/v1/jobs/" + job.ID})
+}
+
+// fabricID resolves a fabric given by id or by name.
+func (a *App) fabricID(ctx context.Context, ref string) (int64, error) {
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		if id <= 0 {
+			return 0, netbox.ErrNotFound
+		}
+		_, err := a.nb.GetFabric(ctx, id)
+		return id, err
+	}
+	fabrics, err := a.nb.ListFabrics(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, f := range fabrics {
+		if f.Name == ref {
+			return f.ID, nil
+		}
+	}
+	return 0, netbox.ErrNotFound
 }
 
 func (a *App) getJob(c echo.Context) error {

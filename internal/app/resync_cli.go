@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -35,11 +36,11 @@ func LoadResyncConfig(getenv Getenv) (ResyncConfig, error) {
 	return ResyncConfig{SidecarURL: c.NetBox.SidecarURL, APIToken: c.APIToken}, nil
 }
 
-// Resync asks the sidecar for a full reconcile of fabric and follows the
+// Resync asks the sidecar for a full reconcile of fabric (id or name) and follows the
 // job, writing a progress line to out, until it succeeds or ctx ends.
-func Resync(ctx context.Context, cfg ResyncConfig, fabric int64, out io.Writer) (jobs.Job, error) {
+func Resync(ctx context.Context, cfg ResyncConfig, fabric string, out io.Writer) (jobs.Job, error) {
 	var started SyncResponse
-	if err := call(ctx, cfg, http.MethodPost, fmt.Sprintf("/api/v1/fabrics/%d/sync", fabric), http.StatusAccepted, &started); err != nil {
+	if err := call(ctx, cfg, http.MethodPost, "/api/v1/fabrics/"+url.PathEscape(fabric)+"/sync", http.StatusAccepted, &started); err != nil {
 		return jobs.Job{}, err
 	}
 	begin := time.Now()

@@ -107,3 +107,29 @@ func TestFabricWithoutRepository(t *testing.T) {
 	_, err = e.rec.SyncFabric(context.Background(), id)
 	require.ErrorIs(t, err, ErrNoRepository)
 }
+
+// An object waiting for one it refers to lands once that one appears.
+func TestWaitingReferenceLandsWhenTheMissingObjectAppears(t *testing.T) {
+	e := setup(t, "waiting")
+	ctx := context.Background()
+	id, err := fabric.EnsureFabric(ctx, e.nb, "waiting-test", map[string]any{
+		"git_repository_url": e.url, "git_branch": "main", "gitops_directory": "/w/"})
+	require.NoError(t, err)
+	vpc := func(name string, n int) {
+		require.NoError(t, e.nb.Do(ctx, http.MethodPost, netbox.PluginPath+"vpcs/", map[string]any{"fabric": id, "name": name,
+			"spec": map[string]any{"subnets": map[string]any{"default": map[string]any{"subnet": fmt.Sprintf("10.3.%d.0/24", n), "vlan": 1300 + n}}}}, nil))
+	}
+	vpc("vpc-a", 1)
+	require.NoError(t, e.nb.Do(ctx, http.MethodPost, netbox.PluginPath+"vpc-peerings/", map[string]any{"fabric": id, "name": "vpc-a--vpc-b",
+		"spec": map[string]any{"permit": []any{map[string]any{"vpc-a": map[string]any{}, "vpc-b": map[string]any{}}}}}, nil))
+	res, err := e.rec.SyncFabric(ctx, id)
+	require.NoError(t, err)
+	require.Contains(t, strings.Join(res.Reasons(), "\n"), "vpc-b")
+	require.NotContains(t, e.files(t, "w/managed"), "w/managed/vpcpeerings/vpc-a--vpc-b.yaml")
+
+	vpc("vpc-b", 2)
+	res, err = e.rec.SyncFabric(ctx, id)
+	require.NoError(t, err)
+	require.Empty(t, res.Reasons())
+	require.Contains(t, e.files(t, "w/managed"), "w/managed/vpcpeerings/vpc-a--vpc-b.yaml")
+}

@@ -163,7 +163,8 @@ func TestResyncOnRequest(t *testing.T) {
 		{sync, "", http.StatusUnauthorized},
 		{sync, "wrong-token-0123456789", http.StatusUnauthorized},
 		{s.URL + "/api/v1/fabrics/999999/sync", token, http.StatusNotFound},
-		{s.URL + "/api/v1/fabrics/x/sync", token, http.StatusBadRequest},
+		{s.URL + "/api/v1/fabrics/no-such-fabric/sync", token, http.StatusNotFound},
+		{s.URL + "/api/v1/fabrics/0/sync", token, http.StatusNotFound},
 		{fmt.Sprintf("%s/plugins/hedgehog/api/fabrics/%v/gitops/sync/", s.URL, fab["id"]), token, http.StatusAccepted},
 	} {
 		req, _ := http.NewRequest(http.MethodPost, tc.url, nil)
@@ -202,7 +203,7 @@ func TestResyncOnRequest(t *testing.T) {
 		require.Equal(t, tc.want, r.StatusCode, tc.name)
 	}
 
-	cmd := exec.Command(binary(t), "resync", "--fabric", fmt.Sprint(fab["id"]), "--timeout", "60s")
+	cmd := exec.Command(binary(t), "resync", "--fabric", "e2e-resync", "--timeout", "60s") // by name
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HNP_SIDECAR_URL=" + s.URL, "HNP_API_TOKEN=" + token}
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s\n%s", out, s.Logs)
