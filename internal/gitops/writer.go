@@ -119,7 +119,7 @@ func (w *Writer) Apply(ctx context.Context, b Batch) (Result, error) {
 // commit writes the new tree on tip and a commit for it; changed is false
 // when the tree is the same as tip's.
 func (w *Writer) commit(c *clone, tip plumbing.Hash, changes *dirChanges, b Batch) (plumbing.Hash, bool, error) {
-	s := c.repo.Storer
+	s := newOverlay(c.repo.Storer)
 	var baseTree plumbing.Hash
 	var parents []plumbing.Hash
 	if !tip.IsZero() {
@@ -154,7 +154,13 @@ func (w *Writer) commit(c *clone, tip plumbing.Hash, changes *dirChanges, b Batc
 		ParentHashes: parents,
 	}
 	h, err := writeObject(s, commit)
-	return h, err == nil, err
+	if err != nil {
+		return plumbing.ZeroHash, false, err
+	}
+	if err := s.flush(); err != nil {
+		return plumbing.ZeroHash, false, err
+	}
+	return h, true, nil
 }
 
 func (w *Writer) cloneDir(url, branch string) string {

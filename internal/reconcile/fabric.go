@@ -2,9 +2,12 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
@@ -56,11 +59,11 @@ func (r *Reconciler) Sync(ctx context.Context, fabricID int64, hints []queue.Hin
 		}
 	}
 	res.Objects = len(objs)
-	valid := validSet(objs, res.Invalid)
-	changes, err := r.files(render.Fabric{ID: f.ID, Name: f.Name}, res.Target.Root, objs, valid)
+	changes, invalid, err := Plan(render.Fabric{ID: f.ID, Name: f.Name}, res.Target.Root, objs)
 	if err != nil {
 		return res, err
 	}
+	res.Invalid = invalid
 	managed, err := render.ManagedDir(res.Target.Root)
 	if err != nil {
 		return res, fmt.Errorf("reconcile: fabric %s: %w", f.Name, err)
@@ -102,32 +105,58 @@ func validSet(objs []render.Object, invalid map[render.ObjectRef][]error) *rende
 	return set
 }
 
-// files renders the valid objects and the manifest; invalid objects keep
-// whatever file they had.
-func (r *Reconciler) files(f render.Fabric, root string, objs []render.Object, valid *render.Set) ([]gitops.Change, error) {
-	var changes []gitops.Change
-	for _, o := range objs {
-		p, err := render.Path(root, o)
-		if err != nil {
-			continue // an unsafe name: reported as invalid, never a path
+// Plan validates a fabric's objects and renders the valid ones and the
+// manifest into the files of its directory; invalid objects keep whatever
+// file they had and are returned with their reasons. Rendering, the bulk
+// of the work, runs on every CPU.
+func Plan(f render.Fabric, root string, objs []render.Object) ([]gitops.Change, map[render.ObjectRef][]error, error) {
+	invalid := map[render.ObjectRef][]error{}
+	valid := validSet(objs, invalid)
+	changes := make([]gitops.Change, len(objs))
+	errs := make([]error, len(objs))
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(objs); i += workers {
+				changes[i], errs[i] = planOne(f, root, objs[i], valid)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	out := changes[:0]
+	for _, c := range changes {
+		if c.Path != "" {
+			out = append(out, c)
 		}
-		if _, ok := valid.Get(o.Kind, o.Name); !ok {
-			changes = append(changes, gitops.Change{Path: p, Keep: true})
-			continue
-		}
-		b, err := render.Render(f, o)
-		if err != nil {
-			return nil, fmt.Errorf("reconcile: render %s: %w", o.Ref(), err)
-		}
-		changes = append(changes, gitops.Change{Path: p, Content: b})
 	}
 	mp, err := render.ManifestPath(root)
 	if err != nil {
-		return nil, fmt.Errorf("reconcile: %w", err)
+		return nil, nil, fmt.Errorf("reconcile: %w", err)
 	}
-	changes = append(changes, gitops.Change{Path: mp, Content: render.Manifest(f)})
-	sort.Slice(changes, func(i, j int) bool { return changes[i].Path < changes[j].Path })
-	return changes, nil
+	out = append(out, gitops.Change{Path: mp, Content: render.Manifest(f)})
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, invalid, nil
+}
+
+// planOne is one object's file: rendered when valid, kept when not, none
+// for a name that cannot be a path (reported as invalid, never a path).
+func planOne(f render.Fabric, root string, o render.Object, valid *render.Set) (gitops.Change, error) {
+	p, err := render.Path(root, o)
+	if err != nil {
+		return gitops.Change{}, nil
+	}
+	if _, ok := valid.Get(o.Kind, o.Name); !ok {
+		return gitops.Change{Path: p, Keep: true}, nil
+	}
+	b, err := render.Render(f, o)
+	if err != nil {
+		return gitops.Change{}, fmt.Errorf("reconcile: render %s: %w", o.Ref(), err)
+	}
+	return gitops.Change{Path: p, Content: b}, nil
 }
 
 func toRender(k kind.Kind, o netbox.Object) render.Object {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/gittest"
+	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
 	"github.com/githedgehog/hnp-sidecar/internal/render"
 	"github.com/githedgehog/hnp-sidecar/test/fabric"
 )
@@ -114,25 +115,13 @@ func objectsFor(target int) []render.Object {
 	return out
 }
 
+// renderAll is the reconciler's own planning step.
 func renderAll(f render.Fabric, objs []render.Object) ([]gitops.Change, error) {
-	set := render.NewSet(objs...)
-	changes := make([]gitops.Change, 0, len(objs)+1)
-	for _, o := range objs {
-		if errs := render.Validate(o, set); len(errs) > 0 {
-			return nil, fmt.Errorf("generated object invalid: %v", errs[0])
-		}
-		b, err := render.Render(f, o)
-		if err != nil {
-			return nil, err
-		}
-		p, err := render.Path("bench", o)
-		if err != nil {
-			return nil, err
-		}
-		changes = append(changes, gitops.Change{Path: p, Content: b})
+	changes, invalid, err := reconcile.Plan(f, "bench", objs)
+	if err == nil && len(invalid) > 0 {
+		err = fmt.Errorf("%d generated objects are invalid", len(invalid))
 	}
-	mp, _ := render.ManifestPath("bench")
-	return append(changes, gitops.Change{Path: mp, Content: render.Manifest(f)}), nil
+	return changes, err
 }
 
 // gitCLI times the baseline: the same files written into a clone, then
