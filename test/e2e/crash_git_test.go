@@ -11,10 +11,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/githedgehog/hnp-sidecar/internal/gittest"
-	"github.com/githedgehog/hnp-sidecar/internal/netboxtest"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
 )
 
 // kill -9 of the sidecar at random moments while NetBox changes stream in,
@@ -22,18 +18,7 @@ import (
 // Webhooks sent while the sidecar is down are lost (NetBox does not retry);
 // the reconcile at start-up heals them.
 func TestKill9DuringReconcileLosesNothing(t *testing.T) {
-	env := netboxtest.Get(t)
-	srv := gittest.Start(t)
-	repoURL := srv.NewRepo(t, "crash", "main")
-	red := redistest.Start(t)
-	sc := baseEnv(red.URL())
-	for k, v := range map[string]string{
-		"HNP_NETBOX_URL": env.URL, "HNP_NETBOX_TOKEN": env.Token, "HNP_GIT_WORKDIR": t.TempDir(),
-		"HNP_GIT_USERNAME": srv.User, "HNP_GIT_TOKEN": srv.Password, "HNP_RECONCILE_INTERVAL": "1h",
-		"HNP_QUEUE_LEASE": "1s", "HNP_QUEUE_COALESCE_WINDOW": "50ms",
-	} {
-		sc[k] = v
-	}
+	env, srv, repoURL, sc := reconcileSetup(t, "crash", "HNP_RECONCILE_INTERVAL", "1h", "HNP_QUEUE_LEASE", "1s", "HNP_QUEUE_COALESCE_WINDOW", "50ms")
 	addr := freeAddr(t)
 	admin := adminClient(t, env)
 	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": "e2e-crash",

@@ -19,6 +19,28 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/redistest"
 )
 
+// reconcileSetup starts a NetBox (shared by the package), a Git remote
+// with an empty repository repo, and a Redis, and returns the sidecar
+// environment that reconciles into that remote, with extra as name/value
+// pairs on top.
+func reconcileSetup(t *testing.T, repo string, extra ...string) (netboxtest.Env, *gittest.Server, string, map[string]string) {
+	t.Helper()
+	env := netboxtest.Get(t)
+	srv := gittest.Start(t)
+	repoURL := srv.NewRepo(t, repo, "main")
+	sc := baseEnv(redistest.Start(t).URL())
+	for k, v := range map[string]string{
+		"HNP_NETBOX_URL": env.URL, "HNP_NETBOX_TOKEN": env.Token, "HNP_GIT_WORKDIR": t.TempDir(),
+		"HNP_GIT_USERNAME": srv.User, "HNP_GIT_TOKEN": srv.Password,
+	} {
+		sc[k] = v
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		sc[extra[i]] = extra[i+1]
+	}
+	return env, srv, repoURL, sc
+}
+
 // remoteFile reads path at the tip of the remote branch ("" if absent).
 func remoteFile(t *testing.T, srv *gittest.Server, name, path string) string {
 	t.Helper()
@@ -33,17 +55,7 @@ func remoteFile(t *testing.T, srv *gittest.Server, name, path string) string {
 // repository in NetBox, a VPC saved through NetBox's REST API, and the
 // VPC's file on the remote branch; then an update and a delete.
 func TestNetBoxChangeReachesGit(t *testing.T) {
-	env := netboxtest.Get(t)
-	srv := gittest.Start(t)
-	repoURL := srv.NewRepo(t, "fabric", "main")
-	red := redistest.Start(t)
-	sc := baseEnv(red.URL())
-	for k, v := range map[string]string{
-		"HNP_NETBOX_URL": env.URL, "HNP_NETBOX_TOKEN": env.Token, "HNP_GIT_WORKDIR": t.TempDir(),
-		"HNP_GIT_USERNAME": srv.User, "HNP_GIT_TOKEN": srv.Password, "HNP_QUEUE_COALESCE_WINDOW": "100ms",
-	} {
-		sc[k] = v
-	}
+	env, srv, repoURL, sc := reconcileSetup(t, "fabric", "HNP_QUEUE_COALESCE_WINDOW", "100ms")
 	s := startSidecar(t, sc)
 	runBootstrap(t, env, env.Token, s.URL, secret)
 	admin := adminClient(t, env)
@@ -110,17 +122,7 @@ func gitLog(t *testing.T, srv *gittest.Server, name, format string) string {
 // NetBox never delivers a webhook to this sidecar: the periodic full
 // reconcile still brings the change to Git.
 func TestPeriodicReconcileHealsLostWebhooks(t *testing.T) {
-	env := netboxtest.Get(t)
-	srv := gittest.Start(t)
-	repoURL := srv.NewRepo(t, "healed", "main")
-	red := redistest.Start(t)
-	sc := baseEnv(red.URL())
-	for k, v := range map[string]string{
-		"HNP_NETBOX_URL": env.URL, "HNP_NETBOX_TOKEN": env.Token, "HNP_GIT_WORKDIR": t.TempDir(),
-		"HNP_GIT_USERNAME": srv.User, "HNP_GIT_TOKEN": srv.Password, "HNP_RECONCILE_INTERVAL": "2s",
-	} {
-		sc[k] = v
-	}
+	env, srv, repoURL, sc := reconcileSetup(t, "healed", "HNP_RECONCILE_INTERVAL", "2s")
 	admin := adminClient(t, env)
 	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": "e2e-healed",
 		"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/healed/"})
@@ -138,17 +140,7 @@ func TestPeriodicReconcileHealsLostWebhooks(t *testing.T) {
 // The re-sync API and `hnp-sidecar resync`: a fabric whose changes never
 // reached the sidecar is brought into Git on request, with a job to follow.
 func TestResyncOnRequest(t *testing.T) {
-	env := netboxtest.Get(t)
-	srv := gittest.Start(t)
-	repoURL := srv.NewRepo(t, "resync", "main")
-	red := redistest.Start(t)
-	sc := baseEnv(red.URL())
-	for k, v := range map[string]string{
-		"HNP_NETBOX_URL": env.URL, "HNP_NETBOX_TOKEN": env.Token, "HNP_GIT_WORKDIR": t.TempDir(),
-		"HNP_GIT_USERNAME": srv.User, "HNP_GIT_TOKEN": srv.Password, "HNP_RECONCILE_INTERVAL": "0",
-	} {
-		sc[k] = v
-	}
+	env, srv, repoURL, sc := reconcileSetup(t, "resync", "HNP_RECONCILE_INTERVAL", "0")
 	admin := adminClient(t, env)
 	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": "e2e-resync",
 		"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/r/"})
@@ -214,17 +206,7 @@ func TestResyncOnRequest(t *testing.T) {
 
 // A VPC moved to another fabric leaves no stale file in the old one.
 func TestMovedObjectLeavesNoStaleFile(t *testing.T) {
-	env := netboxtest.Get(t)
-	srv := gittest.Start(t)
-	repoURL := srv.NewRepo(t, "moves", "main")
-	red := redistest.Start(t)
-	sc := baseEnv(red.URL())
-	for k, v := range map[string]string{
-		"HNP_NETBOX_URL": env.URL, "HNP_NETBOX_TOKEN": env.Token, "HNP_GIT_WORKDIR": t.TempDir(),
-		"HNP_GIT_USERNAME": srv.User, "HNP_GIT_TOKEN": srv.Password, "HNP_RECONCILE_INTERVAL": "0",
-	} {
-		sc[k] = v
-	}
+	env, srv, repoURL, sc := reconcileSetup(t, "moves", "HNP_RECONCILE_INTERVAL", "0")
 	s := startSidecar(t, sc)
 	runBootstrap(t, env, env.Token, s.URL, secret)
 	admin := adminClient(t, env)
