@@ -109,7 +109,7 @@ func (c Config) validate() []error {
 // configuration variables, so a typo is not silently ignored.
 func UnknownVariables(environ []string) []string {
 	known := map[string]bool{}
-	for _, v := range append(append([]variable{}, variables...), bootstrapVariables...) {
+	for _, v := range allVariables() {
 		known[v.name] = true
 		if v.secret {
 			known[v.name+"_FILE"] = true
@@ -201,4 +201,9 @@ func parseRedisURL(s string) error {
 		return errors.New("not a redis://, rediss:// or unix:// URL")
 	}
 	return nil
+}
+
+// allVariables is every variable of every command (names may repeat).
+func allVariables() []variable {
+	return append(append([]variable{}, variables...), bootstrapVariables...)
 }

@@ -128,7 +128,7 @@ func TestUnknownVariables(t *testing.T) {
 func TestREADMEListsEveryVariable(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	require.NoError(t, err)
-	for _, v := range append(append([]variable{}, variables...), bootstrapVariables...) {
+	for _, v := range allVariables() {
 		require.Contains(t, string(readme), "`"+v.name+"`", "README's configuration table misses %s", v.name)
 	}
 }

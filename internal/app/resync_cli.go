@@ -25,7 +25,7 @@ type ResyncConfig struct {
 func LoadResyncConfig(getenv Getenv) (ResyncConfig, error) {
 	var c Config
 	var vars []variable
-	for _, v := range append(append([]variable{}, variables...), bootstrapVariables...) {
+	for _, v := range allVariables() {
 		if v.name == "HNP_SIDECAR_URL" || v.name == "HNP_API_TOKEN" {
 			vars = append(vars, v)
 		}
