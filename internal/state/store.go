@@ -219,7 +219,9 @@ func (s *Store) Load(ctx context.Context, fabric int64) (map[string]Record, erro
 }
 
 // Field is a key's name inside its fabric, as Load returns it.
-func Field(kind, namespace, name string) string { return Key{Kind: kind, Namespace: namespace, Name: name}.field() }
+func Field(kind, namespace, name string) string {
+	return Key{Kind: kind, Namespace: namespace, Name: name}.field()
+}
 
 // Get returns a record with its history, newest first. A record that
 // ended still has its history for a while: it comes back with Gone set.
