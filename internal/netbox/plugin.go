@@ -60,6 +60,7 @@ type Object struct {
 	KubernetesStatus string         `json:"kubernetes_status"`
 	SyncError        string         `json:"sync_error"`
 	GitFilePath      string         `json:"git_file_path"`
+	LastSynced       string         `json:"last_synced"`
 	AutoSync         *bool          `json:"auto_sync"`
 	LastUpdated      string         `json:"last_updated"`
 }
@@ -82,6 +83,10 @@ type Fabric struct {
 	SelfHealEnabled    *bool  `json:"self_heal_enabled"`
 	LastUpdated        string `json:"last_updated"`
 	DesiredStateCommit string `json:"desired_state_commit"`
+	SyncStatus         string `json:"sync_status"`
+	LastGitSync        string `json:"last_git_sync"`
+	DriftStatus        string `json:"drift_status"`
+	DriftCount         int    `json:"drift_count"`
 }
 
 // GitRepository is a repository the plugin knows; credentials stay in

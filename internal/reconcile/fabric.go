@@ -49,6 +49,7 @@ func (r *Reconciler) Sync(ctx context.Context, fabricID int64, hints []queue.Hin
 		return res, err
 	}
 	var objs []render.Object
+	var items []listed
 	for _, k := range kind.CRs() {
 		list, err := r.nb.ListObjects(ctx, k, fabricID)
 		if err != nil {
@@ -56,10 +57,12 @@ func (r *Reconciler) Sync(ctx context.Context, fabricID int64, hints []queue.Hin
 		}
 		for _, o := range list {
 			objs = append(objs, toRender(k, o))
+			items = append(items, listed{kind: k, obj: o})
 		}
 	}
 	res.Objects = len(objs)
-	changes, invalid, err := Plan(render.Fabric{ID: f.ID, Name: f.Name}, res.Target.Root, objs)
+	rf := render.Fabric{ID: f.ID, Name: f.Name}
+	changes, invalid, err := Plan(rf, res.Target.Root, objs)
 	if err != nil {
 		return res, err
 	}
@@ -68,12 +71,22 @@ func (r *Reconciler) Sync(ctx context.Context, fabricID int64, hints []queue.Hin
 	if err != nil {
 		return res, fmt.Errorf("reconcile: fabric %s: %w", f.Name, err)
 	}
+	files := make(map[string][]byte, len(changes))
+	for _, c := range changes {
+		files[c.Path] = c.Content
+	}
+	t := r.track(ctx, rf, res.Target.Root, objs, invalid, files)
 	out, err := r.git.Apply(ctx, gitops.Batch{
 		URL: res.Target.URL, Branch: res.Target.Branch, Changes: changes, Replace: []string{managed},
 		Message: message(f.Name, len(objs)-len(res.Invalid), hints), Author: author(hints),
 	})
 	if err != nil {
-		return res, fmt.Errorf("reconcile: fabric %s: %w", f.Name, err)
+		err = fmt.Errorf("reconcile: fabric %s: %w", f.Name, err)
+	}
+	t.after(ctx, out, err)
+	r.writeBack(ctx, f, res.Target, items, t, out, err, len(res.Invalid))
+	if err != nil {
+		return res, err
 	}
 	res.Commit, res.Committed = out.Commit, out.Committed
 	for ref, errs := range res.Invalid {

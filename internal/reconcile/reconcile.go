@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
@@ -42,14 +43,29 @@ type Reconciler struct {
 	git      Git
 	defaults Defaults
 	logger   *slog.Logger
+	states   States    // nil: states not recorded
+	wb       WriteBack // nil: nothing written back to NetBox
 }
 
+// Option adds an optional part to a Reconciler.
+type Option func(*Reconciler)
+
+// WithStates records each object's GitOps state in st.
+func WithStates(st States) Option { return func(r *Reconciler) { r.states = st } }
+
+// WithWriteBack shows states in NetBox through wb (needs WithStates).
+func WithWriteBack(wb WriteBack) Option { return func(r *Reconciler) { r.wb = wb } }
+
 // New builds a Reconciler.
-func New(nb NetBox, git Git, defaults Defaults, logger *slog.Logger) *Reconciler {
+func New(nb NetBox, git Git, defaults Defaults, logger *slog.Logger, opts ...Option) *Reconciler {
 	if defaults.GitBranch == "" {
 		defaults.GitBranch = "main"
 	}
-	return &Reconciler{nb: nb, git: git, defaults: defaults, logger: logger}
+	r := &Reconciler{nb: nb, git: git, defaults: defaults, logger: logger}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
 }
 
 // Target is where a fabric's files go.
@@ -87,6 +103,13 @@ func (r *Reconciler) target(ctx context.Context, f netbox.Fabric) (Target, error
 	}
 	if t.URL == "" {
 		return Target{}, fmt.Errorf("%w: fabric %s (set git_repository in NetBox or HNP_GIT_DEFAULT_URL)", ErrNoRepository, f.Name)
+	}
+	if u, err := url.Parse(t.URL); err == nil && u.User != nil {
+		// Credentials come from the sidecar's own configuration; a URL
+		// that carries some must not put them in the clone, logs or NetBox.
+		u.User = nil
+		t.URL = u.String()
+		r.logger.Warn("credentials in the fabric's Git URL ignored; set HNP_GIT_USERNAME/HNP_GIT_TOKEN", "fabric", f.Name, "url", t.URL)
 	}
 	t.Root = strings.Trim(t.Root, "/")
 	return t, nil

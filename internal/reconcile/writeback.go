@@ -1,0 +1,192 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/githedgehog/hnp-sidecar/internal/gitops"
+	"github.com/githedgehog/hnp-sidecar/internal/kind"
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/state"
+)
+
+// WriteBack is what the reconciler writes to NetBox so operators see each
+// object's state where they work. NetBox answers every write with a
+// webhook; the receiver recognises them (only sidecar-owned fields
+// changed) and drops them, so write-back never loops.
+type WriteBack interface {
+	PatchObjects(ctx context.Context, k kind.Kind, patches []netbox.Patch) error
+	PatchFabric(ctx context.Context, id int64, fields map[string]any) error
+	AddJournalEntries(ctx context.Context, entries []netbox.JournalEntry) error
+}
+
+// writeBackChunk bounds one bulk PATCH: NetBox saves each object (change
+// log, webhook) in one transaction.
+const writeBackChunk = 200
+
+// listed is one object as NetBox served it.
+type listed struct {
+	kind kind.Kind
+	obj  netbox.Object
+}
+
+// kubernetesStatus is the plugin's kubernetes_status for a state; "" leaves
+// it as it is.
+func kubernetesStatus(st state.State, invalid bool) string {
+	switch {
+	case invalid:
+		return "error"
+	case st == state.Committed, st == state.Pending:
+		return "pending"
+	case st == state.Synced:
+		return "live"
+	case st == state.Drifted:
+		return "applied"
+	case st == state.Orphaned:
+		return "deleting"
+	}
+	return ""
+}
+
+// writeBack shows the run's outcome in NetBox: each object's state fields
+// and journal, and the fabric's sync fields. Only values that differ from
+// what NetBox holds are written. Failures are logged: the next run
+// compares again and repairs them.
+func (r *Reconciler) writeBack(ctx context.Context, f netbox.Fabric, target Target, items []listed, t *tracking,
+	out gitops.Result, pushErr error, invalid int) {
+	if r.wb == nil || t == nil {
+		return
+	}
+	recs, err := r.states.Load(ctx, f.ID)
+	if err != nil {
+		r.logger.Warn("write-back to NetBox skipped", "fabric", f.Name, "err", err)
+		return
+	}
+	patches := map[string][]netbox.Patch{}
+	var journal []netbox.JournalEntry
+	link := commitLink(target.URL, out.Commit)
+	drifted := 0
+	for _, rec := range recs {
+		if rec.State == state.Drifted {
+			drifted++
+		}
+	}
+	for i, ob := range t.objects {
+		it := items[i]
+		rec, has := recs[state.Field(ob.key.Kind, ob.key.Namespace, ob.key.Name)]
+		fields := map[string]any{}
+		syncErr := ob.reason
+		if syncErr == "" && has && rec.State == state.Draft {
+			syncErr = rec.Reason
+		}
+		if syncErr != it.obj.SyncError {
+			fields["sync_error"] = syncErr
+			if syncErr != "" {
+				journal = append(journal, netbox.JournalEntry{Kind: it.kind, ObjectID: ob.id, Level: netbox.JournalWarning,
+					Comments: "hnp-sidecar: not in Git: " + syncErr})
+			}
+		}
+		if has && fileIn(rec) && rec.Path != "" && rec.Path != it.obj.GitFilePath {
+			fields["git_file_path"] = rec.Path
+		}
+		if has && rec.CommittedAt != nil && !sameTime(it.obj.LastSynced, *rec.CommittedAt) {
+			fields["last_synced"] = rec.CommittedAt.UTC().Format(time.RFC3339Nano)
+		}
+		if ks := kubernetesStatus(rec.State, ob.reason != ""); has && ks != "" && ks != it.obj.KubernetesStatus {
+			fields["kubernetes_status"] = ks
+		}
+		if len(fields) > 0 {
+			patches[it.kind.Name] = append(patches[it.kind.Name], netbox.Patch{ID: ob.id, Fields: fields})
+		}
+		if ob.pushing && pushErr == nil {
+			journal = append(journal, netbox.JournalEntry{Kind: it.kind, ObjectID: ob.id, Level: netbox.JournalSuccess,
+				Comments: fmt.Sprintf("hnp-sidecar: in Git at commit %s%s (`%s`, branch %s)", out.Commit, link, ob.path, target.Branch)})
+		}
+	}
+	for _, k := range kind.CRs() {
+		for ps := patches[k.Name]; len(ps) > 0; {
+			n := min(len(ps), writeBackChunk)
+			if err := r.wb.PatchObjects(ctx, k, ps[:n]); err != nil {
+				r.logger.Warn("write-back to NetBox failed; retried by the next reconcile", "fabric", f.Name, "kind", k.Name, "err", err)
+			}
+			ps = ps[n:]
+		}
+	}
+	for len(journal) > 0 {
+		n := min(len(journal), writeBackChunk)
+		if err := r.wb.AddJournalEntries(ctx, journal[:n]); err != nil {
+			r.logger.Warn("journal entries not written to NetBox", "fabric", f.Name, "entries", n, "err", err)
+		}
+		journal = journal[n:]
+	}
+	r.writeBackFabric(ctx, f, out, pushErr, invalid, drifted)
+}
+
+func (r *Reconciler) writeBackFabric(ctx context.Context, f netbox.Fabric, out gitops.Result, pushErr error, invalid, drifted int) {
+	fields := map[string]any{}
+	status := "in_sync"
+	switch {
+	case pushErr != nil:
+		status = "error"
+	case invalid > 0:
+		status = "out_of_sync"
+	}
+	if status != f.SyncStatus {
+		fields["sync_status"] = status
+	}
+	if pushErr == nil {
+		if out.Commit != f.DesiredStateCommit {
+			fields["desired_state_commit"] = out.Commit
+		}
+		if out.Committed || f.LastGitSync == "" {
+			fields["last_git_sync"] = time.Now().UTC().Format(time.RFC3339Nano)
+		}
+	}
+	driftStatus := "in_sync"
+	if drifted > 0 {
+		driftStatus = "drifted"
+	}
+	if driftStatus != f.DriftStatus {
+		fields["drift_status"] = driftStatus
+	}
+	if drifted != f.DriftCount {
+		fields["drift_count"] = drifted
+	}
+	if len(fields) == 0 {
+		return
+	}
+	if err := r.wb.PatchFabric(ctx, f.ID, fields); err != nil {
+		r.logger.Warn("fabric write-back to NetBox failed; retried by the next reconcile", "fabric", f.Name, "err", err)
+	}
+}
+
+// sameTime compares NetBox's rendering of a time with t, to the second.
+func sameTime(netboxValue string, t time.Time) bool {
+	v, err := time.Parse(time.RFC3339Nano, netboxValue)
+	return err == nil && v.Truncate(time.Second).Equal(t.Truncate(time.Second))
+}
+
+// commitLink is " (<url>)" for repositories on hosts with a known commit
+// page layout, else "". Credentials in the URL never reach NetBox.
+func commitLink(repo, sha string) string {
+	u, err := url.Parse(repo)
+	if err != nil || sha == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return ""
+	}
+	u.User = nil
+	path := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), ".git")
+	switch {
+	case u.Host == "github.com", strings.HasPrefix(u.Host, "gitlab."), u.Host == "bitbucket.org":
+		sep := "/commit/"
+		if strings.HasPrefix(u.Host, "gitlab.") {
+			sep = "/-/commit/"
+		} else if u.Host == "bitbucket.org" {
+			sep = "/commits/"
+		}
+		return " (" + u.Scheme + "://" + u.Host + path + sep + sha + ")"
+	}
+	return ""
+}
