@@ -115,7 +115,7 @@ func FuzzParseMatchesStd(f *testing.F) {
 			t.Fatalf("data %q != %q", got.Data, want.Data)
 		}
 		got.Data, want.Data = nil, nil
-		got.Fabric, got.PrevFabric = 0, 0 // parseStd predates them
+		got.Fabric, got.PrevFabric, got.Snapshots = 0, 0, nil // parseStd predates them
 		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 			t.Fatalf("Parse %+v != std %+v for %q", got, want, body)
 		}

@@ -43,6 +43,9 @@ type Payload struct {
 	PrevFabric int64
 	// Data is the object as NetBox's REST serializer rendered it.
 	Data json.RawMessage
+	// Snapshots is the raw "snapshots" object of an object event (prechange
+	// and postchange), nil when absent.
+	Snapshots json.RawMessage
 }
 
 // IsObjectEvent reports whether the event is a create, update or delete.
@@ -164,6 +167,7 @@ func Parse(body []byte) (Payload, error) {
 	p.ObjectID, p.LastUpdated = n, text(lastUpdated)
 	p.Fabric = fabricID(fabric)
 	if isObject(raw.snapshots) {
+		p.Snapshots = raw.snapshots
 		_ = eachField(raw.snapshots, func(k string, v []byte) {
 			if k == "prechange" && isObject(v) {
 				_ = eachField(v, func(k string, v []byte) {

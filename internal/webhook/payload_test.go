@@ -76,7 +76,7 @@ func TestParse(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			p.Data = nil
+			p.Data, p.Snapshots = nil, nil
 			require.Equal(t, tt.want, p)
 		})
 	}

@@ -109,6 +109,10 @@ func (r *Receiver) handle(req *http.Request, log *reqLog) (int, Response, string
 		log.Debug("webhook ignored: object type not managed")
 		return http.StatusAccepted, Response{Ignored: p.ObjectType, Reason: "object type is not managed by hnp-sidecar"}, "ignored"
 	}
+	if OnlyOwnFields(p) {
+		log.Debug("webhook ignored: only fields hnp-sidecar writes back changed")
+		return http.StatusAccepted, Response{Ignored: p.ObjectType, Reason: "only fields hnp-sidecar writes back changed"}, "own_change"
+	}
 	h := queue.Hint{
 		ObjectType: k.ObjectType(), ObjectID: p.ObjectID, Kind: k.Name, Event: p.Event,
 		User: p.User, RequestID: p.RequestID, LastUpdated: p.LastUpdated, Fabric: p.Fabric, PrevFabric: p.PrevFabric,
