@@ -93,7 +93,7 @@ func (w *Writer) Apply(ctx context.Context, b Batch) (Result, error) {
 		if err != nil {
 			return Result{Attempts: attempt}, err
 		}
-		commit, changed, err := w.commit(c, tip, changes, b)
+		commit, pack, changed, err := w.commit(c, tip, changes, b)
 		if err != nil {
 			return Result{Attempts: attempt}, err
 		}
@@ -103,7 +103,7 @@ func (w *Writer) Apply(ctx context.Context, b Batch) (Result, error) {
 		if w.beforePush != nil {
 			w.beforePush(attempt)
 		}
-		err = c.push(ctx, commit)
+		err = c.push(ctx, tip, commit, pack)
 		if err == nil {
 			return Result{Commit: commit.String(), Committed: true, Attempts: attempt}, nil
 		}
@@ -117,28 +117,30 @@ func (w *Writer) Apply(ctx context.Context, b Batch) (Result, error) {
 }
 
 // commit writes the new tree on tip and a commit for it; changed is false
-// when the tree is the same as tip's.
-func (w *Writer) commit(c *clone, tip plumbing.Hash, changes *dirChanges, b Batch) (plumbing.Hash, bool, error) {
-	s := newOverlay(c.repo.Storer)
+// when the tree is the same as tip's. The new objects go into the clone as
+// one pack, which is returned for the push: it holds what the remote lacks
+// when its branch is at tip.
+func (w *Writer) commit(c *clone, tip plumbing.Hash, changes *dirChanges, b Batch) (plumbing.Hash, []byte, bool, error) {
+	s := newOverlay(c.repo.Storer, c.packDir())
 	var baseTree plumbing.Hash
 	var parents []plumbing.Hash
 	if !tip.IsZero() {
 		tc, err := object.GetCommit(s, tip)
 		if err != nil {
-			return plumbing.ZeroHash, false, fmt.Errorf("gitops: read tip %s: %w", tip, err)
+			return plumbing.ZeroHash, nil, false, fmt.Errorf("gitops: read tip %s: %w", tip, err)
 		}
 		baseTree, parents = tc.TreeHash, []plumbing.Hash{tip}
 	}
 	tree, err := applyTree(s, baseTree, changes)
 	if err != nil {
-		return plumbing.ZeroHash, false, err
+		return plumbing.ZeroHash, nil, false, err
 	}
 	if tree == baseTree {
-		return tip, false, nil
+		return tip, nil, false, nil
 	}
 	if tree.IsZero() {
 		if tree, err = writeObject(s, &object.Tree{}); err != nil {
-			return plumbing.ZeroHash, false, err
+			return plumbing.ZeroHash, nil, false, err
 		}
 	}
 	when := w.now()
@@ -155,12 +157,13 @@ func (w *Writer) commit(c *clone, tip plumbing.Hash, changes *dirChanges, b Batc
 	}
 	h, err := writeObject(s, commit)
 	if err != nil {
-		return plumbing.ZeroHash, false, err
+		return plumbing.ZeroHash, nil, false, err
 	}
-	if err := s.flush(); err != nil {
-		return plumbing.ZeroHash, false, err
+	pack, err := s.flush()
+	if err != nil {
+		return plumbing.ZeroHash, nil, false, err
 	}
-	return h, true, nil
+	return h, pack, true, nil
 }
 
 func (w *Writer) cloneDir(url, branch string) string {

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -27,12 +29,27 @@ import (
 
 func main() {
 	target := flag.Int("objects", 10000, "CRs in the fabric (approximate)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the sidecar's reconciles to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench-git:", err)
+			os.Exit(1)
+		}
+		stopProfile = func() { pprof.StopCPUProfile(); _ = f.Close() }
+	}
 	if err := run(*target); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-git:", err)
 		os.Exit(1)
 	}
 }
+
+// stopProfile ends the CPU profile, if any, before the baseline runs.
+var stopProfile = func() {}
 
 func run(target int) error {
 	tmp, err := os.MkdirTemp("", "hnp-bench-git-")
@@ -85,9 +102,13 @@ func run(target int) error {
 	var rs syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &rs)
 	ourRSS := rs.Maxrss / 1024
+	stopProfile()
 
 	cli, err := gitCLI(srv, tmp, changes)
 	if err != nil {
+		return err
+	}
+	if err := verify(srv, tmp, changes); err != nil {
 		return err
 	}
 	fmt.Printf("bench-git: %d CRs (%d files with the manifest), GOMAXPROCS=%d, remote: git http-backend over 127.0.0.1\n",
@@ -98,6 +119,7 @@ func run(target int) error {
 	fmt.Printf("%-44s %10s\n", "hnp-sidecar: no-op reconcile (0 commits)", noop.Round(time.Millisecond))
 	fmt.Printf("ratio sidecar/git CLI: %.2f   (goal <= 1.0, and <= 2 s)\n", full.Seconds()/cli.Seconds())
 	fmt.Printf("peak RSS of this process after both reconciles: %d MB (goal <= 150 MB)\n", ourRSS)
+	fmt.Println("git fsck --strict of the remote and of the sidecar's clone: ok; a fresh git clone has exactly the rendered files")
 	return nil
 }
 
@@ -161,4 +183,52 @@ func gitCLI(srv *gittest.Server, tmp string, changes []gitops.Change) (time.Dura
 		}
 	}
 	return time.Since(start), nil
+}
+
+// verify checks what the sidecar pushed: git fsck of the remote and of the
+// sidecar's own clone, and a fresh clone holding exactly the rendered files.
+func verify(srv *gittest.Server, tmp string, changes []gitops.Change) error {
+	clones, err := filepath.Glob(filepath.Join(tmp, "work", "*"))
+	if err != nil || len(clones) != 1 {
+		return fmt.Errorf("verify: the sidecar's clone: %v %v", clones, err)
+	}
+	for _, dir := range []string{srv.Dir("ours"), clones[0]} {
+		if out, err := exec.Command("git", "-C", dir, "fsck", "--strict", "--no-dangling").CombinedOutput(); err != nil {
+			return fmt.Errorf("verify: git fsck %s: %w\n%s", dir, err, out)
+		}
+	}
+	co := filepath.Join(tmp, "verify")
+	if out, err := exec.Command("git", "clone", "-q", srv.AuthURL(srv.URL+"/ours.git"), co).CombinedOutput(); err != nil {
+		return fmt.Errorf("verify: git clone: %w\n%s", err, out)
+	}
+	want := map[string][]byte{}
+	for _, c := range changes {
+		want[c.Path] = c.Content
+	}
+	n := 0
+	err = filepath.WalkDir(co, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			if err == nil && d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			return err
+		}
+		rel, err := filepath.Rel(co, p)
+		if err != nil {
+			return err
+		}
+		got, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if w, ok := want[filepath.ToSlash(rel)]; !ok || !bytes.Equal(got, w) {
+			return fmt.Errorf("verify: %s differs from the rendered file", rel)
+		}
+		n++
+		return nil
+	})
+	if err == nil && n != len(want) {
+		err = fmt.Errorf("verify: the clone has %d files, %d were rendered", n, len(want))
+	}
+	return err
 }
