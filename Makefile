@@ -38,8 +38,8 @@ lint: ## Run golangci-lint (pinned, from the Go module proxy).
 	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION) run ./...
 
 .PHONY: fuzz
-fuzz: ## Fuzz the webhook parser (alone and against encoding/json) and verifier, FUZZTIME each (default 30s).
-	@for f in FuzzParse FuzzParseMatchesStd FuzzVerify; do \
+fuzz: ## Fuzz the webhook parser (alone and against encoding/json) and verifier, and the own-change filter, FUZZTIME each (default 30s).
+	@for f in FuzzParse FuzzParseMatchesStd FuzzVerify FuzzOnlyOwnFields; do \
 	  $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/webhook || exit 1; done
 
 .PHONY: bench-ingest

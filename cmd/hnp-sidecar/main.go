@@ -3,6 +3,7 @@
 //	hnp-sidecar serve       run the service (configuration from HNP_* variables)
 //	hnp-sidecar bootstrap   install the sidecar's webhook and event rules into NetBox
 //	hnp-sidecar resync      full reconcile of one fabric through a running sidecar
+//	hnp-sidecar state       list object states, or show one with its history
 //	hnp-sidecar version     print the version
 package main
 
@@ -16,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -35,6 +37,8 @@ commands:
               (HNP_NETBOX_URL, HNP_NETBOX_TOKEN, HNP_SIDECAR_URL, HNP_WEBHOOK_SECRET); idempotent
   resync      --fabric ID|NAME: ask the running sidecar (HNP_SIDECAR_URL, HNP_API_TOKEN) for a full
               reconcile of a fabric into Git and follow the job
+  state list  [--fabric ID|NAME] [--kind KIND] [--state STATE] [--json]: the GitOps state of objects
+  state show  FABRIC/KIND/NAMESPACE/NAME [--json]: one object's state and its history
   version     print the version and exit
 `
 
@@ -54,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return bootstrap(stdout, stderr)
 	case "resync":
 		return resync(args[1:], stdout, stderr)
+	case "state":
+		return stateCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "hnp-sidecar", buildVersion())
 		return 0
@@ -141,7 +147,7 @@ func resync(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hnp-sidecar resync: --fabric <id|name> is required")
 		return 2
 	}
-	cfg, err := app.LoadResyncConfig(os.LookupEnv)
+	cfg, err := app.LoadClientConfig(os.LookupEnv)
 	if err != nil {
 		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
 		return 1
@@ -151,6 +157,62 @@ func resync(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	if _, err := app.Resync(ctx, cfg, *fabric, stdout); err != nil {
+		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func stateCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || (args[0] != "list" && args[0] != "show") {
+		fmt.Fprint(stderr, "usage: hnp-sidecar state list [--fabric ID|NAME] [--kind KIND] [--state STATE] [--json]\n"+
+			"       hnp-sidecar state show FABRIC/KIND/NAMESPACE/NAME [--json]\n")
+		return 2
+	}
+	fs := flag.NewFlagSet("state "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fabric := fs.String("fabric", "", "only this fabric (NetBox id or name)")
+	kind := fs.String("kind", "", "only this kind (VPC, Connection, …)")
+	st := fs.String("state", "", "only this state (draft, committed, pending, synced, drifted, orphaned)")
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	// Flags may come before or after the object in `state show`.
+	var rest []string
+	for a := args[1:]; ; {
+		if err := fs.Parse(a); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest, a = append(rest, fs.Arg(0)), fs.Args()[1:]
+	}
+	cfg, err := app.LoadClientConfig(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if args[0] == "list" {
+		if len(rest) > 0 {
+			fmt.Fprintf(stderr, "hnp-sidecar state list: unexpected argument %q\n", rest[0])
+			return 2
+		}
+		err = app.StateList(ctx, cfg, *fabric, *kind, *st, *asJSON, stdout)
+	} else {
+		parts := []string{}
+		if len(rest) == 1 {
+			parts = strings.Split(rest[0], "/")
+		}
+		if len(parts) != 4 {
+			fmt.Fprintln(stderr, "hnp-sidecar state show: want FABRIC/KIND/NAMESPACE/NAME, e.g. fabric-1/VPC/default/vpc-1")
+			return 2
+		}
+		err = app.StateShow(ctx, cfg, parts[0], parts[1], parts[2], parts[3], *asJSON, stdout)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
 		return 1
 	}

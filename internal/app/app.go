@@ -22,6 +22,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
+	"github.com/githedgehog/hnp-sidecar/internal/state"
 	"github.com/githedgehog/hnp-sidecar/internal/webhook"
 )
 
@@ -46,6 +47,7 @@ type App struct {
 	nb     *netbox.Client
 	nbAuth netboxAuth
 	jobs   *jobs.Store
+	states *state.Store
 }
 
 // New builds the service from cfg. handler does the work for each key;
@@ -81,8 +83,13 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	js := jobs.New(rdb, cfg.RedisPrefix)
+	states, err := state.New(rdb, state.Options{Prefix: cfg.RedisPrefix}, reg)
+	if err != nil {
+		_ = rdb.Close()
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	if handler == nil {
-		if handler, err = defaultHandler(cfg, nb, js, logger); err != nil {
+		if handler, err = defaultHandler(cfg, nb, js, states, logger); err != nil {
 			_ = rdb.Close()
 			return nil, err
 		}
@@ -96,7 +103,7 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 	}
 	a := &App{
 		cfg: cfg, logger: logger, reg: reg, rdb: rdb, queue: q, recv: recv,
-		handler: handler, errc: make(chan error, 2), nb: nb, jobs: js,
+		handler: handler, errc: make(chan error, 2), nb: nb, jobs: js, states: states,
 	}
 	a.server = &http.Server{
 		Handler:           a.routes(),
@@ -194,7 +201,7 @@ func (a *App) checkRedis(ctx context.Context) {
 }
 
 // defaultHandler reconciles into Git when NetBox is configured (nb set).
-func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, logger *slog.Logger) (queue.Handler, error) {
+func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state.Store, logger *slog.Logger) (queue.Handler, error) {
 	if nb == nil {
 		logger.Warn("HNP_NETBOX_URL is not set: hints are received and queued, then only logged; nothing is written to Git")
 		return LogHandler(logger.With("component", "handler")), nil
@@ -207,7 +214,11 @@ func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, logger *slog.
 	if err != nil {
 		return nil, fmt.Errorf("app: HNP_GIT_WORKDIR: %w", err)
 	}
+	opts := []reconcile.Option{reconcile.WithStates(states)}
+	if cfg.WriteBack {
+		opts = append(opts, reconcile.WithWriteBack(nb))
+	}
 	r := reconcile.New(nb, git, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch},
-		logger.With("component", "reconcile"))
+		logger.With("component", "reconcile"), opts...)
 	return reconcile.NewHandler(r, nb, js), nil
 }

@@ -31,6 +31,8 @@ type Config struct {
 	Queue                queue.Options
 	ShutdownTimeout      time.Duration
 	ReconcileInterval    time.Duration
+	// WriteBack shows each object's state in NetBox (HNP_NETBOX_WRITEBACK).
+	WriteBack bool
 	NetBox               NetBoxConfig
 	Git                  GitConfig
 }

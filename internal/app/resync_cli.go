@@ -14,15 +14,15 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/jobs"
 )
 
-// ResyncConfig is what `hnp-sidecar resync` needs: where the sidecar is
+// ClientConfig is what the client commands (resync, state) need: where the sidecar is
 // (HNP_SIDECAR_URL) and its API token (HNP_API_TOKEN).
-type ResyncConfig struct {
+type ClientConfig struct {
 	SidecarURL string
 	APIToken   Secret
 }
 
-// LoadResyncConfig reads the variables resync needs.
-func LoadResyncConfig(getenv Getenv) (ResyncConfig, error) {
+// LoadClientConfig reads the variables the client commands need.
+func LoadClientConfig(getenv Getenv) (ClientConfig, error) {
 	var c Config
 	var vars []variable
 	for _, v := range allVariables() {
@@ -31,14 +31,14 @@ func LoadResyncConfig(getenv Getenv) (ResyncConfig, error) {
 		}
 	}
 	if err := errors.Join(load(getenv, vars, &c)...); err != nil {
-		return ResyncConfig{}, fmt.Errorf("config: %w", err)
+		return ClientConfig{}, fmt.Errorf("config: %w", err)
 	}
-	return ResyncConfig{SidecarURL: c.NetBox.SidecarURL, APIToken: c.APIToken}, nil
+	return ClientConfig{SidecarURL: c.NetBox.SidecarURL, APIToken: c.APIToken}, nil
 }
 
 // Resync asks the sidecar for a full reconcile of fabric (id or name) and follows the
 // job, writing a progress line to out, until it succeeds or ctx ends.
-func Resync(ctx context.Context, cfg ResyncConfig, fabric string, out io.Writer) (jobs.Job, error) {
+func Resync(ctx context.Context, cfg ClientConfig, fabric string, out io.Writer) (jobs.Job, error) {
 	var started SyncResponse
 	if err := call(ctx, cfg, http.MethodPost, "/api/v1/fabrics/"+url.PathEscape(fabric)+"/sync", http.StatusAccepted, &started); err != nil {
 		return jobs.Job{}, err
@@ -71,23 +71,23 @@ func Resync(ctx context.Context, cfg ResyncConfig, fabric string, out io.Writer)
 	}
 }
 
-func call(ctx context.Context, cfg ResyncConfig, method, path string, want int, v any) error {
+func call(ctx context.Context, cfg ClientConfig, method, path string, want int, v any) error {
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(cfg.SidecarURL, "/")+path, nil)
 	if err != nil {
-		return fmt.Errorf("resync: %w", err)
+		return fmt.Errorf("sidecar api: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+cfg.APIToken.Reveal())
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("resync: %w", err)
+		return fmt.Errorf("sidecar api: %w", err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != want {
-		return fmt.Errorf("resync: %s %s: HTTP %d: %s", method, path, resp.StatusCode, strings.TrimSpace(string(body)))
+		return fmt.Errorf("sidecar api: %s %s: HTTP %d: %s", method, path, resp.StatusCode, strings.TrimSpace(string(body)))
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("resync: decode %s: %w", path, err)
+		return fmt.Errorf("sidecar api: decode %s: %w", path, err)
 	}
 	return nil
 }

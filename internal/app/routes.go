@@ -37,6 +37,9 @@ func (a *App) routes() http.Handler {
 	e.POST("/api/v1/fabrics/:id/sync", a.syncFabric, a.requireTokenOrNetBox)
 	e.GET("/api/v1/jobs/:id", a.getJob, a.requireTokenOrNetBox)
 	e.POST("/plugins/hedgehog/api/fabrics/:id/gitops/sync/", a.syncFabric, a.requireTokenOrNetBox)
+	// Object states: read-only, for the sidecar's token or NetBox users.
+	e.GET("/api/v1/resources", a.listResources, a.requireTokenOrNetBox)
+	e.GET("/api/v1/resources/:fabric/:kind/:namespace/:name", a.getResource, a.requireTokenOrNetBox)
 	return e
 }
 
@@ -103,6 +106,7 @@ func (a *App) health(c echo.Context) error {
 	resp := HealthResponse{Status: health.OK, Components: map[string]health.Report{
 		"webhook_receiver": a.recv.Health(ctx),
 		"queue":            a.queue.Health(ctx),
+		"state_management": a.states.Health(ctx),
 	}}
 	for _, r := range resp.Components {
 		resp.Status = health.Worst(resp.Status, r.Status)

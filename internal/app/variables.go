@@ -100,6 +100,8 @@ var variables = []variable{
 		set: durationVar(time.Second, func(c *Config) *time.Duration { return &c.Queue.HandlerTimeout })},
 	netboxURLVar,
 	netboxTokenVar,
+	{name: "HNP_NETBOX_WRITEBACK", def: "true", help: "write each object's GitOps state (sync_error, git_file_path, last_synced, kubernetes_status, journal entries) and the fabric's sync fields back to NetBox",
+		set: boolVar(func(c *Config) *bool { return &c.WriteBack })},
 	{name: "HNP_GIT_WORKDIR", def: "/var/lib/hnp-sidecar/git", help: "directory of the persistent clones, one per repository and branch",
 		set: func(c *Config, v string) error { c.Git.WorkDir = v; return nil }},
 	{name: "HNP_GIT_USERNAME", help: "user name for Git over HTTP(S), or for SSH",
@@ -146,6 +148,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 		slog.Duration("reconcile_interval", c.ReconcileInterval),
 		slog.String("netbox_url", c.NetBox.URL),
+		slog.Bool("netbox_writeback", c.WriteBack),
 		slog.String("git_workdir", c.Git.WorkDir),
 		slog.String("git_default_url", redactURL(c.Git.DefaultURL)),
 	)
