@@ -33,8 +33,8 @@ type Config struct {
 	ReconcileInterval    time.Duration
 	// WriteBack shows each object's state in NetBox (HNP_NETBOX_WRITEBACK).
 	WriteBack bool
-	NetBox               NetBoxConfig
-	Git                  GitConfig
+	NetBox    NetBoxConfig
+	Git       GitConfig
 }
 
 // GitConfig is how the sidecar writes Git.

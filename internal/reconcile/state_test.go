@@ -70,7 +70,9 @@ func TestStatesAndWriteBack(t *testing.T) {
 	res, err := rec.SyncFabric(ctx, id)
 	require.NoError(t, err)
 	require.True(t, res.Committed)
-	key := func(name string) state.Key { return state.Key{Fabric: id, Kind: "VPC", Namespace: "default", Name: name} }
+	key := func(name string) state.Key {
+		return state.Key{Fabric: id, Kind: "VPC", Namespace: "default", Name: name}
+	}
 	r, err := st.Get(ctx, key("vpc-good"))
 	require.NoError(t, err)
 	require.Equal(t, state.Committed, r.State)
