@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
@@ -102,51 +104,44 @@ func (o *overlay) flush() ([]byte, error) {
 
 // encode writes the added objects as a version 2 packfile without deltas,
 // compressed at zlib's best speed (the objects are small YAML files: the
-// compression ratio barely moves, the time does), and its index.
+// ratio barely moves, the time does), and its index. Each CPU compresses
+// a contiguous run of the objects; the runs are then laid end to end.
 func (o *overlay) encode() ([]byte, *idxfile.MemoryIndex, error) {
-	var buf bytes.Buffer
-	var hdr [12]byte
-	copy(hdr[:], "PACK")
-	binary.BigEndian.PutUint32(hdr[4:], 2)
-	binary.BigEndian.PutUint32(hdr[8:], uint32(len(o.added)))
-	buf.Write(hdr[:])
+	n := len(o.added)
+	workers := max(1, min(runtime.GOMAXPROCS(0), n/512))
+	runs := make([]packRun, workers)
+	var wg sync.WaitGroup
+	for k := range runs {
+		wg.Go(func() { runs[k] = o.encodeRun(o.added[k*n/workers : (k+1)*n/workers]) })
+	}
+	wg.Wait()
+	size := 12 + hash.Size
+	for _, r := range runs {
+		if r.err != nil {
+			return nil, nil, r.err
+		}
+		size += len(r.data)
+	}
+	pack := make([]byte, 12, size)
+	copy(pack, "PACK")
+	binary.BigEndian.PutUint32(pack[4:], 2)
+	binary.BigEndian.PutUint32(pack[8:], uint32(n))
 	iw := new(idxfile.Writer)
-	if err := iw.OnHeader(uint32(len(o.added))); err != nil {
+	if err := iw.OnHeader(uint32(n)); err != nil {
 		return nil, nil, err
 	}
-	zw, err := zlib.NewWriterLevel(&buf, zlib.BestSpeed)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, h := range o.added {
-		obj, err := o.mem.EncodedObject(plumbing.AnyObject, h)
-		if err != nil {
-			return nil, nil, fmt.Errorf("gitops: write pack: %w", err)
+	for k, r := range runs {
+		base := uint64(len(pack))
+		for i, h := range o.added[k*n/workers : (k+1)*n/workers] {
+			iw.Add(h, base+r.offsets[i], r.crcs[i])
 		}
-		start := buf.Len()
-		buf.Write(entryHeader(obj.Type(), obj.Size()))
-		r, err := obj.Reader()
-		if err != nil {
-			return nil, nil, fmt.Errorf("gitops: write pack: %w", err)
-		}
-		zw.Reset(&buf)
-		_, err = io.Copy(zw, r)
-		if err == nil {
-			err = zw.Close()
-		}
-		if err != nil {
-			return nil, nil, errors.Join(fmt.Errorf("gitops: write pack: %w", err), r.Close())
-		}
-		if err := r.Close(); err != nil {
-			return nil, nil, fmt.Errorf("gitops: write pack: %w", err)
-		}
-		iw.Add(h, uint64(start), crc32.ChecksumIEEE(buf.Bytes()[start:]))
+		pack = append(pack, r.data...)
 	}
 	hs := hash.New(hash.CryptoType)
-	hs.Write(buf.Bytes())
+	hs.Write(pack)
 	var sum plumbing.Hash
 	copy(sum[:], hs.Sum(nil))
-	buf.Write(sum[:])
+	pack = append(pack, sum[:]...)
 	if err := iw.OnFooter(sum); err != nil {
 		return nil, nil, err
 	}
@@ -154,7 +149,52 @@ func (o *overlay) encode() ([]byte, *idxfile.MemoryIndex, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("gitops: index pack: %w", err)
 	}
-	return buf.Bytes(), idx, nil
+	return pack, idx, nil
+}
+
+// packRun is a run of pack entries, with each one's offset in data and
+// CRC-32.
+type packRun struct {
+	data    []byte
+	offsets []uint64
+	crcs    []uint32
+	err     error
+}
+
+func (o *overlay) encodeRun(hashes []plumbing.Hash) packRun {
+	r := packRun{offsets: make([]uint64, len(hashes)), crcs: make([]uint32, len(hashes))}
+	var buf bytes.Buffer
+	zw, err := zlib.NewWriterLevel(&buf, zlib.BestSpeed)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	for i, h := range hashes {
+		obj, err := o.mem.EncodedObject(plumbing.AnyObject, h)
+		if err != nil {
+			r.err = fmt.Errorf("gitops: write pack: %w", err)
+			return r
+		}
+		start := buf.Len()
+		buf.Write(entryHeader(obj.Type(), obj.Size()))
+		rd, err := obj.Reader()
+		if err != nil {
+			r.err = fmt.Errorf("gitops: write pack: %w", err)
+			return r
+		}
+		zw.Reset(&buf)
+		_, err = io.Copy(zw, rd)
+		if err == nil {
+			err = zw.Close()
+		}
+		if err = errors.Join(err, rd.Close()); err != nil {
+			r.err = fmt.Errorf("gitops: write pack: %w", err)
+			return r
+		}
+		r.offsets[i], r.crcs[i] = uint64(start), crc32.ChecksumIEEE(buf.Bytes()[start:])
+	}
+	r.data = buf.Bytes()
+	return r
 }
 
 // entryHeader is a pack entry's type and size: 3 bits of type and 4 of

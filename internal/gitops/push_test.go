@@ -2,6 +2,7 @@ package gitops
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -97,4 +98,25 @@ c=$(GIT_AUTHOR_NAME=o GIT_AUTHOR_EMAIL=o@o GIT_COMMITTER_NAME=o GIT_COMMITTER_EM
 	fsck(t, srv.Dir("moved"))
 	co := checkout(t, srv, url)
 	require.Equal(t, "Create VPC b\nother\ninit", gittest.Git(t, co, "log", "--format=%s"))
+}
+
+// A batch big enough to be packed by several goroutines makes one valid
+// pack (run under -race too).
+func TestLargeBatchMakesOneValidPack(t *testing.T) {
+	srv := gittest.Start(t)
+	url := srv.NewRepo(t, "large", "main")
+	w := newWriter(t, srv, srv.Password)
+	changes := make([]Change, 3000)
+	for i := range changes {
+		changes[i] = Change{Path: fmt.Sprintf("f/managed/d%d/o-%04d.yaml", i%7, i), Content: fmt.Appendf(nil, "name: o-%d\n", i)}
+	}
+	res, err := w.Apply(context.Background(), Batch{URL: url, Branch: "main", Message: "large", Changes: changes})
+	require.NoError(t, err)
+	require.True(t, res.Committed)
+	fsck(t, srv.Dir("large"))
+	for _, dir := range cloneDirs(t, w) {
+		fsck(t, dir)
+	}
+	co := checkout(t, srv, url)
+	require.Equal(t, "name: o-2999\n", read(t, co, "f/managed/d3/o-2999.yaml"))
 }
