@@ -48,6 +48,8 @@ type App struct {
 	nbAuth netboxAuth
 	jobs   *jobs.Store
 	states *state.Store
+	// background runs next to the workers (the NetBox write-back).
+	background []func(context.Context)
 }
 
 // New builds the service from cfg. handler does the work for each key;
@@ -88,8 +90,9 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 		_ = rdb.Close()
 		return nil, fmt.Errorf("app: %w", err)
 	}
+	var background []func(context.Context)
 	if handler == nil {
-		if handler, err = defaultHandler(cfg, nb, js, states, logger); err != nil {
+		if handler, background, err = defaultHandler(cfg, nb, js, states, logger); err != nil {
 			_ = rdb.Close()
 			return nil, err
 		}
@@ -103,7 +106,7 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 	}
 	a := &App{
 		cfg: cfg, logger: logger, reg: reg, rdb: rdb, queue: q, recv: recv,
-		handler: handler, errc: make(chan error, 2), nb: nb, jobs: js, states: states,
+		handler: handler, errc: make(chan error, 2), nb: nb, jobs: js, states: states, background: background,
 	}
 	a.server = &http.Server{
 		Handler:           a.routes(),
@@ -140,6 +143,9 @@ func (a *App) Start(ctx context.Context) error {
 			a.errc <- fmt.Errorf("app: workers: %w", err)
 		}
 	})
+	for _, run := range a.background {
+		a.wg.Go(func() { run(wctx) })
+	}
 	if a.nb != nil && a.cfg.ReconcileInterval > 0 {
 		p := reconcile.NewPeriodic(a.nb, a.queue, a.cfg.ReconcileInterval, a.logger.With("component", "periodic"))
 		a.wg.Go(func() { p.Run(wctx) })
@@ -201,10 +207,11 @@ func (a *App) checkRedis(ctx context.Context) {
 }
 
 // defaultHandler reconciles into Git when NetBox is configured (nb set).
-func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state.Store, logger *slog.Logger) (queue.Handler, error) {
+// Its background tasks run next to the workers.
+func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state.Store, logger *slog.Logger) (queue.Handler, []func(context.Context), error) {
 	if nb == nil {
 		logger.Warn("HNP_NETBOX_URL is not set: hints are received and queued, then only logged; nothing is written to Git")
-		return LogHandler(logger.With("component", "handler")), nil
+		return LogHandler(logger.With("component", "handler")), nil, nil
 	}
 	git, err := gitops.New(gitops.Options{
 		WorkDir: cfg.Git.WorkDir,
@@ -212,7 +219,7 @@ func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state
 			SSHKeyFile: cfg.Git.SSHKeyFile},
 	}, logger.With("component", "git"))
 	if err != nil {
-		return nil, fmt.Errorf("app: HNP_GIT_WORKDIR: %w", err)
+		return nil, nil, fmt.Errorf("app: HNP_GIT_WORKDIR: %w", err)
 	}
 	opts := []reconcile.Option{reconcile.WithStates(states)}
 	if cfg.WriteBack {
@@ -220,5 +227,5 @@ func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state
 	}
 	r := reconcile.New(nb, git, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch},
 		logger.With("component", "reconcile"), opts...)
-	return reconcile.NewHandler(r, nb, js), nil
+	return reconcile.NewHandler(r, nb, js), []func(context.Context){r.RunWriteBack}, nil
 }

@@ -45,6 +45,7 @@ type Reconciler struct {
 	logger   *slog.Logger
 	states   States    // nil: states not recorded
 	wb       WriteBack // nil: nothing written back to NetBox
+	writer   *writer
 }
 
 // Option adds an optional part to a Reconciler.
@@ -65,6 +66,7 @@ func New(nb NetBox, git Git, defaults Defaults, logger *slog.Logger, opts ...Opt
 	for _, o := range opts {
 		o(r)
 	}
+	r.writer = newWriter(r)
 	return r
 }
 

@@ -53,8 +53,8 @@ func kubernetesStatus(st state.State, invalid bool) string {
 
 // writeBack shows the run's outcome in NetBox: each object's state fields
 // and journal, and the fabric's sync fields. Only values that differ from
-// what NetBox holds are written. Failures are logged: the next run
-// compares again and repairs them.
+// what NetBox holds are written. The writes go to the background writer
+// when it runs (so NetBox's speed never delays Git), else happen here.
 func (r *Reconciler) writeBack(ctx context.Context, f netbox.Fabric, target Target, items []listed, t *tracking,
 	out gitops.Result, pushErr error, invalid int) {
 	if r.wb == nil || t == nil {
@@ -65,7 +65,16 @@ func (r *Reconciler) writeBack(ctx context.Context, f netbox.Fabric, target Targ
 		r.logger.Warn("write-back to NetBox skipped", "fabric", f.Name, "err", err)
 		return
 	}
-	patches := map[string][]netbox.Patch{}
+	b := r.writeBackBatch(f, target, items, t, recs, out, pushErr, invalid)
+	if !r.writer.submit(b) {
+		r.writer.write(ctx, b)
+	}
+}
+
+// writeBackBatch is what NetBox must be told after a run.
+func (r *Reconciler) writeBackBatch(f netbox.Fabric, target Target, items []listed, t *tracking, recs map[string]state.Record,
+	out gitops.Result, pushErr error, invalid int) *wbBatch {
+	b := &wbBatch{fabric: f.ID, name: f.Name, patches: map[patchKey]map[string]any{}}
 	var journal []netbox.JournalEntry
 	link := commitLink(target.URL, out.Commit)
 	drifted := 0
@@ -99,33 +108,20 @@ func (r *Reconciler) writeBack(ctx context.Context, f netbox.Fabric, target Targ
 			fields["kubernetes_status"] = ks
 		}
 		if len(fields) > 0 {
-			patches[it.kind.Name] = append(patches[it.kind.Name], netbox.Patch{ID: ob.id, Fields: fields})
+			b.patches[patchKey{it.kind.Name, ob.id}] = fields
 		}
 		if ob.pushing && pushErr == nil {
 			journal = append(journal, netbox.JournalEntry{Kind: it.kind, ObjectID: ob.id, Level: netbox.JournalSuccess,
 				Comments: fmt.Sprintf("hnp-sidecar: in Git at commit %s%s (`%s`, branch %s)", out.Commit, link, ob.path, target.Branch)})
 		}
 	}
-	for _, k := range kind.CRs() {
-		for ps := patches[k.Name]; len(ps) > 0; {
-			n := min(len(ps), writeBackChunk)
-			if err := r.wb.PatchObjects(ctx, k, ps[:n]); err != nil {
-				r.logger.Warn("write-back to NetBox failed; retried by the next reconcile", "fabric", f.Name, "kind", k.Name, "err", err)
-			}
-			ps = ps[n:]
-		}
-	}
-	for len(journal) > 0 {
-		n := min(len(journal), writeBackChunk)
-		if err := r.wb.AddJournalEntries(ctx, journal[:n]); err != nil {
-			r.logger.Warn("journal entries not written to NetBox", "fabric", f.Name, "entries", n, "err", err)
-		}
-		journal = journal[n:]
-	}
-	r.writeBackFabric(ctx, f, out, pushErr, invalid, drifted)
+	b.journal = journal
+	b.fabricFields = fabricFields(f, out, pushErr, invalid, drifted)
+	return b
 }
 
-func (r *Reconciler) writeBackFabric(ctx context.Context, f netbox.Fabric, out gitops.Result, pushErr error, invalid, drifted int) {
+// fabricFields are the fabric's sync fields that differ from NetBox's.
+func fabricFields(f netbox.Fabric, out gitops.Result, pushErr error, invalid, drifted int) map[string]any {
 	fields := map[string]any{}
 	status := "in_sync"
 	switch {
@@ -155,12 +151,7 @@ func (r *Reconciler) writeBackFabric(ctx context.Context, f netbox.Fabric, out g
 	if drifted != f.DriftCount {
 		fields["drift_count"] = drifted
 	}
-	if len(fields) == 0 {
-		return
-	}
-	if err := r.wb.PatchFabric(ctx, f.ID, fields); err != nil {
-		r.logger.Warn("fabric write-back to NetBox failed; retried by the next reconcile", "fabric", f.Name, "err", err)
-	}
+	return fields
 }
 
 // sameTime compares NetBox's rendering of a time with t, to the second.

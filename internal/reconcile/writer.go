@@ -1,0 +1,164 @@
+package reconcile
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/githedgehog/hnp-sidecar/internal/kind"
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+)
+
+// patchKey is one object's patch: kind name and NetBox id.
+type patchKey struct {
+	kind string
+	id   int64
+}
+
+// wbBatch is one fabric's pending write-back.
+type wbBatch struct {
+	fabric       int64
+	name         string
+	patches      map[patchKey]map[string]any
+	journal      []netbox.JournalEntry
+	fabricFields map[string]any
+}
+
+// merge folds a newer batch into b: newer values win, journal entries add
+// up (the same entry twice, from two runs that both saw NetBox's old
+// value, is written once).
+func (b *wbBatch) merge(n *wbBatch) {
+	for k, f := range n.patches {
+		if b.patches[k] == nil {
+			b.patches[k] = map[string]any{}
+		}
+		for name, v := range f {
+			b.patches[k][name] = v
+		}
+	}
+	have := map[netbox.JournalEntry]bool{}
+	for _, e := range b.journal {
+		have[e] = true
+	}
+	for _, e := range n.journal {
+		if !have[e] {
+			b.journal = append(b.journal, e)
+		}
+	}
+	for name, v := range n.fabricFields {
+		b.fabricFields[name] = v
+	}
+	b.name = n.name
+}
+
+// writer writes batches to NetBox in the background, one fabric's newest
+// values at a time, so a slow NetBox never holds up the next commit. A
+// batch that waits is merged with the next one of its fabric.
+type writer struct {
+	r       *Reconciler
+	mu      sync.Mutex
+	running bool
+	pending map[int64]*wbBatch
+	wake    chan struct{}
+}
+
+func newWriter(r *Reconciler) *writer {
+	return &writer{r: r, pending: map[int64]*wbBatch{}, wake: make(chan struct{}, 1)}
+}
+
+// submit hands b to the background writer; false when it does not run.
+func (w *writer) submit(b *wbBatch) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.running {
+		return false
+	}
+	if p := w.pending[b.fabric]; p != nil {
+		p.merge(b)
+	} else {
+		w.pending[b.fabric] = b
+	}
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// RunWriteBack writes NetBox write-backs in the background until ctx
+// ends; without it, each reconcile writes its own before returning.
+// Batches still waiting when ctx ends are dropped: the next reconcile
+// compares again and writes the values (journal entries are lost).
+func (r *Reconciler) RunWriteBack(ctx context.Context) {
+	w := r.writer
+	w.mu.Lock()
+	w.running = true
+	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		w.running = false
+		dropped := len(w.pending)
+		w.pending = map[int64]*wbBatch{}
+		w.mu.Unlock()
+		if dropped > 0 {
+			r.logger.Info("write-backs to NetBox dropped at shutdown; the next reconcile writes them", "fabrics", dropped)
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.wake:
+		}
+		for {
+			w.mu.Lock()
+			var b *wbBatch
+			for id, p := range w.pending {
+				b = p
+				delete(w.pending, id)
+				break
+			}
+			w.mu.Unlock()
+			if b == nil || ctx.Err() != nil {
+				break
+			}
+			wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+			w.write(wctx, b)
+			cancel()
+		}
+	}
+}
+
+// write sends one batch: bulk PATCHes per kind, journal entries, the
+// fabric. Failures are logged; the next reconcile compares and repairs.
+func (w *writer) write(ctx context.Context, b *wbBatch) {
+	r := w.r
+	byKind := map[string][]netbox.Patch{}
+	for k, f := range b.patches {
+		byKind[k.kind] = append(byKind[k.kind], netbox.Patch{ID: k.id, Fields: f})
+	}
+	for _, k := range kind.CRs() {
+		ps := byKind[k.Name]
+		sort.Slice(ps, func(i, j int) bool { return ps[i].ID < ps[j].ID })
+		for len(ps) > 0 {
+			n := min(len(ps), writeBackChunk)
+			if err := r.wb.PatchObjects(ctx, k, ps[:n]); err != nil {
+				r.logger.Warn("write-back to NetBox failed; retried by the next reconcile", "fabric", b.name, "kind", k.Name, "err", err)
+			}
+			ps = ps[n:]
+		}
+	}
+	for j := b.journal; len(j) > 0; {
+		n := min(len(j), writeBackChunk)
+		if err := r.wb.AddJournalEntries(ctx, j[:n]); err != nil {
+			r.logger.Warn("journal entries not written to NetBox", "fabric", b.name, "entries", n, "err", err)
+		}
+		j = j[n:]
+	}
+	if len(b.fabricFields) > 0 {
+		if err := r.wb.PatchFabric(ctx, b.fabric, b.fabricFields); err != nil {
+			r.logger.Warn("fabric write-back to NetBox failed; retried by the next reconcile", "fabric", b.name, "err", err)
+		}
+	}
+}
