@@ -37,6 +37,10 @@ test-short: ## Unit tests only: no real servers.
 lint: ## Run golangci-lint (pinned, from the Go module proxy).
 	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION) run ./...
 
+.PHONY: bench-bulk
+bench-bulk: ## Bulk create and edit of HNP_BULK_OBJECTS (default 1000) VPCs through real NetBox: commits, time to pushed vs NetBox's save, write-back time.
+	HNP_BENCH_BULK=1 $(GO) test -count=1 -timeout 30m -run '^TestBulkChangeThroughNetBox$$' -v ./test/e2e | grep -E 'bulk_test|^(ok|FAIL|---)'
+
 .PHONY: fuzz
 fuzz: ## Fuzz the webhook parser (alone and against encoding/json) and verifier, and the own-change filter, FUZZTIME each (default 30s).
 	@for f in FuzzParse FuzzParseMatchesStd FuzzVerify FuzzOnlyOwnFields; do \
