@@ -99,10 +99,22 @@ func (r *Reconciler) Sync(ctx context.Context, fabricID int64, hints []queue.Hin
 
 // validSet validates every object against the others and drops invalid
 // ones until none is left to drop: an attachment to a VPC that is itself
-// invalid is invalid too, since that VPC will not be in Git.
+// invalid is invalid too, since that VPC will not be in Git. The first
+// pass, which only reads the set, runs on every CPU; the fixpoint loop
+// runs only when something was invalid.
 func validSet(objs []render.Object, invalid map[render.ObjectRef][]error) *render.Set {
 	set := render.NewSet(objs...)
-	for changed := true; changed; {
+	first := make([][]error, len(objs))
+	parallel(len(objs), func(i int) { first[i] = render.Validate(objs[i], set) })
+	changed := false
+	for i, errs := range first {
+		if len(errs) > 0 {
+			invalid[objs[i].Ref()] = errs
+			set.Remove(objs[i].Kind, objs[i].Name)
+			changed = true
+		}
+	}
+	for changed {
 		changed = false
 		for _, o := range objs {
 			if _, bad := invalid[o.Ref()]; bad {
@@ -118,6 +130,20 @@ func validSet(objs []render.Object, invalid map[render.ObjectRef][]error) *rende
 	return set
 }
 
+// parallel runs fn(0..n-1) on every CPU.
+func parallel(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // Plan validates a fabric's objects and renders the valid ones and the
 // manifest into the files of its directory; invalid objects keep whatever
 // file they had and are returned with their reasons. Rendering, the bulk
@@ -127,16 +153,7 @@ func Plan(f render.Fabric, root string, objs []render.Object) ([]gitops.Change, 
 	valid := validSet(objs, invalid)
 	changes := make([]gitops.Change, len(objs))
 	errs := make([]error, len(objs))
-	var wg sync.WaitGroup
-	workers := runtime.GOMAXPROCS(0)
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(objs); i += workers {
-				changes[i], errs[i] = planOne(f, root, objs[i], valid)
-			}
-		})
-	}
-	wg.Wait()
+	parallel(len(objs), func(i int) { changes[i], errs[i] = planOne(f, root, objs[i], valid) })
 	if err := errors.Join(errs...); err != nil {
 		return nil, nil, err
 	}
