@@ -39,7 +39,7 @@ func TestOverlayPackReadsBack(t *testing.T) {
 	sum, err := p.Parse()
 	require.NoError(t, err)
 	require.Equal(t, plumbing.Hash(idx.PackfileChecksum), sum)
-	require.Len(t, parsed.ObjectStorage.Objects, 1500)
+	require.Len(t, parsed.Objects, 1500)
 	for _, h := range want {
 		off, err := idx.FindOffset(h)
 		require.NoError(t, err)
