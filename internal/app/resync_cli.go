@@ -50,11 +50,7 @@ func Resync(ctx context.Context, cfg ClientConfig, fabric string, out io.Writer)
 		if err := call(ctx, cfg, http.MethodGet, started.StatusURL, http.StatusOK, &j); err != nil {
 			return j, err
 		}
-		line := fmt.Sprintf("job %s: fabric %d %s", j.ID, j.Fabric, j.State)
-		if j.Attempts > 1 {
-			line += fmt.Sprintf(" (attempt %d: %s)", j.Attempts, j.Error)
-		}
-		fmt.Fprintf(out, "\r%c %-72s %5.1fs", spin[i%len(spin)], line, time.Since(begin).Seconds())
+		fmt.Fprintf(out, "\r%c %s %5.1fs", spin[i%len(spin)], progressLine(j), time.Since(begin).Seconds())
 		if j.State == jobs.Succeeded {
 			fmt.Fprintf(out, "\n%d objects, %d invalid; commit %s (new commit: %v)\n", j.Objects, j.Invalid, j.Commit, j.Committed)
 			for _, p := range j.Problems {
@@ -69,6 +65,25 @@ func Resync(ctx context.Context, cfg ClientConfig, fabric string, out io.Writer)
 		case <-time.After(300 * time.Millisecond):
 		}
 	}
+}
+
+// progressLine is a job's state as one line with a bar, e.g.
+// "job 1a2b: fabric 3 running [######----] 6/14 reading NetBox, 412 objects".
+func progressLine(j jobs.Job) string {
+	const width = 20
+	bar := ""
+	if j.Total > 0 {
+		n := min(width, j.Done*width/j.Total)
+		bar = fmt.Sprintf(" [%s%s] %d/%d", strings.Repeat("#", n), strings.Repeat("-", width-n), j.Done, j.Total)
+	}
+	line := fmt.Sprintf("job %s: fabric %d %s%s", j.ID, j.Fabric, j.State, bar)
+	if j.Phase != "" {
+		line += fmt.Sprintf(" %s, %d objects", j.Phase, j.Objects)
+	}
+	if j.Attempts > 1 {
+		line += fmt.Sprintf(" (attempt %d: %s)", j.Attempts, j.Error)
+	}
+	return fmt.Sprintf("%-100s", line)
 }
 
 func call(ctx context.Context, cfg ClientConfig, method, path string, want int, v any) error {

@@ -33,6 +33,11 @@ type Job struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Attempts  int       `json:"attempts"`
+	// Phase, Done and Total say how far a running job is (Done of Total
+	// steps: one per kind read from NetBox, rendering, the push).
+	Phase string `json:"phase,omitempty"`
+	Done  int    `json:"done"`
+	Total int    `json:"total"`
 	// Objects read from NetBox, Invalid not written (with Problems).
 	Objects   int      `json:"objects"`
 	Invalid   int      `json:"invalid"`

@@ -39,6 +39,30 @@ func (r *Reconciler) SyncFabric(ctx context.Context, fabricID int64) (FabricResu
 // Sync is SyncFabric on behalf of the hints that asked for it: they name
 // the commit's author and its NetBox trailers.
 func (r *Reconciler) Sync(ctx context.Context, fabricID int64, hints []queue.Hint) (FabricResult, error) {
+	return r.SyncWithProgress(ctx, fabricID, hints, nil)
+}
+
+// Progress is how far a run is: Done of Total steps (one per kind read
+// from NetBox, then validating and rendering, then the push), the phase,
+// and the objects read so far.
+type Progress struct {
+	Phase       string
+	Done, Total int
+	Objects     int
+}
+
+// Phases of a run.
+const (
+	PhaseReading   = "reading NetBox"
+	PhaseRendering = "validating and rendering"
+	PhasePushing   = "committing and pushing"
+)
+
+// SyncWithProgress is Sync that reports its progress to report (may be nil).
+func (r *Reconciler) SyncWithProgress(ctx context.Context, fabricID int64, hints []queue.Hint, report func(Progress)) (FabricResult, error) {
+	if report == nil {
+		report = func(Progress) {}
+	}
 	hints = fromNetBox(hints)
 	f, err := r.nb.GetFabric(ctx, fabricID)
 	if err != nil {
@@ -50,7 +74,10 @@ func (r *Reconciler) Sync(ctx context.Context, fabricID int64, hints []queue.Hin
 	}
 	var objs []render.Object
 	var items []listed
-	for _, k := range kind.CRs() {
+	kinds := kind.CRs()
+	p := Progress{Phase: PhaseReading, Total: len(kinds) + 2}
+	report(p)
+	for _, k := range kinds {
 		list, err := r.nb.ListObjects(ctx, k, fabricID)
 		if err != nil {
 			return res, fmt.Errorf("reconcile: fabric %s: list %s: %w", f.Name, k.Name, err)
@@ -59,8 +86,12 @@ func (r *Reconciler) Sync(ctx context.Context, fabricID int64, hints []queue.Hin
 			objs = append(objs, toRender(k, o))
 			items = append(items, listed{kind: k, obj: o})
 		}
+		p.Done, p.Objects = p.Done+1, len(objs)
+		report(p)
 	}
 	res.Objects = len(objs)
+	p.Phase = PhaseRendering
+	report(p)
 	rf := render.Fabric{ID: f.ID, Name: f.Name}
 	changes, invalid, err := Plan(rf, res.Target.Root, objs)
 	if err != nil {
@@ -76,6 +107,8 @@ func (r *Reconciler) Sync(ctx context.Context, fabricID int64, hints []queue.Hin
 		files[c.Path] = c.Content
 	}
 	t := r.track(ctx, rf, res.Target.Root, objs, invalid, files)
+	p.Phase, p.Done = PhasePushing, p.Done+1
+	report(p)
 	out, err := r.git.Apply(ctx, gitops.Batch{
 		URL: res.Target.URL, Branch: res.Target.Branch, Changes: changes, Replace: []string{managed},
 		Message: message(f.Name, len(objs)-len(res.Invalid), hints), Author: author(hints),

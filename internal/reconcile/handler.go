@@ -131,7 +131,7 @@ func (h *Handler) syncFabric(ctx context.Context, fabric int64, it queue.Item) e
 	}
 	h.record(ctx, it, func(j *jobs.Job) { j.State, j.Attempts = jobs.Running, it.Attempt })
 	start := h.now()
-	res, err := h.r.Sync(ctx, fabric, it.Hints)
+	res, err := h.r.SyncWithProgress(ctx, fabric, it.Hints, h.progress(ctx, it))
 	if errors.Is(err, netbox.ErrNotFound) {
 		h.r.logger.Warn("fabric not found in NetBox; nothing to reconcile", "fabric_id", fabric, "key", string(it.Key))
 		h.record(ctx, it, func(j *jobs.Job) { j.State, j.Error = jobs.Succeeded, "fabric not found in NetBox" })
@@ -144,12 +144,39 @@ func (h *Handler) syncFabric(ctx context.Context, fabric int64, it queue.Item) e
 	st.covered = start
 	h.record(ctx, it, func(j *jobs.Job) {
 		j.State, j.Error, j.Objects, j.Invalid = jobs.Succeeded, "", res.Objects, len(res.Invalid)
+		j.Phase, j.Done = "", j.Total
 		j.Commit, j.Committed, j.Problems = res.Commit, res.Committed, res.Reasons()
 		if len(j.Problems) > 50 {
 			j.Problems = j.Problems[:50]
 		}
 	})
 	return nil
+}
+
+// progress records a run's progress in the jobs that asked for it, at
+// most every 200ms and at each phase change; nil when no job asked.
+func (h *Handler) progress(ctx context.Context, it queue.Item) func(Progress) {
+	if h.jobs == nil || !hasJob(it) {
+		return nil
+	}
+	var last time.Time
+	var phase string
+	return func(p Progress) {
+		if p.Phase == phase && h.now().Sub(last) < 200*time.Millisecond && p.Done < p.Total {
+			return
+		}
+		last, phase = h.now(), p.Phase
+		h.record(ctx, it, func(j *jobs.Job) { j.Phase, j.Done, j.Total, j.Objects = p.Phase, p.Done, p.Total, p.Objects })
+	}
+}
+
+func hasJob(it queue.Item) bool {
+	for _, hint := range it.Hints {
+		if strings.HasPrefix(hint.RequestID, JobPrefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // record updates the jobs that asked for this run, if any.

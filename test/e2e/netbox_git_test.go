@@ -201,6 +201,7 @@ func TestResyncOnRequest(t *testing.T) {
 	require.NoError(t, err, "%s\n%s", out, s.Logs)
 	require.Contains(t, string(out), "succeeded")
 	require.Contains(t, string(out), "1 objects, 0 invalid; commit ")
+	require.Contains(t, string(out), "[####################] 14/14", "the progress bar ends full")
 	require.NotEmpty(t, remoteFile(t, srv, "resync", "r/managed/servers/server-01.yaml"))
 }
 
