@@ -1,0 +1,313 @@
+package argocd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/githedgehog/hnp-sidecar/internal/health"
+	"github.com/githedgehog/hnp-sidecar/internal/state"
+)
+
+// States is where the syncer moves objects: committed → pending →
+// synced, or drifted when the sync fails, or committed again on timeout.
+type States interface {
+	Load(ctx context.Context, fabric int64) (map[string]state.Record, error)
+	Apply(ctx context.Context, changes ...state.Change) []error
+}
+
+// Target is a fabric's Application and the commit it must reach.
+type Target struct {
+	Fabric     int64
+	FabricName string
+	App        App
+	// Repo, when its URL is set, is applied before the Application.
+	Repo   Repository
+	Commit string
+}
+
+// Options tunes the syncer.
+type Options struct {
+	// Poll is how often a running sync is checked.
+	Poll time.Duration
+	// Timeout is how long objects may stay pending before they go back to
+	// committed (sync_timeout).
+	Timeout time.Duration
+	// BusyBackoff is the first wait after "another operation is already
+	// in progress"; it doubles up to Poll*20.
+	BusyBackoff time.Duration
+}
+
+// Syncer asks Argo CD to sync each fabric to the commit the sidecar
+// pushed and moves the fabric's objects through pending to synced (or
+// drifted with Argo CD's message). One worker per fabric; a newer commit
+// replaces an older one not yet started.
+type Syncer struct {
+	driver Driver
+	states States
+	logger *slog.Logger
+	opts   Options
+	// done is called after a fabric's objects changed state (the caller
+	// shows the new states in NetBox).
+	done    func(fabric int64)
+	mu      sync.Mutex
+	want    map[int64]Target
+	active  map[int64]bool
+	healthy map[int64]string
+	wake    chan struct{}
+	tracker health.Tracker
+}
+
+// NewSyncer builds a syncer; done may be nil.
+func NewSyncer(d Driver, st States, opts Options, done func(fabric int64), logger *slog.Logger) *Syncer {
+	if opts.Poll <= 0 {
+		opts.Poll = 500 * time.Millisecond
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 5 * time.Minute
+	}
+	if opts.BusyBackoff <= 0 {
+		opts.BusyBackoff = time.Second
+	}
+	if done == nil {
+		done = func(int64) {}
+	}
+	return &Syncer{driver: d, states: st, logger: logger, opts: opts, done: done,
+		want: map[int64]Target{}, active: map[int64]bool{}, healthy: map[int64]string{}, wake: make(chan struct{}, 1)}
+}
+
+// Committed asks for fabric t.Fabric to reach t.Commit. It never blocks.
+func (s *Syncer) Committed(t Target) {
+	s.mu.Lock()
+	s.want[t.Fabric] = t
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Health is the last Argo CD health seen for a fabric's Application.
+func (s *Syncer) Health(fabric int64) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.healthy[fabric]
+}
+
+// Report is the syncer's part of /api/v1/health.
+func (s *Syncer) Report() health.Report {
+	st := health.OK
+	if s.tracker.FailingSinceSuccess() {
+		st = health.Degraded
+	}
+	return s.tracker.Report(st)
+}
+
+// Run works until ctx ends; workers stop with it.
+func (s *Syncer) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		}
+		s.mu.Lock()
+		for id := range s.want {
+			if !s.active[id] {
+				s.active[id] = true
+				wg.Go(func() { s.work(ctx, id) })
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// work handles one fabric's targets until none is waiting.
+func (s *Syncer) work(ctx context.Context, fabric int64) {
+	for {
+		s.mu.Lock()
+		t, ok := s.want[fabric]
+		delete(s.want, fabric)
+		if !ok || ctx.Err() != nil {
+			s.active[fabric] = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		changed, err := s.reach(ctx, t)
+		switch {
+		case err == nil:
+			s.tracker.Success(time.Now())
+		case ctx.Err() == nil:
+			s.tracker.Failure(time.Now(), err)
+			s.logger.Warn("argo cd sync not done; retried with the next commit or full reconcile", "fabric", t.FabricName,
+				"application", t.App.Name, "commit", t.Commit, "err", err)
+		}
+		if changed {
+			s.done(fabric)
+		}
+	}
+}
+
+func (s *Syncer) newer(fabric int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.want[fabric]
+	return ok
+}
+
+// reach makes the Application sync to t.Commit and records the outcome;
+// changed says whether any object moved.
+func (s *Syncer) reach(ctx context.Context, t Target) (changed bool, err error) {
+	recs, err := s.states.Load(ctx, t.Fabric)
+	if err != nil {
+		return false, err
+	}
+	var start, pending []state.Record
+	for _, r := range recs {
+		switch {
+		case r.State == state.Committed, r.State == state.Drifted && r.Commit != t.Commit:
+			start = append(start, r)
+		case r.State == state.Pending:
+			pending = append(pending, r)
+		}
+	}
+	if len(start) == 0 && len(pending) == 0 {
+		return false, nil
+	}
+	if t.Repo.URL != "" {
+		if err := s.driver.EnsureRepository(ctx, t.App.Namespace, t.Repo); err != nil {
+			return false, err
+		}
+	}
+	if err := s.driver.EnsureApplication(ctx, t.App); err != nil {
+		return false, err
+	}
+	if err := s.driver.Refresh(ctx, t.App.Namespace, t.App.Name); err != nil {
+		return false, err
+	}
+	if err := s.requestSync(ctx, t); err != nil {
+		return false, err
+	}
+	var moves []state.Change
+	for _, r := range start {
+		moves = append(moves, state.Change{Key: r.Key, To: state.Pending, Expect: r.State, Commit: t.Commit,
+			Reason: "Argo CD asked to sync " + short(t.Commit)})
+	}
+	s.apply(ctx, t, moves)
+	pending = append(pending, start...)
+	return true, s.watch(ctx, t, pending)
+}
+
+// requestSync asks for the sync, backing off while another operation
+// runs; an operation already running for the commit (an automated sync)
+// is as good as ours.
+func (s *Syncer) requestSync(ctx context.Context, t Target) error {
+	deadline := time.Now().Add(s.opts.Timeout)
+	wait := s.opts.BusyBackoff
+	for {
+		err := s.driver.Sync(ctx, t.App.Namespace, t.App.Name, t.Commit, t.App.Prune)
+		if !errors.Is(err, ErrBusy) {
+			return err
+		}
+		st, serr := s.driver.Status(ctx, t.App.Namespace, t.App.Name)
+		if serr == nil && (st.Applied(t.Commit) || (st.Running && st.OperationRevision == t.Commit)) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("argocd: %s/%s busy for %s: %w", t.App.Namespace, t.App.Name, s.opts.Timeout, ErrBusy)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, s.opts.Poll*20)
+	}
+}
+
+// watch polls the Application until the sync of t.Commit ends, then
+// settles the pending objects.
+func (s *Syncer) watch(ctx context.Context, t Target, pending []state.Record) error {
+	deadline := time.Now().Add(s.opts.Timeout)
+	for {
+		st, err := s.driver.Status(ctx, t.App.Namespace, t.App.Name)
+		if err == nil {
+			s.mu.Lock()
+			s.healthy[t.Fabric] = st.Health
+			s.mu.Unlock()
+			if st.Applied(t.Commit) || st.Finished(t.Commit) {
+				s.settle(ctx, t, pending, st)
+				return nil
+			}
+		}
+		if s.newer(t.Fabric) {
+			return nil // the next commit's sync settles them
+		}
+		if time.Now().After(deadline) {
+			var moves []state.Change
+			for _, r := range pending {
+				moves = append(moves, state.Change{Key: r.Key, To: state.Committed, Expect: state.Pending,
+					Reason: fmt.Sprintf("Argo CD did not apply %s within %s", short(t.Commit), s.opts.Timeout)})
+			}
+			s.apply(ctx, t, moves)
+			return fmt.Errorf("argocd: %s/%s: sync to %s not done within %s", t.App.Namespace, t.App.Name, short(t.Commit), s.opts.Timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(s.opts.Poll):
+		}
+	}
+}
+
+// settle moves pending objects by the sync's outcome: each resource's
+// own result where Argo CD gives one.
+func (s *Syncer) settle(ctx context.Context, t Target, pending []state.Record, st Status) {
+	results := map[string]Resource{}
+	for _, r := range st.Resources {
+		results[r.Kind+"/"+r.Namespace+"/"+r.Name] = r
+	}
+	var moves []state.Change
+	for _, r := range pending {
+		res, has := results[r.Kind+"/"+r.Namespace+"/"+r.Name]
+		ok := st.Applied(t.Commit) || (has && res.Status == "Synced")
+		c := state.Change{Key: r.Key, Expect: state.Pending, Commit: t.Commit}
+		if ok {
+			c.To = state.Synced
+		} else {
+			c.To, c.Reason = state.Drifted, failure(res, has, st)
+		}
+		moves = append(moves, c)
+	}
+	s.apply(ctx, t, moves)
+	s.logger.Info("argo cd sync finished", "fabric", t.FabricName, "application", t.App.Name, "commit", t.Commit,
+		"phase", st.Operation, "sync", st.SyncStatus, "health", st.Health, "objects", len(pending))
+}
+
+func failure(res Resource, has bool, st Status) string {
+	msg := st.Message
+	if has && res.Message != "" {
+		msg = res.Message
+	}
+	if msg == "" {
+		msg = "sync " + strings.ToLower(st.Operation)
+	}
+	return "Argo CD: " + msg
+}
+
+func (s *Syncer) apply(ctx context.Context, t Target, moves []state.Change) {
+	for i, err := range s.states.Apply(ctx, moves...) {
+		if err != nil && !errors.Is(err, state.ErrConflict) {
+			s.logger.Error("object state not recorded", "fabric", t.FabricName, "object", moves[i].Key.String(), "err", err)
+		}
+	}
+}
+
+func short(sha string) string { return sha[:min(len(sha), 12)] }
