@@ -26,7 +26,7 @@ var (
 type App struct {
 	Name, Namespace, Project string
 	// RepoURL, Revision (the branch) and Path (<root>/managed) of the source.
-	RepoURL, Revision, Path string
+	RepoURL, Revision, Path   string
 	DestServer, DestNamespace string
 	// Automated turns on automated sync, with Prune and SelfHeal.
 	Automated, Prune, SelfHeal bool
