@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/githedgehog/hnp-sidecar/internal/argocd"
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/jobs"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
@@ -50,6 +52,7 @@ type App struct {
 	states *state.Store
 	// background runs next to the workers (the NetBox write-back).
 	background []func(context.Context)
+	argo       *argoParts // nil: Argo CD not configured
 }
 
 // New builds the service from cfg. handler does the work for each key;
@@ -91,8 +94,15 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	var background []func(context.Context)
+	var argo *argoParts
+	if handler == nil && nb != nil {
+		if argo, err = buildArgo(cfg, states, q, logger); err != nil {
+			_ = rdb.Close()
+			return nil, err
+		}
+	}
 	if handler == nil {
-		if handler, background, err = defaultHandler(cfg, nb, js, states, logger); err != nil {
+		if handler, background, err = defaultHandler(cfg, nb, js, states, argo, logger); err != nil {
 			_ = rdb.Close()
 			return nil, err
 		}
@@ -106,7 +116,7 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 	}
 	a := &App{
 		cfg: cfg, logger: logger, reg: reg, rdb: rdb, queue: q, recv: recv,
-		handler: handler, errc: make(chan error, 2), nb: nb, jobs: js, states: states, background: background,
+		handler: handler, errc: make(chan error, 2), nb: nb, jobs: js, states: states, background: background, argo: argo,
 	}
 	a.server = &http.Server{
 		Handler:           a.routes(),
@@ -208,7 +218,8 @@ func (a *App) checkRedis(ctx context.Context) {
 
 // defaultHandler reconciles into Git when NetBox is configured (nb set).
 // Its background tasks run next to the workers.
-func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state.Store, logger *slog.Logger) (queue.Handler, []func(context.Context), error) {
+func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state.Store, argo *argoParts,
+	logger *slog.Logger) (queue.Handler, []func(context.Context), error) {
 	if nb == nil {
 		logger.Warn("HNP_NETBOX_URL is not set: hints are received and queued, then only logged; nothing is written to Git")
 		return LogHandler(logger.With("component", "handler")), nil, nil
@@ -225,7 +236,24 @@ func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state
 	if cfg.WriteBack {
 		opts = append(opts, reconcile.WithWriteBack(nb))
 	}
+	var background []func(context.Context)
+	if argo != nil {
+		defaults := reconcile.ArgoDefaults{Namespace: cfg.Argo.Namespace, Project: cfg.Argo.Project,
+			DestServer: cfg.Argo.DestServer, DestNamespace: cfg.Argo.DestNS}
+		if cfg.Argo.RepositoryFromCreds {
+			defaults.Repo = argocd.Repository{Username: cfg.Git.Username, Password: cfg.Git.Token.Reveal()}
+			if cfg.Git.SSHKeyFile != "" {
+				key, err := os.ReadFile(cfg.Git.SSHKeyFile)
+				if err != nil {
+					return nil, nil, fmt.Errorf("app: HNP_GIT_SSH_KEY_FILE: %w", err)
+				}
+				defaults.Repo.SSHPrivateKey = string(key)
+			}
+		}
+		opts = append(opts, reconcile.WithDeployer(argo.syncer, defaults))
+		background = append(background, argo.syncer.Run)
+	}
 	r := reconcile.New(nb, git, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch},
 		logger.With("component", "reconcile"), opts...)
-	return reconcile.NewHandler(r, nb, js), []func(context.Context){r.RunWriteBack}, nil
+	return reconcile.NewHandler(r, nb, js), append(background, r.RunWriteBack), nil
 }

@@ -35,6 +35,7 @@ type Config struct {
 	WriteBack bool
 	NetBox    NetBoxConfig
 	Git       GitConfig
+	Argo      ArgoConfig
 }
 
 // GitConfig is how the sidecar writes Git.
@@ -61,7 +62,7 @@ type Getenv func(name string) (string, bool)
 // <NAME>_FILE.
 func LoadConfig(getenv Getenv) (Config, error) {
 	c := Config{Queue: queue.DefaultOptions()}
-	errs := load(getenv, variables, &c)
+	errs := load(getenv, append(append([]variable{}, variables...), argoVariables...), &c)
 	errs = append(errs, c.validate()...)
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
@@ -101,6 +102,7 @@ func (c Config) validate() []error {
 	if (c.NetBox.URL == "") != (c.NetBox.Token == "") {
 		errs = append(errs, errors.New("HNP_NETBOX_URL and HNP_NETBOX_TOKEN go together: set both to reconcile into Git, or neither to only log hints"))
 	}
+	errs = append(errs, c.Argo.validate()...)
 	if c.Queue.Backoff.Max < c.Queue.Backoff.Base {
 		errs = append(errs, errors.New("HNP_QUEUE_BACKOFF_MAX must be >= HNP_QUEUE_BACKOFF_BASE"))
 	}
@@ -207,5 +209,5 @@ func parseRedisURL(s string) error {
 
 // allVariables is every variable of every command (names may repeat).
 func allVariables() []variable {
-	return append(append([]variable{}, variables...), bootstrapVariables...)
+	return append(append(append([]variable{}, variables...), argoVariables...), bootstrapVariables...)
 }

@@ -108,6 +108,11 @@ func (a *App) health(c echo.Context) error {
 		"queue":            a.queue.Health(ctx),
 		"state_management": a.states.Health(ctx),
 	}}
+	if a.argo != nil {
+		for name, report := range a.argo.components {
+			resp.Components[name] = report(ctx)
+		}
+	}
 	for _, r := range resp.Components {
 		resp.Status = health.Worst(resp.Status, r.Status)
 	}

@@ -149,6 +149,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("reconcile_interval", c.ReconcileInterval),
 		slog.String("netbox_url", c.NetBox.URL),
 		slog.Bool("netbox_writeback", c.WriteBack),
+		slog.String("argocd_driver", c.Argo.Driver),
+		slog.String("argocd_url", redactURL(c.Argo.URL)),
 		slog.String("git_workdir", c.Git.WorkDir),
 		slog.String("git_default_url", redactURL(c.Git.DefaultURL)),
 	)

@@ -76,6 +76,9 @@ type Fabric struct {
 	GitBranch          string `json:"git_branch"`
 	GitPath            string `json:"git_path"`
 	KubernetesServer   string `json:"kubernetes_server"`
+	KubernetesNS       string `json:"kubernetes_namespace"`
+	GitopsTool         string `json:"gitops_tool"`
+	ArgocdHealthStatus string `json:"argocd_health_status"`
 	GitopsAppName      string `json:"gitops_app_name"`
 	GitopsNamespace    string `json:"gitops_namespace"`
 	AutoSyncEnabled    *bool  `json:"auto_sync_enabled"`

@@ -122,6 +122,7 @@ func (r *Reconciler) SyncWithProgress(ctx context.Context, fabricID int64, hints
 		return res, err
 	}
 	res.Commit, res.Committed = out.Commit, out.Committed
+	r.deploy(f, res.Target, out.Commit)
 	for ref, errs := range res.Invalid {
 		r.logger.Warn("object not written: invalid", "fabric", f.Name, "object", ref.String(), "netbox_id", ref.ID, "reasons", fmt.Sprint(errs))
 	}

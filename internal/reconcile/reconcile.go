@@ -46,6 +46,8 @@ type Reconciler struct {
 	states   States    // nil: states not recorded
 	wb       WriteBack // nil: nothing written back to NetBox
 	writer   *writer
+	deployer Deployer // nil: commits are not deployed
+	argo     ArgoDefaults
 }
 
 // Option adds an optional part to a Reconciler.

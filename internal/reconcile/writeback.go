@@ -44,7 +44,7 @@ func kubernetesStatus(st state.State, invalid bool) string {
 	case st == state.Synced:
 		return "live"
 	case st == state.Drifted:
-		return "applied"
+		return "error"
 	case st == state.Orphaned:
 		return "deleting"
 	}
@@ -116,19 +116,32 @@ func (r *Reconciler) writeBackBatch(f netbox.Fabric, target Target, items []list
 		}
 	}
 	b.journal = journal
-	b.fabricFields = fabricFields(f, out, pushErr, invalid, drifted)
+	pending := 0
+	for _, rec := range recs {
+		if rec.State == state.Pending {
+			pending++
+		}
+	}
+	b.fabricFields = fabricFields(f, out, pushErr, invalid, drifted, pending)
+	if r.deployer != nil {
+		if h := r.deployer.Health(f.ID); h != "" && h != f.ArgocdHealthStatus {
+			b.fabricFields["argocd_health_status"] = h
+		}
+	}
 	return b
 }
 
 // fabricFields are the fabric's sync fields that differ from NetBox's.
-func fabricFields(f netbox.Fabric, out gitops.Result, pushErr error, invalid, drifted int) map[string]any {
+func fabricFields(f netbox.Fabric, out gitops.Result, pushErr error, invalid, drifted, pending int) map[string]any {
 	fields := map[string]any{}
 	status := "in_sync"
 	switch {
 	case pushErr != nil:
 		status = "error"
-	case invalid > 0:
+	case invalid > 0, drifted > 0:
 		status = "out_of_sync"
+	case pending > 0:
+		status = "syncing"
 	}
 	if status != f.SyncStatus {
 		fields["sync_status"] = status
