@@ -1,0 +1,161 @@
+package argocd
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	"github.com/githedgehog/hnp-sidecar/internal/state"
+)
+
+// fakeArgo plays Argo CD for the syncer's logic: syncs finish at once with
+// the configured per-resource results; busy answers come first.
+type fakeArgo struct {
+	mu      sync.Mutex
+	busy    int
+	status  Status
+	failed  map[string]string // resource name → message
+	never   bool              // the sync never ends
+	syncs   []string
+	applied int
+}
+
+func (f *fakeArgo) EnsureRepository(context.Context, string, Repository) error { return nil }
+func (f *fakeArgo) EnsureApplication(context.Context, App) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.applied++
+	return nil
+}
+func (f *fakeArgo) Refresh(context.Context, string, string) error { return nil }
+
+func (f *fakeArgo) Sync(_ context.Context, _, _, rev string, _ bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.busy > 0 {
+		f.busy--
+		return ErrBusy
+	}
+	f.syncs = append(f.syncs, rev)
+	if f.never {
+		f.status = Status{Operation: "Running", Running: true, OperationRevision: rev}
+		return nil
+	}
+	st := Status{Revision: rev, OperationRevision: rev, Health: "Healthy", SyncStatus: "Synced", Operation: "Succeeded"}
+	if len(f.failed) > 0 {
+		st.SyncStatus, st.Operation, st.Message, st.Health = "OutOfSync", "Failed", "one or more objects failed to apply", "Missing"
+		for _, n := range []string{"vpc-1", "vpc-2"} {
+			r := Resource{Kind: "VPC", Namespace: "default", Name: n, Status: "Synced"}
+			if msg, bad := f.failed[n]; bad {
+				r.Status, r.Message = "SyncFailed", msg
+			}
+			st.Resources = append(st.Resources, r)
+		}
+	}
+	f.status = st
+	return nil
+}
+
+func (f *fakeArgo) Status(context.Context, string, string) (Status, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.status, nil
+}
+
+func setupSyncer(t *testing.T, f *fakeArgo, timeout time.Duration) (*Syncer, *state.Store, chan int64) {
+	t.Helper()
+	st, err := state.New(redistest.Start(t).Client(t), state.Options{Prefix: "t"}, prometheus.NewRegistry())
+	require.NoError(t, err)
+	done := make(chan int64, 10)
+	s := NewSyncer(f, st, Options{Poll: 10 * time.Millisecond, Timeout: timeout, BusyBackoff: 5 * time.Millisecond},
+		func(id int64) { done <- id }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { s.Run(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	ctx0 := context.Background()
+	for _, n := range []string{"vpc-1", "vpc-2"} {
+		require.NoError(t, st.Move(ctx0, state.Change{Key: key(n), To: state.Committed, Commit: "c1"}))
+	}
+	return s, st, done
+}
+
+func key(name string) state.Key { return state.Key{Fabric: 1, Kind: "VPC", Namespace: "default", Name: name} }
+
+func target(commit string) Target {
+	return Target{Fabric: 1, FabricName: "f", Commit: commit, App: App{Name: "hedgehog-f", Namespace: "argocd"}}
+}
+
+func stateOf(t *testing.T, st *state.Store, name string) state.Record {
+	t.Helper()
+	r, err := st.Get(context.Background(), key(name))
+	require.NoError(t, err)
+	return r
+}
+
+func TestSyncerCommittedToSynced(t *testing.T) {
+	f := &fakeArgo{busy: 2}
+	s, st, done := setupSyncer(t, f, time.Minute)
+	s.Committed(target("c1"))
+	require.Equal(t, int64(1), <-done)
+	r := stateOf(t, st, "vpc-1")
+	require.Equal(t, state.Synced, r.State)
+	require.Equal(t, "c1", r.Commit)
+	require.Equal(t, []state.Trigger{state.SyncComplete, state.ApplyToCluster, state.Observed},
+		[]state.Trigger{r.History[0].Trigger, r.History[1].Trigger, r.History[2].Trigger})
+	require.Equal(t, []string{"c1"}, f.syncs, "busy twice, then one sync")
+	require.Equal(t, "Healthy", s.Health(1))
+
+	// Nothing left to deploy: the same commit again does nothing.
+	s.Committed(target("c1"))
+	select {
+	case <-done:
+		t.Fatal("no object moved, done must not be called")
+	case <-time.After(100 * time.Millisecond):
+	}
+	require.Len(t, f.syncs, 1)
+}
+
+func TestSyncerFailedResourceDrifts(t *testing.T) {
+	f := &fakeArgo{failed: map[string]string{"vpc-2": `VPC.vpc.githedgehog.com "vpc-2" is invalid: spec.x: Forbidden`}}
+	s, st, done := setupSyncer(t, f, time.Minute)
+	s.Committed(target("c1"))
+	<-done
+	require.Equal(t, state.Synced, stateOf(t, st, "vpc-1").State, "the other object is fine")
+	r := stateOf(t, st, "vpc-2")
+	require.Equal(t, state.Drifted, r.State)
+	require.Equal(t, state.SyncFailed, r.History[0].Trigger)
+	require.Contains(t, r.Reason, "spec.x: Forbidden")
+
+	// The same commit again does not retry the failed object; a new one does.
+	s.Committed(target("c1"))
+	time.Sleep(100 * time.Millisecond)
+	require.Len(t, f.syncs, 1)
+	f.mu.Lock()
+	f.failed = nil
+	f.mu.Unlock()
+	s.Committed(target("c2"))
+	<-done
+	r = stateOf(t, st, "vpc-2")
+	require.Equal(t, state.Synced, r.State)
+	require.Equal(t, []state.Trigger{state.SyncComplete, state.ForceSyncToCluster}, []state.Trigger{r.History[0].Trigger, r.History[1].Trigger})
+}
+
+func TestSyncerTimeoutGoesBackToCommitted(t *testing.T) {
+	f := &fakeArgo{never: true}
+	s, st, done := setupSyncer(t, f, 200*time.Millisecond)
+	s.Committed(target("c1"))
+	<-done
+	r := stateOf(t, st, "vpc-1")
+	require.Equal(t, state.Committed, r.State)
+	require.Equal(t, state.SyncTimeout, r.History[0].Trigger)
+	require.Contains(t, r.Reason, "did not apply")
+	require.Equal(t, "degraded", string(s.Report().Status))
+}
