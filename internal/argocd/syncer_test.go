@@ -87,7 +87,9 @@ func setupSyncer(t *testing.T, f *fakeArgo, timeout time.Duration) (*Syncer, *st
 	return s, st, done
 }
 
-func key(name string) state.Key { return state.Key{Fabric: 1, Kind: "VPC", Namespace: "default", Name: name} }
+func key(name string) state.Key {
+	return state.Key{Fabric: 1, Kind: "VPC", Namespace: "default", Name: name}
+}
 
 func target(commit string) Target {
 	return Target{Fabric: 1, FabricName: "f", Commit: commit, App: App{Name: "hedgehog-f", Namespace: "argocd"}}
