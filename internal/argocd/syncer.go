@@ -233,18 +233,21 @@ func (s *Syncer) requestSync(ctx context.Context, t Target) error {
 }
 
 // watch polls the Application until the sync of t.Commit ends, then
-// settles the pending objects.
+// settles the pending objects. While Argo CD retries a failing sync (the
+// Application's retry policy), the objects whose resources already failed
+// or synced are settled and the rest wait.
 func (s *Syncer) watch(ctx context.Context, t Target, pending []state.Record) error {
 	deadline := time.Now().Add(s.opts.Timeout)
-	for {
+	for len(pending) > 0 {
 		st, err := s.driver.Status(ctx, t.App.Namespace, t.App.Name)
 		if err == nil {
 			s.mu.Lock()
 			s.healthy[t.Fabric] = st.Health
 			s.mu.Unlock()
-			if st.Applied(t.Commit) || st.Finished(t.Commit) {
-				s.settle(ctx, t, pending, st)
-				return nil
+			final := st.Applied(t.Commit) || st.Finished(t.Commit)
+			if final || (st.OperationRevision == t.Commit && len(st.Resources) > 0) {
+				pending = s.settle(ctx, t, pending, st, final)
+				continue
 			}
 		}
 		if s.newer(t.Fabric) {
@@ -265,30 +268,39 @@ func (s *Syncer) watch(ctx context.Context, t Target, pending []state.Record) er
 		case <-time.After(s.opts.Poll):
 		}
 	}
+	return nil
 }
 
-// settle moves pending objects by the sync's outcome: each resource's
-// own result where Argo CD gives one.
-func (s *Syncer) settle(ctx context.Context, t Target, pending []state.Record, st Status) {
+// settle moves pending objects by the sync's outcome, each by its own
+// resource's result where Argo CD gives one. Unless final, objects without
+// a result stay pending and are returned.
+func (s *Syncer) settle(ctx context.Context, t Target, pending []state.Record, st Status, final bool) []state.Record {
 	results := map[string]Resource{}
 	for _, r := range st.Resources {
 		results[r.Kind+"/"+r.Namespace+"/"+r.Name] = r
 	}
 	var moves []state.Change
+	var waiting []state.Record
 	for _, r := range pending {
 		res, has := results[r.Kind+"/"+r.Namespace+"/"+r.Name]
-		ok := st.Applied(t.Commit) || (has && res.Status == "Synced")
 		c := state.Change{Key: r.Key, Expect: state.Pending, Commit: t.Commit}
-		if ok {
+		switch {
+		case st.Applied(t.Commit), has && res.Status == "Synced":
 			c.To = state.Synced
-		} else {
+		case final, has && res.Status == "SyncFailed":
 			c.To, c.Reason = state.Drifted, failure(res, has, st)
+		default:
+			waiting = append(waiting, r)
+			continue
 		}
 		moves = append(moves, c)
 	}
 	s.apply(ctx, t, moves)
-	s.logger.Info("argo cd sync finished", "fabric", t.FabricName, "application", t.App.Name, "commit", t.Commit,
-		"phase", st.Operation, "sync", st.SyncStatus, "health", st.Health, "objects", len(pending))
+	if len(moves) > 0 {
+		s.logger.Info("argo cd sync result", "fabric", t.FabricName, "application", t.App.Name, "commit", t.Commit,
+			"phase", st.Operation, "sync", st.SyncStatus, "health", st.Health, "settled", len(moves), "waiting", len(waiting))
+	}
+	return waiting
 }
 
 func failure(res Resource, has bool, st Status) string {
