@@ -1,0 +1,214 @@
+package clustertest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/restmapper"
+)
+
+// FieldManager is the server-side apply field manager of Apply.
+const FieldManager = "hnp-clustertest"
+
+var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// clients are made on first use.
+type clients struct {
+	once   sync.Once
+	err    error
+	dyn    dynamic.Interface
+	mapper *restmapper.DeferredDiscoveryRESTMapper
+}
+
+func (c *Cluster) init() error {
+	c.clients.once.Do(func() {
+		dc, err := discovery.NewDiscoveryClientForConfig(c.Config)
+		if err != nil {
+			c.clients.err = err
+			return
+		}
+		c.clients.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+		c.clients.dyn, c.clients.err = dynamic.NewForConfig(c.Config)
+	})
+	return c.clients.err
+}
+
+// Dynamic is a dynamic client for the cluster, as the admin.
+func (c *Cluster) Dynamic() (dynamic.Interface, error) {
+	if err := c.init(); err != nil {
+		return nil, err
+	}
+	return c.clients.dyn, nil
+}
+
+// Decode splits multi-document YAML or JSON into objects, dropping empty
+// documents and unwrapping kind: List.
+func Decode(data []byte) ([]*unstructured.Unstructured, error) {
+	var out []*unstructured.Unstructured
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return nil, fmt.Errorf("clustertest: decode: %w", err)
+		}
+		if len(m) == 0 {
+			continue
+		}
+		u := &unstructured.Unstructured{Object: m}
+		if u.IsList() {
+			l, err := u.ToList()
+			if err != nil {
+				return nil, fmt.Errorf("clustertest: decode list: %w", err)
+			}
+			for i := range l.Items {
+				out = append(out, &l.Items[i])
+			}
+			continue
+		}
+		out = append(out, u)
+	}
+}
+
+// ApplyFiles applies the manifests in files (see Apply).
+func (c *Cluster) ApplyFiles(ctx context.Context, files ...string) error {
+	var docs [][]byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("clustertest: %w", err)
+		}
+		docs = append(docs, b)
+	}
+	return c.Apply(ctx, docs...)
+}
+
+// Apply applies every object of the manifests server-side (forcing
+// conflicts, field manager FieldManager): Namespaces and CRDs first, then,
+// once those CRDs are Established, the rest. Objects without a namespace
+// that need one go to "default".
+func (c *Cluster) Apply(ctx context.Context, manifests ...[]byte) error {
+	var first, rest []*unstructured.Unstructured
+	for _, m := range manifests {
+		objs, err := Decode(m)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if o.GetAPIVersion() == "v1" && o.GetKind() == "Namespace" ||
+				o.GetObjectKind().GroupVersionKind().GroupKind() == (schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}) {
+				first = append(first, o)
+			} else {
+				rest = append(rest, o)
+			}
+		}
+	}
+	var crds []string
+	for _, o := range first {
+		if _, err := c.ApplyObject(ctx, o, false); err != nil {
+			return err
+		}
+		if o.GetKind() == "CustomResourceDefinition" {
+			crds = append(crds, o.GetName())
+		}
+	}
+	if len(crds) > 0 {
+		if err := c.WaitEstablished(ctx, crds...); err != nil {
+			return err
+		}
+	}
+	for _, o := range rest {
+		if _, err := c.ApplyObject(ctx, o, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ApplyObject applies one object server-side (forcing conflicts), or only
+// asks the server whether it would (dryRun: every admission, defaulting and
+// validation step runs, nothing is stored), and returns what the server
+// made of it.
+func (c *Cluster) ApplyObject(ctx context.Context, o *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error) {
+	if err := c.init(); err != nil {
+		return nil, err
+	}
+	gvk := o.GroupVersionKind()
+	m, err := c.clients.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil { // perhaps a CRD installed since discovery was cached
+		c.clients.mapper.Reset()
+		m, err = c.clients.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("clustertest: %s %s: %w", gvk.Kind, o.GetName(), err)
+	}
+	var ri dynamic.ResourceInterface = c.clients.dyn.Resource(m.Resource)
+	if m.Scope.Name() == "namespace" {
+		ns := o.GetNamespace()
+		if ns == "" {
+			ns = "default"
+		}
+		ri = c.clients.dyn.Resource(m.Resource).Namespace(ns)
+	}
+	opts := metav1.ApplyOptions{FieldManager: FieldManager, Force: true}
+	if dryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	got, err := ri.Apply(ctx, o.GetName(), o, opts)
+	if err != nil {
+		return nil, fmt.Errorf("clustertest: apply %s %s: %w", gvk.Kind, o.GetName(), err)
+	}
+	return got, nil
+}
+
+// WaitEstablished waits until the named CRDs are Established, then makes
+// their kinds known to Apply.
+func (c *Cluster) WaitEstablished(ctx context.Context, names ...string) error {
+	if err := c.init(); err != nil {
+		return err
+	}
+	for _, n := range names {
+		for {
+			u, err := c.clients.dyn.Resource(crdResource).Get(ctx, n, metav1.GetOptions{})
+			if err != nil {
+				return fmt.Errorf("clustertest: CRD %s: %w", n, err)
+			}
+			if established(u) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("clustertest: CRD %s not Established: %w", n, ctx.Err())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	c.clients.mapper.Reset()
+	return nil
+}
+
+func established(u *unstructured.Unstructured) bool {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] == "Established" && m["status"] == "True" {
+			return true
+		}
+	}
+	return false
+}
