@@ -141,6 +141,10 @@ func statusOf(obj map[string]any) Status {
 	s.Health = str(obj, "status", "health", "status")
 	s.Operation = str(obj, "status", "operationState", "phase")
 	s.OperationRevision = str(obj, "status", "operationState", "syncResult", "revision")
+	if s.OperationRevision == "" {
+		// A running operation has no result yet: the revision it syncs to.
+		s.OperationRevision = str(obj, "status", "operationState", "operation", "sync", "revision")
+	}
 	s.Message = str(obj, "status", "operationState", "message")
 	s.Running = s.Operation == "Running" || s.Operation == "Terminating"
 	if op, ok := obj["operation"].(map[string]any); ok && len(op) > 0 {

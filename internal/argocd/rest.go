@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -131,10 +132,18 @@ func (c *REST) Refresh(ctx context.Context, ns, name string) error {
 	return nil
 }
 
-// Sync asks for a sync to revision.
+// Sync asks for a sync to revision. An Application with automated sync
+// refuses a sync to a given revision ("auto-sync currently set to
+// <branch>"): it is then synced to its target revision, which the refresh
+// before resolved to the same commit.
 func (c *REST) Sync(ctx context.Context, ns, name, revision string, prune bool) error {
 	body := map[string]any{"revision": revision, "prune": prune, "appNamespace": ns}
 	err := c.do(ctx, http.MethodPost, appPath(ns, name, "/sync", nil), body, nil)
+	var ae *apiError
+	if errors.As(err, &ae) && strings.Contains(ae.Message, "auto-sync currently set to") {
+		delete(body, "revision")
+		err = c.do(ctx, http.MethodPost, appPath(ns, name, "/sync", nil), body, nil)
+	}
 	if err == ErrBusy {
 		return ErrBusy
 	}

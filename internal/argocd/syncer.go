@@ -238,8 +238,18 @@ func (s *Syncer) requestSync(ctx context.Context, t Target) error {
 // or synced are settled and the rest wait.
 func (s *Syncer) watch(ctx context.Context, t Target, pending []state.Record) error {
 	deadline := time.Now().Add(s.opts.Timeout)
+	asked := time.Now()
 	for len(pending) > 0 {
 		st, err := s.driver.Status(ctx, t.App.Namespace, t.App.Name)
+		if err == nil && !st.Running && st.OperationRevision != t.Commit && time.Since(asked) > 5*s.opts.Poll {
+			// The last operation ended at another commit (a sync to the
+			// branch that resolved to an older one, or a stale status):
+			// ask again.
+			asked = time.Now()
+			if err := s.requestSync(ctx, t); err != nil {
+				s.logger.Warn("argo cd sync asked again, refused", "application", t.App.Name, "commit", t.Commit, "err", err)
+			}
+		}
 		if err == nil {
 			s.mu.Lock()
 			s.healthy[t.Fabric] = st.Health
