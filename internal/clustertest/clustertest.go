@@ -12,6 +12,8 @@ package clustertest
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -230,13 +232,12 @@ func run(bins Binaries, dir string, logLevel, try int) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := waitHTTP(http.DefaultClient, etcd, c.EtcdURL+"/health", "", 30*time.Second); err != nil {
+	files, err := writeCredentials(dir) // while etcd starts
+	if err != nil {
 		c.Stop()
 		return nil, err
 	}
-
-	files, err := writeCredentials(dir)
-	if err != nil {
+	if err := waitHTTP(http.DefaultClient, etcd, c.EtcdURL+"/health", "", 30*time.Second); err != nil {
 		c.Stop()
 		return nil, err
 	}
@@ -447,9 +448,9 @@ type credentials struct {
 	saKey, saPub      string
 }
 
-// writeCredentials writes a CA and a serving certificate signed by it (for
-// 127.0.0.1, localhost and the in-cluster names), the service-account key
-// pair and the token file with one admin in group system:masters.
+// writeCredentials writes a CA and a serving certificate signed by it (ECDSA
+// P-256, for 127.0.0.1, localhost and the in-cluster names), the
+// service-account key pair (RSA 2048) and the token file with one admin in group system:masters.
 func writeCredentials(dir string) (credentials, error) {
 	var cr credentials
 	write := func(name string, data []byte) (string, error) {
@@ -466,7 +467,7 @@ func writeCredentials(dir string) (credentials, error) {
 		return cr, err
 	}
 
-	caKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return cr, err
 	}
@@ -493,7 +494,11 @@ func writeCredentials(dir string) (credentials, error) {
 		return cr, err
 	}
 
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return cr, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
 		return cr, err
 	}
@@ -502,7 +507,7 @@ func writeCredentials(dir string) (credentials, error) {
 		Subject:      pkix.Name{CommonName: "kube-apiserver"},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.ParseIP("10.96.0.1")},
 		DNSNames: []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
@@ -515,7 +520,7 @@ func writeCredentials(dir string) (credentials, error) {
 	if cr.cert, err = write("apiserver.crt", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})); err != nil {
 		return cr, err
 	}
-	if cr.key, err = write("apiserver.key", pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})); err != nil {
+	if cr.key, err = write("apiserver.key", pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})); err != nil {
 		return cr, err
 	}
 
