@@ -24,10 +24,23 @@ run: build ## Bring up the local stack (NetBox, Redis, a Git remote, the sidecar
 	test/run/run.sh
 
 .PHONY: test
-test: ## Vet and run every test with the race detector, against real servers.
+test: cluster ## Vet and run every test with the race detector, against real servers; then the Argo CD end to end (test-cluster).
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) test -race -count=1 -timeout 20m ./...
+	$(MAKE) test-cluster
+
+.PHONY: cluster
+cluster: ## Build etcd v3.6.16, kube-apiserver v1.37.2 and Argo CD v3.6.1 for the tests into the cache (cold: ~10-15 min, 3 GB; then reused).
+	test/cluster/build.sh
+	test/cluster/build-argocd.sh
+
+.PHONY: test-cluster
+test-cluster: cluster ## Argo CD end to end (scenario 3, and Argo CD's own smoke test) inside a private network namespace.
+	$(GO) test -race -c -o bin/e2e.test ./test/e2e
+	$(GO) test -race -c -o bin/argocdtest.test ./internal/argocdtest
+	cd internal/argocdtest && HNP_ARGOCD_REQUIRED=1 ../../test/cluster/in-netns.sh ../../bin/argocdtest.test -test.count=1 -test.timeout 10m
+	cd test/e2e && HNP_ARGOCD_REQUIRED=1 ../cluster/in-netns.sh ../../bin/e2e.test -test.run '^TestScenario3' -test.v -test.count=1 -test.timeout 20m
 
 .PHONY: test-short
 test-short: ## Unit tests only: no real servers.
