@@ -90,8 +90,10 @@ type Env struct {
 	RepoServer string
 	// Dir holds the processes' logs (<name>.log), kubeconfig and TMPDIR.
 	Dir string
-	// Started is how long Run took: bootstrap, processes, ready, login.
+	// Started is how long Run took; Phases says how long each phase took
+	// (bootstrap, each process ready, login).
 	Started time.Duration
+	Phases  string
 
 	procs []*proc
 }
@@ -233,6 +235,8 @@ func Run(ctx context.Context, paths Paths, dir string, opts Options) (*Env, erro
 	if err := bootstrap(ctx, paths, opts, e.ClusterServer); err != nil {
 		return nil, err
 	}
+	phases := []string{"bootstrap " + time.Since(begin).Round(time.Millisecond).String()}
+	mark := time.Now()
 
 	level := opts.LogLevel
 	if level == "" {
@@ -286,7 +290,9 @@ func Run(ctx context.Context, paths Paths, dir string, opts Options) (*Env, erro
 		if err := waitHTTP(ctx, s.ready, e.procs[i]); err != nil {
 			return e, err
 		}
+		phases = append(phases, s.name+" ready "+time.Since(mark).Round(time.Millisecond).String())
 	}
+	mark = time.Now()
 	pw, err := adminPassword(ctx, opts.Config)
 	if err != nil {
 		return e, e.withLogs(err)
@@ -296,6 +302,7 @@ func Run(ctx context.Context, paths Paths, dir string, opts Options) (*Env, erro
 		return e, e.withLogs(err)
 	}
 	e.Started = time.Since(begin)
+	e.Phases = strings.Join(append(phases, "login "+time.Since(mark).Round(time.Millisecond).String()), ", ")
 	return e, nil
 }
 

@@ -52,8 +52,8 @@ func TestSmoke(t *testing.T) {
 
 	env := argocdtest.Start(t, argocdtest.Options{Config: cluster.Config, RedisAddr: rds.Addr})
 	up := time.Since(begin)
-	t.Logf("environment up in %s (API server, Redis, Git: %s; Argo CD: %s) — argocd-server %s, logs in %s",
-		up.Round(time.Millisecond), infra.Round(time.Millisecond), env.Started.Round(time.Millisecond), env.URL, env.Dir)
+	t.Logf("environment up in %s (API server, Redis, Git: %s; Argo CD: %s: %s) — argocd-server %s, logs in %s",
+		up.Round(time.Millisecond), infra.Round(time.Millisecond), env.Started.Round(time.Millisecond), env.Phases, env.URL, env.Dir)
 
 	cs, err := kubernetes.NewForConfig(cluster.Config)
 	if err != nil {

@@ -65,7 +65,14 @@ func bootstrap(ctx context.Context, paths Paths, opts Options, server string) er
 	if err != nil {
 		return fmt.Errorf("argocdtest: %w", err)
 	}
-	objs, err := Decode(install)
+	// Only its ConfigMaps and Secrets: decoding the CRDs in it takes longer.
+	var docs [][]byte
+	for _, d := range bytes.Split(install, []byte("\n---\n")) {
+		if bytes.Contains(d, []byte("\nkind: ConfigMap\n")) || bytes.Contains(d, []byte("\nkind: Secret\n")) {
+			docs = append(docs, d)
+		}
+	}
+	objs, err := Decode(bytes.Join(docs, []byte("\n---\n")))
 	if err != nil {
 		return fmt.Errorf("argocdtest: install.yaml: %w", err)
 	}
