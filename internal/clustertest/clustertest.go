@@ -142,9 +142,29 @@ func RepoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// HedgehogCRDDir is ../shared/upstream/hedgehog-crds next to the repository.
+// HedgehogCRDDir is the shared upstream data's hedgehog-crds directory:
+// $HNP_UPSTREAM_DIR/hedgehog-crds when set, else ../shared/upstream next to
+// the repository, else next to the repository a local clone was made from
+// (CI tests a clean clone elsewhere). The first candidate is returned when
+// none exists, for the skip message.
 func HedgehogCRDDir() string {
-	return filepath.Join(RepoRoot(), "..", "shared", "upstream", "hedgehog-crds")
+	var candidates []string
+	if d := os.Getenv("HNP_UPSTREAM_DIR"); d != "" {
+		candidates = append(candidates, filepath.Join(d, "hedgehog-crds"))
+	}
+	candidates = append(candidates, filepath.Join(RepoRoot(), "..", "shared", "upstream", "hedgehog-crds"))
+	if out, err := exec.Command("git", "-C", RepoRoot(), "config", "--get", "remote.origin.url").Output(); err == nil {
+		origin := strings.TrimPrefix(strings.TrimSpace(string(out)), "file://")
+		if filepath.IsAbs(origin) {
+			candidates = append(candidates, filepath.Join(origin, "..", "shared", "upstream", "hedgehog-crds"))
+		}
+	}
+	for _, c := range candidates {
+		if st, err := os.Stat(c); err == nil && st.IsDir() {
+			return c
+		}
+	}
+	return candidates[0]
 }
 
 // BuildScript is test/cluster/build.sh.
