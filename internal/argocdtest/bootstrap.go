@@ -5,27 +5,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
-)
 
-// fieldManager owns what argocdtest applies.
-const fieldManager = "argocdtest"
+	"github.com/githedgehog/hnp-sidecar/internal/clustertest"
+)
 
 // argoCRDs are Argo CD's three CRDs in its module's manifests/crds.
 var argoCRDs = []string{"application-crd.yaml", "appproject-crd.yaml", "applicationset-crd.yaml"}
@@ -42,21 +32,22 @@ func bootstrap(ctx context.Context, paths Paths, opts Options, server string) er
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("argocdtest: create namespace %s: %w", Namespace, err)
 	}
-	a, err := NewApplier(opts.Config)
+	a, err := clustertest.NewApplier(opts.Config)
 	if err != nil {
 		return err
 	}
+	a.Namespace = Namespace
 	for _, f := range argoCRDs {
 		b, err := os.ReadFile(filepath.Join(paths.Module, "manifests", "crds", f))
 		if err != nil {
 			return fmt.Errorf("argocdtest: %w", err)
 		}
-		if err := a.Apply(ctx, "", b); err != nil {
+		if err := a.Apply(ctx, b); err != nil {
 			return err
 		}
 	}
 	for _, m := range opts.Manifests {
-		if err := a.Apply(ctx, "", m); err != nil {
+		if err := a.Apply(ctx, m); err != nil {
 			return err
 		}
 	}
@@ -72,7 +63,7 @@ func bootstrap(ctx context.Context, paths Paths, opts Options, server string) er
 			docs = append(docs, d)
 		}
 	}
-	objs, err := Decode(bytes.Join(docs, []byte("\n---\n")))
+	objs, err := clustertest.Decode(bytes.Join(docs, []byte("\n---\n")))
 	if err != nil {
 		return fmt.Errorf("argocdtest: install.yaml: %w", err)
 	}
@@ -93,7 +84,7 @@ func bootstrap(ctx context.Context, paths Paths, opts Options, server string) er
 				return err
 			}
 		}
-		if err := a.ApplyObject(ctx, Namespace, o); err != nil {
+		if _, err := a.ApplyObject(ctx, o, false); err != nil {
 			return err
 		}
 		n++
@@ -124,118 +115,3 @@ func bootstrap(ctx context.Context, paths Paths, opts Options, server string) er
 	return nil
 }
 
-// Applier applies manifests server-side, as kubectl apply --server-side
-// --force-conflicts would, and waits for the CRDs it applies to be
-// Established.
-type Applier struct {
-	dyn    dynamic.Interface
-	mapper *restmapper.DeferredDiscoveryRESTMapper
-}
-
-// NewApplier returns an Applier for the API server cfg reaches.
-func NewApplier(cfg *rest.Config) (*Applier, error) {
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &Applier{dyn: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))}, nil
-}
-
-// Decode splits multi-document YAML (or JSON) into objects, skipping empty
-// documents and unwrapping lists.
-func Decode(docs []byte) ([]*unstructured.Unstructured, error) {
-	d := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(docs), 1<<16)
-	var out []*unstructured.Unstructured
-	for {
-		var m map[string]any
-		if err := d.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return nil, err
-		}
-		if len(m) == 0 {
-			continue
-		}
-		u := &unstructured.Unstructured{Object: m}
-		if u.IsList() {
-			l, err := u.ToList()
-			if err != nil {
-				return nil, err
-			}
-			for i := range l.Items {
-				out = append(out, &l.Items[i])
-			}
-			continue
-		}
-		out = append(out, u)
-	}
-}
-
-// Apply applies every object of docs; namespaced objects without a
-// namespace go into namespace.
-func (a *Applier) Apply(ctx context.Context, namespace string, docs []byte) error {
-	objs, err := Decode(docs)
-	if err != nil {
-		return fmt.Errorf("argocdtest: decode manifests: %w", err)
-	}
-	for _, o := range objs {
-		if err := a.ApplyObject(ctx, namespace, o); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// ApplyObject applies one object (see Apply).
-func (a *Applier) ApplyObject(ctx context.Context, namespace string, o *unstructured.Unstructured) error {
-	gvk := o.GroupVersionKind()
-	m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if meta.IsNoMatchError(err) {
-		a.mapper.Reset() // a CRD applied just before
-		m, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	}
-	if err != nil {
-		return fmt.Errorf("argocdtest: %s %s: %w", gvk.Kind, o.GetName(), err)
-	}
-	var ri dynamic.ResourceInterface = a.dyn.Resource(m.Resource)
-	if m.Scope.Name() == meta.RESTScopeNameNamespace {
-		if o.GetNamespace() == "" {
-			o.SetNamespace(namespace)
-		}
-		ri = a.dyn.Resource(m.Resource).Namespace(o.GetNamespace())
-	}
-	if _, err := ri.Apply(ctx, o.GetName(), o, metav1.ApplyOptions{FieldManager: fieldManager, Force: true}); err != nil {
-		return fmt.Errorf("argocdtest: apply %s %s: %w", gvk.Kind, o.GetName(), err)
-	}
-	if gvk.Group == "apiextensions.k8s.io" && gvk.Kind == "CustomResourceDefinition" {
-		return a.waitEstablished(ctx, ri, o.GetName())
-	}
-	return nil
-}
-
-func (a *Applier) waitEstablished(ctx context.Context, ri dynamic.ResourceInterface, name string) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		u, err := ri.Get(ctx, name, metav1.GetOptions{})
-		if err == nil {
-			conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-			for _, c := range conds {
-				if m, ok := c.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
-					a.mapper.Reset()
-					return nil
-				}
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("argocdtest: CRD %s not Established: %w", name, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 )
 
@@ -27,22 +28,13 @@ var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Ver
 
 // clients are made on first use.
 type clients struct {
-	once   sync.Once
-	err    error
-	dyn    dynamic.Interface
-	mapper *restmapper.DeferredDiscoveryRESTMapper
+	once    sync.Once
+	err     error
+	applier *Applier
 }
 
 func (c *Cluster) init() error {
-	c.clients.once.Do(func() {
-		dc, err := discovery.NewDiscoveryClientForConfig(c.Config)
-		if err != nil {
-			c.clients.err = err
-			return
-		}
-		c.clients.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-		c.clients.dyn, c.clients.err = dynamic.NewForConfig(c.Config)
-	})
+	c.clients.once.Do(func() { c.clients.applier, c.clients.err = NewApplier(c.Config) })
 	return c.clients.err
 }
 
@@ -51,7 +43,30 @@ func (c *Cluster) Dynamic() (dynamic.Interface, error) {
 	if err := c.init(); err != nil {
 		return nil, err
 	}
-	return c.clients.dyn, nil
+	return c.clients.applier.dyn, nil
+}
+
+// Applier applies manifests server-side to any API server, as kubectl
+// apply --server-side --force-conflicts would (Cluster's Apply methods use
+// one; internal/argocdtest too).
+type Applier struct {
+	dyn    dynamic.Interface
+	mapper *restmapper.DeferredDiscoveryRESTMapper
+	// Namespace is where namespaced objects without one go ("default").
+	Namespace string
+}
+
+// NewApplier returns an Applier for the API server cfg reaches.
+func NewApplier(cfg *rest.Config) (*Applier, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("clustertest: discovery client: %w", err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("clustertest: dynamic client: %w", err)
+	}
+	return &Applier{dyn: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)), Namespace: "default"}, nil
 }
 
 // Decode splits multi-document YAML or JSON into objects, dropping empty
@@ -98,11 +113,36 @@ func (c *Cluster) ApplyFiles(ctx context.Context, files ...string) error {
 	return c.Apply(ctx, docs...)
 }
 
+// Apply is Applier.Apply on the cluster; objects without a namespace that
+// need one go to "default".
+func (c *Cluster) Apply(ctx context.Context, manifests ...[]byte) error {
+	if err := c.init(); err != nil {
+		return err
+	}
+	return c.clients.applier.Apply(ctx, manifests...)
+}
+
+// ApplyObject is Applier.ApplyObject on the cluster.
+func (c *Cluster) ApplyObject(ctx context.Context, o *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error) {
+	if err := c.init(); err != nil {
+		return nil, err
+	}
+	return c.clients.applier.ApplyObject(ctx, o, dryRun)
+}
+
+// WaitEstablished is Applier.WaitEstablished on the cluster.
+func (c *Cluster) WaitEstablished(ctx context.Context, names ...string) error {
+	if err := c.init(); err != nil {
+		return err
+	}
+	return c.clients.applier.WaitEstablished(ctx, names...)
+}
+
 // Apply applies every object of the manifests server-side (forcing
 // conflicts, field manager FieldManager): Namespaces and CRDs first, then,
-// once those CRDs are Established, the rest. Objects without a namespace
-// that need one go to "default".
-func (c *Cluster) Apply(ctx context.Context, manifests ...[]byte) error {
+// once those CRDs are Established, the rest. Namespaced objects without a
+// namespace go to a.Namespace.
+func (a *Applier) Apply(ctx context.Context, manifests ...[]byte) error {
 	var first, rest []*unstructured.Unstructured
 	for _, m := range manifests {
 		objs, err := Decode(m)
@@ -120,7 +160,7 @@ func (c *Cluster) Apply(ctx context.Context, manifests ...[]byte) error {
 	}
 	var crds []string
 	for _, o := range first {
-		if _, err := c.ApplyObject(ctx, o, false); err != nil {
+		if _, err := a.ApplyObject(ctx, o, false); err != nil {
 			return err
 		}
 		if o.GetKind() == "CustomResourceDefinition" {
@@ -128,12 +168,12 @@ func (c *Cluster) Apply(ctx context.Context, manifests ...[]byte) error {
 		}
 	}
 	if len(crds) > 0 {
-		if err := c.WaitEstablished(ctx, crds...); err != nil {
+		if err := a.WaitEstablished(ctx, crds...); err != nil {
 			return err
 		}
 	}
 	for _, o := range rest {
-		if _, err := c.ApplyObject(ctx, o, false); err != nil {
+		if _, err := a.ApplyObject(ctx, o, false); err != nil {
 			return err
 		}
 	}
@@ -144,26 +184,23 @@ func (c *Cluster) Apply(ctx context.Context, manifests ...[]byte) error {
 // asks the server whether it would (dryRun: every admission, defaulting and
 // validation step runs, nothing is stored), and returns what the server
 // made of it.
-func (c *Cluster) ApplyObject(ctx context.Context, o *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error) {
-	if err := c.init(); err != nil {
-		return nil, err
-	}
+func (a *Applier) ApplyObject(ctx context.Context, o *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error) {
 	gvk := o.GroupVersionKind()
-	m, err := c.clients.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil { // perhaps a CRD installed since discovery was cached
-		c.clients.mapper.Reset()
-		m, err = c.clients.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		a.mapper.Reset()
+		m, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("clustertest: %s %s: %w", gvk.Kind, o.GetName(), err)
 	}
-	var ri dynamic.ResourceInterface = c.clients.dyn.Resource(m.Resource)
+	var ri dynamic.ResourceInterface = a.dyn.Resource(m.Resource)
 	if m.Scope.Name() == "namespace" {
 		ns := o.GetNamespace()
 		if ns == "" {
-			ns = "default"
+			ns = a.Namespace
 		}
-		ri = c.clients.dyn.Resource(m.Resource).Namespace(ns)
+		ri = a.dyn.Resource(m.Resource).Namespace(ns)
 	}
 	opts := metav1.ApplyOptions{FieldManager: FieldManager, Force: true}
 	if dryRun {
@@ -178,13 +215,10 @@ func (c *Cluster) ApplyObject(ctx context.Context, o *unstructured.Unstructured,
 
 // WaitEstablished waits until the named CRDs are Established, then makes
 // their kinds known to Apply.
-func (c *Cluster) WaitEstablished(ctx context.Context, names ...string) error {
-	if err := c.init(); err != nil {
-		return err
-	}
+func (a *Applier) WaitEstablished(ctx context.Context, names ...string) error {
 	for _, n := range names {
 		for {
-			u, err := c.clients.dyn.Resource(crdResource).Get(ctx, n, metav1.GetOptions{})
+			u, err := a.dyn.Resource(crdResource).Get(ctx, n, metav1.GetOptions{})
 			if err != nil {
 				return fmt.Errorf("clustertest: CRD %s: %w", n, err)
 			}
@@ -198,7 +232,7 @@ func (c *Cluster) WaitEstablished(ctx context.Context, names ...string) error {
 			}
 		}
 	}
-	c.clients.mapper.Reset()
+	a.mapper.Reset()
 	return nil
 }
 
