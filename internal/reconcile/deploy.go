@@ -5,9 +5,7 @@ import (
 	"strings"
 
 	"github.com/githedgehog/hnp-sidecar/internal/argocd"
-	"github.com/githedgehog/hnp-sidecar/internal/kind"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
-	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/render"
 )
 
@@ -83,8 +81,7 @@ func ResyncFabric(q Enqueuer, logger interface {
 	Warn(msg string, args ...any)
 }) func(fabric int64) {
 	return func(fabric int64) {
-		if _, err := q.Enqueue(context.Background(), queue.Hint{ObjectType: kind.Fabric.ObjectType(), ObjectID: fabric,
-			Kind: kind.Fabric.Name, Event: EventResync, User: "hnp-sidecar"}); err != nil {
+		if _, err := q.Enqueue(context.Background(), resyncHint(fabric)); err != nil {
 			logger.Warn("fabric reconcile after an Argo CD sync not queued; the periodic reconcile does it", "fabric_id", fabric, "err", err)
 		}
 	}

@@ -60,6 +60,13 @@ func (p *Periodic) Run(ctx context.Context) {
 	}
 }
 
+// resyncHint asks for a full reconcile of one fabric on the sidecar's own
+// behalf.
+func resyncHint(fabric int64) queue.Hint {
+	return queue.Hint{ObjectType: kind.Fabric.ObjectType(), ObjectID: fabric, Kind: kind.Fabric.Name,
+		Event: EventResync, User: "hnp-sidecar"}
+}
+
 // Once queues one reconcile per fabric and returns how many.
 func (p *Periodic) Once(ctx context.Context) (int, error) {
 	fabrics, err := p.fabrics.ListFabrics(ctx)
@@ -67,8 +74,7 @@ func (p *Periodic) Once(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	for _, f := range fabrics {
-		if _, err := p.queue.Enqueue(ctx, queue.Hint{ObjectType: kind.Fabric.ObjectType(), ObjectID: f.ID,
-			Kind: kind.Fabric.Name, Event: EventResync, User: "hnp-sidecar"}); err != nil {
+		if _, err := p.queue.Enqueue(ctx, resyncHint(f.ID)); err != nil {
 			return 0, err
 		}
 	}

@@ -77,11 +77,9 @@ func (r *Reconciler) writeBackBatch(f netbox.Fabric, target Target, items []list
 	b := &wbBatch{fabric: f.ID, name: f.Name, patches: map[patchKey]map[string]any{}}
 	var journal []netbox.JournalEntry
 	link := commitLink(target.URL, out.Commit)
-	drifted := 0
+	byState := map[state.State]int{}
 	for _, rec := range recs {
-		if rec.State == state.Drifted {
-			drifted++
-		}
+		byState[rec.State]++
 	}
 	for i, ob := range t.objects {
 		it := items[i]
@@ -116,13 +114,7 @@ func (r *Reconciler) writeBackBatch(f netbox.Fabric, target Target, items []list
 		}
 	}
 	b.journal = journal
-	pending := 0
-	for _, rec := range recs {
-		if rec.State == state.Pending {
-			pending++
-		}
-	}
-	b.fabricFields = fabricFields(f, out, pushErr, invalid, drifted, pending)
+	b.fabricFields = fabricFields(f, out, pushErr, invalid, byState[state.Drifted], byState[state.Pending])
 	if r.deployer != nil {
 		if h := r.deployer.Health(f.ID); h != "" && h != f.ArgocdHealthStatus {
 			b.fabricFields["argocd_health_status"] = h
