@@ -114,4 +114,3 @@ func bootstrap(ctx context.Context, paths Paths, opts Options, server string) er
 	}
 	return nil
 }
-
