@@ -37,6 +37,10 @@ func (e *APIError) Unwrap() error {
 // PluginPath+"vpcs/") with the client's credentials, and decodes a JSON
 // answer into out when out is not nil. Unknown fields are ignored.
 func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
+	return c.do(ctx, method, path, in, out, nil)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any, header http.Header) error {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -48,6 +52,9 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+"/"+strings.TrimPrefix(path, "/"), body)
 	if err != nil {
 		return fmt.Errorf("netbox: %s %s: %w", method, path, err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	req.Header.Set("Authorization", c.auth)
 	req.Header.Set("Accept", "application/json")

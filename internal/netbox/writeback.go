@@ -2,39 +2,61 @@ package netbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	nb "github.com/netbox-community/go-netbox/v4"
 
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
 )
 
-// Patch sets fields of one object; ID says which.
+// Patch sets fields of one object; ID says which. LastUpdated, when set,
+// is the object's last_updated as read: the update only happens if nobody
+// changed the object since (If-Match).
 type Patch struct {
-	ID     int64
-	Fields map[string]any
+	ID          int64
+	Fields      map[string]any
+	LastUpdated string
 }
 
-// PatchObjects updates objects of kind k in one bulk request (NetBox's
-// list-endpoint PATCH: one transaction, one webhook per object).
-func (c *Client) PatchObjects(ctx context.Context, k kind.Kind, patches []Patch) error {
-	if len(patches) == 0 {
-		return nil
-	}
-	body := make([]map[string]any, 0, len(patches))
+// PatchObjects updates objects of kind k, one request each. NetBox saves
+// the whole object, so a write-back racing an engineer's edit could undo
+// it: each request carries If-Match with the object's ETag (NetBox 4.7
+// checks it under a row lock), and an object changed meanwhile is skipped
+// (412) and counted in conflicts — the reconcile its change triggers
+// writes the values again. The first other error stops the run.
+func (c *Client) PatchObjects(ctx context.Context, k kind.Kind, patches []Patch) (conflicts int, err error) {
 	for _, p := range patches {
-		m := make(map[string]any, len(p.Fields)+1)
-		for f, v := range p.Fields {
-			m[f] = v
+		var h http.Header
+		if tag := etag(p.LastUpdated); tag != "" {
+			h = http.Header{"If-Match": {tag}}
 		}
-		m["id"] = p.ID
-		body = append(body, m)
+		err := c.do(ctx, http.MethodPatch, fmt.Sprintf("%s%s%d/", PluginPath, k.Endpoint, p.ID), p.Fields, nil, h)
+		var ae *APIError
+		switch {
+		case errors.As(err, &ae) && ae.Status == http.StatusPreconditionFailed:
+			conflicts++
+		case err != nil:
+			return conflicts, fmt.Errorf("netbox: update %s %d: %w", k.Name, p.ID, err)
+		}
 	}
-	if err := c.Do(ctx, http.MethodPatch, PluginPath+k.Endpoint, body, nil); err != nil {
-		return fmt.Errorf("netbox: update %d %s: %w", len(patches), k.Name, err)
+	return conflicts, nil
+}
+
+// etag is NetBox's weak ETag for an object whose last_updated (as the REST
+// API renders it) is lastUpdated: W/"<Python isoformat>"; "" when unknown.
+func etag(lastUpdated string) string {
+	t, err := time.Parse(time.RFC3339Nano, lastUpdated)
+	if err != nil {
+		return ""
 	}
-	return nil
+	layout := "2006-01-02T15:04:05-07:00"
+	if t.Nanosecond() != 0 {
+		layout = "2006-01-02T15:04:05.000000-07:00"
+	}
+	return `W/"` + t.UTC().Format(layout) + `"`
 }
 
 // PatchFabric updates fields of one fabric.

@@ -26,7 +26,7 @@ type countingWriteBack struct {
 	writes atomic.Int64
 }
 
-func (c *countingWriteBack) PatchObjects(ctx context.Context, k kind.Kind, p []netbox.Patch) error {
+func (c *countingWriteBack) PatchObjects(ctx context.Context, k kind.Kind, p []netbox.Patch) (int, error) {
 	c.writes.Add(1)
 	return c.Client.PatchObjects(ctx, k, p)
 }

@@ -18,13 +18,13 @@ import (
 // webhook; the receiver recognises them (only sidecar-owned fields
 // changed) and drops them, so write-back never loops.
 type WriteBack interface {
-	PatchObjects(ctx context.Context, k kind.Kind, patches []netbox.Patch) error
+	PatchObjects(ctx context.Context, k kind.Kind, patches []netbox.Patch) (conflicts int, err error)
 	PatchFabric(ctx context.Context, id int64, fields map[string]any) error
 	AddJournalEntries(ctx context.Context, entries []netbox.JournalEntry) error
 }
 
-// writeBackChunk bounds one bulk PATCH: NetBox saves each object (change
-// log, webhook) in one transaction.
+// writeBackChunk bounds one bulk request of journal entries, and how many
+// objects are patched between checks of the context.
 const writeBackChunk = 200
 
 // listed is one object as NetBox served it.
@@ -74,7 +74,7 @@ func (r *Reconciler) writeBack(ctx context.Context, f netbox.Fabric, target Targ
 // writeBackBatch is what NetBox must be told after a run.
 func (r *Reconciler) writeBackBatch(f netbox.Fabric, target Target, items []listed, t *tracking, recs map[string]state.Record,
 	out gitops.Result, pushErr error, invalid int) *wbBatch {
-	b := &wbBatch{fabric: f.ID, name: f.Name, patches: map[patchKey]map[string]any{}}
+	b := &wbBatch{fabric: f.ID, name: f.Name, patches: map[patchKey]map[string]any{}, lastUpdated: map[patchKey]string{}}
 	var journal []netbox.JournalEntry
 	link := commitLink(target.URL, out.Commit)
 	byState := map[state.State]int{}
@@ -107,6 +107,7 @@ func (r *Reconciler) writeBackBatch(f netbox.Fabric, target Target, items []list
 		}
 		if len(fields) > 0 {
 			b.patches[patchKey{it.kind.Name, ob.id}] = fields
+			b.lastUpdated[patchKey{it.kind.Name, ob.id}] = it.obj.LastUpdated
 		}
 		if ob.pushing && pushErr == nil {
 			journal = append(journal, netbox.JournalEntry{Kind: it.kind, ObjectID: ob.id, Level: netbox.JournalSuccess,

@@ -21,6 +21,7 @@ type wbBatch struct {
 	fabric       int64
 	name         string
 	patches      map[patchKey]map[string]any
+	lastUpdated  map[patchKey]string // each object's last_updated as read
 	journal      []netbox.JournalEntry
 	fabricFields map[string]any
 }
@@ -36,6 +37,7 @@ func (b *wbBatch) merge(n *wbBatch) {
 		for name, v := range f {
 			b.patches[k][name] = v
 		}
+		b.lastUpdated[k] = n.lastUpdated[k]
 	}
 	have := map[netbox.JournalEntry]bool{}
 	for _, e := range b.journal {
@@ -136,15 +138,20 @@ func (w *writer) write(ctx context.Context, b *wbBatch) {
 	r := w.r
 	byKind := map[string][]netbox.Patch{}
 	for k, f := range b.patches {
-		byKind[k.kind] = append(byKind[k.kind], netbox.Patch{ID: k.id, Fields: f})
+		byKind[k.kind] = append(byKind[k.kind], netbox.Patch{ID: k.id, Fields: f, LastUpdated: b.lastUpdated[k]})
 	}
 	for _, k := range kind.CRs() {
 		ps := byKind[k.Name]
 		sort.Slice(ps, func(i, j int) bool { return ps[i].ID < ps[j].ID })
 		for len(ps) > 0 {
 			n := min(len(ps), writeBackChunk)
-			if err := r.wb.PatchObjects(ctx, k, ps[:n]); err != nil {
+			conflicts, err := r.wb.PatchObjects(ctx, k, ps[:n])
+			if err != nil {
 				r.logger.Warn("write-back to NetBox failed; retried by the next reconcile", "fabric", b.name, "kind", k.Name, "err", err)
+			}
+			if conflicts > 0 {
+				r.logger.Info("write-back skipped objects changed in NetBox meanwhile; their own reconcile writes it",
+					"fabric", b.name, "kind", k.Name, "objects", conflicts)
 			}
 			ps = ps[n:]
 		}

@@ -14,11 +14,14 @@ func TestWriteBackBatchesMerge(t *testing.T) {
 	warn := netbox.JournalEntry{Kind: vpc, ObjectID: 1, Level: netbox.JournalWarning, Comments: "bad"}
 	ok := netbox.JournalEntry{Kind: vpc, ObjectID: 2, Level: netbox.JournalSuccess, Comments: "in Git"}
 	a := &wbBatch{fabric: 1, patches: map[patchKey]map[string]any{{"VPC", 1}: {"sync_error": "bad", "kubernetes_status": "error"}},
-		journal: []netbox.JournalEntry{warn}, fabricFields: map[string]any{"sync_status": "out_of_sync"}}
+		lastUpdated: map[patchKey]string{{"VPC", 1}: "t1"},
+		journal:     []netbox.JournalEntry{warn}, fabricFields: map[string]any{"sync_status": "out_of_sync"}}
 	b := &wbBatch{fabric: 1, name: "f", patches: map[patchKey]map[string]any{{"VPC", 1}: {"sync_error": ""}, {"VPC", 2}: {"git_file_path": "p"}},
-		journal: []netbox.JournalEntry{warn, ok}, fabricFields: map[string]any{"sync_status": "in_sync", "desired_state_commit": "c"}}
+		lastUpdated: map[patchKey]string{{"VPC", 1}: "t2", {"VPC", 2}: "t3"},
+		journal:     []netbox.JournalEntry{warn, ok}, fabricFields: map[string]any{"sync_status": "in_sync", "desired_state_commit": "c"}}
 	a.merge(b)
 	require.Equal(t, map[patchKey]map[string]any{{"VPC", 1}: {"sync_error": "", "kubernetes_status": "error"}, {"VPC", 2}: {"git_file_path": "p"}}, a.patches)
+	require.Equal(t, map[patchKey]string{{"VPC", 1}: "t2", {"VPC", 2}: "t3"}, a.lastUpdated, "the newest read wins")
 	require.Equal(t, []netbox.JournalEntry{warn, ok}, a.journal)
 	require.Equal(t, map[string]any{"sync_status": "in_sync", "desired_state_commit": "c"}, a.fabricFields)
 	require.Equal(t, "f", a.name)
