@@ -6,6 +6,8 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 GOLANGCI_LINT_VERSION := v2.15.0
 FUZZTIME ?= 30s
+# HNP_RUN_CLUSTER=1 adds the cluster side to `make run` (kube-apiserver and Argo CD; builds them first).
+HNP_RUN_CLUSTER ?= 0
 
 .DEFAULT_GOAL := help
 
@@ -18,10 +20,11 @@ build: ## Build bin/hnp-sidecar.
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/hnp-sidecar
 
 .PHONY: run
-run: build ## Bring up the local stack (NetBox, Redis, a Git remote, the sidecar, a sample fabric) on 127.0.0.1; Ctrl-C stops it.
+run: build ## Bring up the local stack (NetBox, Redis, a Git remote, the sidecar, a sample fabric) on 127.0.0.1; HNP_RUN_CLUSTER=1 adds kube-apiserver and Argo CD. Ctrl-C stops it.
 	$(GO) build -o bin/load-fabric ./test/fabric/cmd/load-fabric
 	$(GO) build -o bin/gitserver ./test/gitserver
-	test/run/run.sh
+	@if [ "$(HNP_RUN_CLUSTER)" = 1 ]; then $(MAKE) --no-print-directory cluster && $(GO) build -o bin/cluster-stack ./test/cluster/stack; fi
+	HNP_RUN_CLUSTER=$(HNP_RUN_CLUSTER) test/run/run.sh
 
 .PHONY: test
 test: cluster ## Vet and run every test with the race detector, against real servers; then the Argo CD end to end (test-cluster).

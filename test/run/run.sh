@@ -3,9 +3,15 @@
 # 4.7 with the netbox_hedgehog test plugin (test/netbox/up.sh), a private
 # Redis (append-only, fsync always), a Git remote over smart HTTP, the
 # sidecar, `hnp-sidecar bootstrap` (NetBox's webhook and event rule) and a
-# sample fabric whose files the sidecar commits to that remote. Ctrl-C stops
-# everything it started. State (secrets, databases, logs) lives in
-# $HNP_RUN_DIR and is kept, so the next start takes seconds.
+# sample fabric whose files the sidecar commits to that remote. With
+# HNP_RUN_CLUSTER=1 also the cluster side (test/cluster/stack): a
+# kube-apiserver with the Hedgehog CRDs and Argo CD in a private network
+# namespace, forwarded to 127.0.0.1, with the sample fabric's Application, so
+# an edit in NetBox goes on to `synced` (needs root and `make cluster`, which
+# `make run` does: ~15 minutes the first time). Ctrl-C stops everything it
+# started. State (secrets, databases, logs) lives in $HNP_RUN_DIR and is
+# kept, so the next start takes seconds; the cluster starts empty each time
+# and the sidecar's reconcile at start fills it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -16,6 +22,11 @@ GIT_ADDR=${HNP_RUN_GIT_ADDR:-127.0.0.1:8091}
 BIN=${HNP_BIN:-bin/hnp-sidecar}
 LOADER=${HNP_LOADER:-bin/load-fabric}
 GITSERVER=${HNP_GITSERVER:-bin/gitserver}
+CLUSTER=${HNP_RUN_CLUSTER:-0}
+KUBE_ADDR=${HNP_RUN_KUBE_ADDR:-127.0.0.1:6443}
+ARGOCD_ADDR=${HNP_RUN_ARGOCD_ADDR:-127.0.0.1:8092}
+STACK=${HNP_CLUSTER_STACK:-bin/cluster-stack}
+CLUSTER_DIR=$RUN_DIR/cluster
 NETBOX_STATE=$RUN_DIR/netbox
 mkdir -p "$RUN_DIR/redis"
 pids=()
@@ -43,9 +54,20 @@ if ! command -v redis-server >/dev/null; then
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; } ||
     { echo "could not install redis-server; install it and run again" >&2; exit 1; }
 fi
-for b in "$BIN" "$LOADER" "$GITSERVER"; do
+bins=("$BIN" "$LOADER" "$GITSERVER")
+[[ $CLUSTER != 1 ]] || bins+=("$STACK")
+for b in "${bins[@]}"; do
   [[ -x $b ]] || { echo "$b is missing: run 'make run', which builds it" >&2; exit 1; }
 done
+
+if [[ $CLUSTER == 1 ]]; then
+  # Starts while NetBox does; the Git remote it forwards inside comes later.
+  echo "starting the cluster side: kube-apiserver and Argo CD in a private network namespace (~15 s)..."
+  "$STACK" -dir "$CLUSTER_DIR" -kube-addr "$KUBE_ADDR" -argocd-addr "$ARGOCD_ADDR" -expose "$GIT_ADDR" \
+    >"$RUN_DIR/cluster-stack.log" 2>&1 &
+  pids+=($!)
+  stack_pid=$!
+fi
 
 echo "starting NetBox (the first start installs it and migrates its database: ~6 minutes; later starts: seconds)..."
 netbox_started=1
@@ -75,7 +97,21 @@ secret "$RUN_DIR/git-password"
   -repo fabric-1 >>"$RUN_DIR/gitserver.log" 2>&1 &
 pids+=($!)
 GIT_URL="http://$GIT_ADDR/fabric-1.git"
-HNP_LISTEN_ADDR=$SIDECAR_ADDR HNP_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
+
+argo_env=(HNP_ARGOCD_DRIVER=off)
+if [[ $CLUSTER == 1 ]]; then
+  for _ in $(seq 1800); do
+    [[ -f $CLUSTER_DIR/ready ]] && break
+    kill -0 "$stack_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [[ -f $CLUSTER_DIR/ready ]] || { tail -30 "$RUN_DIR/cluster-stack.log" "$CLUSTER_DIR/stack.log" >&2 2>/dev/null; echo "the cluster side did not start; see $RUN_DIR/cluster-stack.log" >&2; exit 1; }
+  sed 's/^/cluster: /' "$RUN_DIR/cluster-stack.log"
+  # The Kubernetes driver: the sidecar writes the fabric's Application and
+  # the repository Secret through the API server (DESIGN.md §8).
+  argo_env=(HNP_ARGOCD_DRIVER=kubernetes HNP_KUBECONFIG="$CLUSTER_DIR/kubeconfig")
+fi
+env "${argo_env[@]}" HNP_LISTEN_ADDR=$SIDECAR_ADDR HNP_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
   HNP_WEBHOOK_SECRET_FILE="$RUN_DIR/webhook-secret" HNP_API_TOKEN_FILE="$RUN_DIR/api-token" \
   HNP_NETBOX_URL=$NETBOX_URL HNP_NETBOX_TOKEN=$NETBOX_TOKEN HNP_GIT_WORKDIR="$RUN_DIR/git-work" \
   HNP_GIT_USERNAME=hnp HNP_GIT_TOKEN_FILE="$RUN_DIR/git-password" \
@@ -100,6 +136,19 @@ hnp-sidecar is up.
   redis        redis://127.0.0.1:$REDIS_PORT/0
   secrets      webhook secret in $RUN_DIR/webhook-secret, API token in $RUN_DIR/api-token
   log          $RUN_DIR/sidecar.log
+MSG
+if [[ $CLUSTER == 1 ]]; then
+  cat <<MSG
+  kubernetes   https://$KUBE_ADDR   kubeconfig: $CLUSTER_DIR/kubeconfig (admin); the sample fabric's VPCs:
+               curl -s --cacert $CLUSTER_DIR/ca.crt -H "Authorization: Bearer \$(cat $CLUSTER_DIR/kube-token)" https://$KUBE_ADDR/apis/vpc.githedgehog.com/v1beta1/namespaces/default/vpcs
+  argo cd      http://$ARGOCD_ADDR (REST API, no UI)  admin / \$(cat $CLUSTER_DIR/argocd-admin-password); the Application:
+               curl -s -H "Authorization: Bearer \$(cat $CLUSTER_DIR/argocd-token)" http://$ARGOCD_ADDR/api/v1/applications/hedgehog-fabric-1
+  states       HNP_SIDECAR_URL=http://$SIDECAR_ADDR HNP_API_TOKEN_FILE=$RUN_DIR/api-token $BIN state list --fabric fabric-1
+               (edit a VPC in NetBox: committed, pending, then synced in about two seconds)
+  cluster logs $CLUSTER_DIR/{kube,argocd}/
+MSG
+fi
+cat <<MSG
 
 Send a signed sample webhook:
   sig=\$(openssl dgst -sha512 -hmac "\$(cat $RUN_DIR/webhook-secret)" -hex < $sample | awk '{print \$NF}')
