@@ -102,7 +102,7 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 		}
 	}
 	if handler == nil {
-		if handler, background, err = defaultHandler(cfg, nb, js, states, argo, logger); err != nil {
+		if handler, background, err = defaultHandler(cfg, nb, js, states, argo, q, logger); err != nil {
 			_ = rdb.Close()
 			return nil, err
 		}
@@ -219,7 +219,7 @@ func (a *App) checkRedis(ctx context.Context) {
 // defaultHandler reconciles into Git when NetBox is configured (nb set).
 // Its background tasks run next to the workers.
 func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state.Store, argo *argoParts,
-	logger *slog.Logger) (queue.Handler, []func(context.Context), error) {
+	q reconcile.Enqueuer, logger *slog.Logger) (queue.Handler, []func(context.Context), error) {
 	if nb == nil {
 		logger.Warn("HNP_NETBOX_URL is not set: hints are received and queued, then only logged; nothing is written to Git")
 		return LogHandler(logger.With("component", "handler")), nil, nil
@@ -234,7 +234,8 @@ func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state
 	}
 	opts := []reconcile.Option{reconcile.WithStates(states)}
 	if cfg.WriteBack {
-		opts = append(opts, reconcile.WithWriteBack(nb))
+		opts = append(opts, reconcile.WithWriteBack(nb),
+			reconcile.WithRequeue(reconcile.ResyncFabric(q, logger.With("component", "reconcile"))))
 	}
 	var background []func(context.Context)
 	if argo != nil {

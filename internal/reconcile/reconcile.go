@@ -47,6 +47,7 @@ type Reconciler struct {
 	wb       WriteBack // nil: nothing written back to NetBox
 	writer   *writer
 	deployer Deployer // nil: commits are not deployed
+	requeue  func(fabric int64)
 	argo     ArgoDefaults
 }
 
@@ -58,6 +59,11 @@ func WithStates(st States) Option { return func(r *Reconciler) { r.states = st }
 
 // WithWriteBack shows states in NetBox through wb (needs WithStates).
 func WithWriteBack(wb WriteBack) Option { return func(r *Reconciler) { r.wb = wb } }
+
+// WithRequeue has a fabric reconciled again when its write-back had to
+// skip objects that changed after they were read: the fresh read then
+// writes the newest values (without it, the periodic reconcile does).
+func WithRequeue(fn func(fabric int64)) Option { return func(r *Reconciler) { r.requeue = fn } }
 
 // New builds a Reconciler.
 func New(nb NetBox, git Git, defaults Defaults, logger *slog.Logger, opts ...Option) *Reconciler {

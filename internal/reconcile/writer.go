@@ -136,6 +136,12 @@ func (r *Reconciler) RunWriteBack(ctx context.Context) {
 // fabric. Failures are logged; the next reconcile compares and repairs.
 func (w *writer) write(ctx context.Context, b *wbBatch) {
 	r := w.r
+	skipped := 0
+	defer func() {
+		if skipped > 0 && r.requeue != nil && ctx.Err() == nil {
+			r.requeue(b.fabric)
+		}
+	}()
 	byKind := map[string][]netbox.Patch{}
 	for k, f := range b.patches {
 		byKind[k.kind] = append(byKind[k.kind], netbox.Patch{ID: k.id, Fields: f, LastUpdated: b.lastUpdated[k]})
@@ -150,7 +156,8 @@ func (w *writer) write(ctx context.Context, b *wbBatch) {
 				r.logger.Warn("write-back to NetBox failed; retried by the next reconcile", "fabric", b.name, "kind", k.Name, "err", err)
 			}
 			if conflicts > 0 {
-				r.logger.Info("write-back skipped objects changed in NetBox meanwhile; their own reconcile writes it",
+				skipped += conflicts
+				r.logger.Info("write-back skipped objects changed in NetBox since they were read; the fabric is reconciled again",
 					"fabric", b.name, "kind", k.Name, "objects", conflicts)
 			}
 			ps = ps[n:]

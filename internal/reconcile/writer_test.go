@@ -1,6 +1,8 @@
 package reconcile
 
 import (
+	"context"
+	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -25,4 +27,36 @@ func TestWriteBackBatchesMerge(t *testing.T) {
 	require.Equal(t, []netbox.JournalEntry{warn, ok}, a.journal)
 	require.Equal(t, map[string]any{"sync_status": "in_sync", "desired_state_commit": "c"}, a.fabricFields)
 	require.Equal(t, "f", a.name)
+}
+
+// conflictingWriteBack answers every PATCH as if the objects had changed
+// in NetBox since they were read.
+type conflictingWriteBack struct{ conflicts int }
+
+func (c *conflictingWriteBack) PatchObjects(_ context.Context, _ kind.Kind, p []netbox.Patch) (int, error) {
+	return min(c.conflicts, len(p)), nil
+}
+func (c *conflictingWriteBack) PatchFabric(context.Context, int64, map[string]any) error { return nil }
+func (c *conflictingWriteBack) AddJournalEntries(context.Context, []netbox.JournalEntry) error {
+	return nil
+}
+
+// A write-back that had to skip objects (412: changed since read) has the
+// fabric reconciled again, so the skipped values are written from a fresh
+// read instead of waiting for the periodic reconcile; one that wrote
+// everything does not.
+func TestWriteBackConflictsRequeueTheFabric(t *testing.T) {
+	for _, tc := range []struct {
+		conflicts int
+		want      []int64
+	}{{0, nil}, {1, []int64{7}}} {
+		var got []int64
+		wb := &conflictingWriteBack{conflicts: tc.conflicts}
+		r := New(nil, nil, Defaults{}, slog.New(slog.DiscardHandler), WithWriteBack(wb),
+			WithRequeue(func(f int64) { got = append(got, f) }))
+		r.writer.write(t.Context(), &wbBatch{fabric: 7, name: "f",
+			patches:     map[patchKey]map[string]any{{"VPC", 1}: {"sync_error": ""}},
+			lastUpdated: map[patchKey]string{{"VPC", 1}: "t1"}})
+		require.Equal(t, tc.want, got, "conflicts %d", tc.conflicts)
+	}
 }
