@@ -105,7 +105,7 @@ func (k *Kube) Sync(ctx context.Context, ns, name, revision string, prune bool) 
 		"metadata": map[string]any{"resourceVersion": app.GetResourceVersion()},
 		"operation": map[string]any{
 			"initiatedBy": map[string]any{"username": FieldManager},
-			"sync":        map[string]any{"revision": revision, "prune": prune},
+			"sync":        map[string]any{"revision": revision, "prune": prune, "syncOptions": syncOptions()},
 		},
 	})
 	if err != nil {

@@ -137,7 +137,8 @@ func (c *REST) Refresh(ctx context.Context, ns, name string) error {
 // <branch>"): it is then synced to its target revision, which the refresh
 // before resolved to the same commit.
 func (c *REST) Sync(ctx context.Context, ns, name, revision string, prune bool) error {
-	body := map[string]any{"revision": revision, "prune": prune, "appNamespace": ns}
+	body := map[string]any{"revision": revision, "prune": prune, "appNamespace": ns,
+		"syncOptions": map[string]any{"items": syncOptions()}}
 	err := c.do(ctx, http.MethodPost, appPath(ns, name, "/sync", nil), body, nil)
 	var ae *apiError
 	if errors.As(err, &ae) && strings.Contains(ae.Message, "auto-sync currently set to") {
