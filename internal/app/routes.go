@@ -40,6 +40,10 @@ func (a *App) routes() http.Handler {
 	// Object states: read-only, for the sidecar's token or NetBox users.
 	e.GET("/api/v1/resources", a.listResources, a.requireTokenOrNetBox)
 	e.GET("/api/v1/resources/:fabric/:kind/:namespace/:name", a.getResource, a.requireTokenOrNetBox)
+	// Drift detection on demand (drift.go) and Argo CD installation
+	// (install.go): the sidecar's token only.
+	api.POST("/fabrics/:id/drift", a.detectDrift)
+	api.POST("/fabrics/:id/argocd/install", a.installArgoCD)
 	return e
 }
 
