@@ -144,7 +144,7 @@ if [[ $CLUSTER == 1 ]]; then
   argo cd      http://$ARGOCD_ADDR (REST API, no UI)  admin / \$(cat $CLUSTER_DIR/argocd-admin-password); the Application:
                curl -s -H "Authorization: Bearer \$(cat $CLUSTER_DIR/argocd-token)" http://$ARGOCD_ADDR/api/v1/applications/hedgehog-fabric-1
   states       HNP_SIDECAR_URL=http://$SIDECAR_ADDR HNP_API_TOKEN_FILE=$RUN_DIR/api-token $BIN state list --fabric fabric-1
-               (edit a VPC in NetBox: committed, pending, then synced in about two seconds)
+               (edit a VPC in NetBox: committed, pending, then synced in about three seconds)
   cluster logs $CLUSTER_DIR/{kube,argocd}/
 MSG
 fi
