@@ -67,15 +67,19 @@ type Object struct {
 
 // Fabric is the plugin's fabric with the fields the sidecar reads.
 type Fabric struct {
-	ID                 int64  `json:"id"`
-	Name               string `json:"name"`
-	Status             string `json:"status"`
-	GitRepository      Ref    `json:"git_repository"`
-	GitopsDirectory    string `json:"gitops_directory"`
-	GitRepositoryURL   string `json:"git_repository_url"`
-	GitBranch          string `json:"git_branch"`
-	GitPath            string `json:"git_path"`
-	KubernetesServer   string `json:"kubernetes_server"`
+	ID               int64  `json:"id"`
+	Name             string `json:"name"`
+	Status           string `json:"status"`
+	GitRepository    Ref    `json:"git_repository"`
+	GitopsDirectory  string `json:"gitops_directory"`
+	GitRepositoryURL string `json:"git_repository_url"`
+	GitBranch        string `json:"git_branch"`
+	GitPath          string `json:"git_path"`
+	KubernetesServer string `json:"kubernetes_server"`
+	// KubernetesToken and KubernetesCACert reach the fabric's cluster (drift
+	// detection); the token is a secret: never log a Fabric whole.
+	KubernetesToken    string `json:"kubernetes_token"`
+	KubernetesCACert   string `json:"kubernetes_ca_cert"`
 	KubernetesNS       string `json:"kubernetes_namespace"`
 	GitopsTool         string `json:"gitops_tool"`
 	ArgocdHealthStatus string `json:"argocd_health_status"`

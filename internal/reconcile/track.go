@@ -89,6 +89,8 @@ func (r *Reconciler) track(ctx context.Context, f render.Fabric, root string, ob
 		}
 		// Deleted, renamed or moved away in NetBox.
 		switch {
+		case rec.State == state.Orphaned && rec.Path == "":
+			// Found only in the cluster (drift detection): not Git's to end.
 		case rec.State == state.Orphaned:
 			t.gone = append(t.gone, rec.Key)
 		case fileIn(rec):

@@ -60,6 +60,9 @@ const (
 	DeletedInNetBox Trigger = "deleted_in_netbox"
 	// RemovedFromGit ends an orphaned record: its file's removal is pushed.
 	RemovedFromGit Trigger = "removed_from_git"
+	// RemovedFromCluster ends the orphaned record of a CR found only in the
+	// cluster (drift detection): it is no longer there.
+	RemovedFromCluster Trigger = "removed_from_cluster"
 )
 
 type edge struct{ from, to State }
