@@ -1,0 +1,64 @@
+package kube
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+)
+
+// ErrNoCluster: neither the fabric (kubernetes_server in NetBox) nor the
+// sidecar (HNP_KUBECONFIG, in-cluster) says where the cluster is.
+var ErrNoCluster = errors.New("kube: no cluster configured for the fabric (kubernetes_server in NetBox, or HNP_KUBECONFIG)")
+
+// Clusters hands out a client for each fabric's cluster: the fabric's own
+// kubernetes_server, _token and _ca_cert from NetBox when set, else the
+// sidecar's default (HNP_KUBECONFIG or in-cluster). Clients are reused.
+type Clusters struct {
+	def   *rest.Config
+	mu    sync.Mutex
+	cache map[string]dynamic.Interface
+}
+
+// NewClusters builds Clusters; def may be nil (then only fabrics that name
+// their cluster are checked).
+func NewClusters(def *rest.Config) *Clusters {
+	return &Clusters{def: def, cache: map[string]dynamic.Interface{}}
+}
+
+// For returns the client for f's cluster and the server's URL.
+func (c *Clusters) For(f netbox.Fabric) (dynamic.Interface, string, error) {
+	cfg := c.def
+	if s := strings.TrimSpace(f.KubernetesServer); s != "" {
+		cfg = &rest.Config{Host: s, BearerToken: f.KubernetesToken}
+		if ca := strings.TrimSpace(f.KubernetesCACert); ca != "" {
+			cfg.CAData = []byte(ca)
+		}
+	}
+	if cfg == nil {
+		return nil, "", ErrNoCluster
+	}
+	cfg = rest.CopyConfig(cfg)
+	// A check is ~25 requests; client-go's default 5/s would make it 5 s.
+	cfg.QPS, cfg.Burst = 50, 100
+	sum := sha256.Sum256([]byte(cfg.Host + "\x00" + cfg.BearerToken + "\x00" + string(cfg.CAData)))
+	key := hex.EncodeToString(sum[:])
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d := c.cache[key]; d != nil {
+		return d, cfg.Host, nil
+	}
+	d, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, cfg.Host, fmt.Errorf("kube: client for %s: %w", cfg.Host, err)
+	}
+	c.cache[key] = d
+	return d, cfg.Host, nil
+}
