@@ -21,6 +21,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/argocd"
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/jobs"
+	"github.com/githedgehog/hnp-sidecar/internal/kube"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
@@ -52,7 +53,8 @@ type App struct {
 	states *state.Store
 	// background runs next to the workers (the NetBox write-back).
 	background []func(context.Context)
-	argo       *argoParts // nil: Argo CD not configured
+	argo       *argoParts     // nil: Argo CD not configured
+	drift      *kube.Detector // nil: NetBox not configured
 }
 
 // New builds the service from cfg. handler does the work for each key;
@@ -95,6 +97,7 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 	}
 	var background []func(context.Context)
 	var argo *argoParts
+	var drift *kube.Detector
 	if handler == nil && nb != nil {
 		if argo, err = buildArgo(cfg, states, q, logger); err != nil {
 			_ = rdb.Close()
@@ -102,7 +105,7 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 		}
 	}
 	if handler == nil {
-		if handler, background, err = defaultHandler(cfg, nb, js, states, argo, q, logger); err != nil {
+		if handler, background, drift, err = defaultHandler(cfg, nb, js, states, argo, q, reg, logger); err != nil {
 			_ = rdb.Close()
 			return nil, err
 		}
@@ -117,6 +120,7 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 	a := &App{
 		cfg: cfg, logger: logger, reg: reg, rdb: rdb, queue: q, recv: recv,
 		handler: handler, errc: make(chan error, 2), nb: nb, jobs: js, states: states, background: background, argo: argo,
+		drift: drift,
 	}
 	a.server = &http.Server{
 		Handler:           a.routes(),
@@ -219,10 +223,10 @@ func (a *App) checkRedis(ctx context.Context) {
 // defaultHandler reconciles into Git when NetBox is configured (nb set).
 // Its background tasks run next to the workers.
 func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state.Store, argo *argoParts,
-	q reconcile.Enqueuer, logger *slog.Logger) (queue.Handler, []func(context.Context), error) {
+	q reconcile.Enqueuer, reg prometheus.Registerer, logger *slog.Logger) (queue.Handler, []func(context.Context), *kube.Detector, error) {
 	if nb == nil {
 		logger.Warn("HNP_NETBOX_URL is not set: hints are received and queued, then only logged; nothing is written to Git")
-		return LogHandler(logger.With("component", "handler")), nil, nil
+		return LogHandler(logger.With("component", "handler")), nil, nil, nil
 	}
 	git, err := gitops.New(gitops.Options{
 		WorkDir: cfg.Git.WorkDir,
@@ -230,7 +234,7 @@ func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state
 			SSHKeyFile: cfg.Git.SSHKeyFile},
 	}, logger.With("component", "git"))
 	if err != nil {
-		return nil, nil, fmt.Errorf("app: HNP_GIT_WORKDIR: %w", err)
+		return nil, nil, nil, fmt.Errorf("app: HNP_GIT_WORKDIR: %w", err)
 	}
 	opts := []reconcile.Option{reconcile.WithStates(states)}
 	if cfg.WriteBack {
@@ -246,7 +250,7 @@ func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state
 			if cfg.Git.SSHKeyFile != "" {
 				key, err := os.ReadFile(cfg.Git.SSHKeyFile)
 				if err != nil {
-					return nil, nil, fmt.Errorf("app: HNP_GIT_SSH_KEY_FILE: %w", err)
+					return nil, nil, nil, fmt.Errorf("app: HNP_GIT_SSH_KEY_FILE: %w", err)
 				}
 				defaults.Repo.SSHPrivateKey = string(key)
 			}
@@ -256,5 +260,11 @@ func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state
 	}
 	r := reconcile.New(nb, git, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch},
 		logger.With("component", "reconcile"), opts...)
-	return reconcile.NewHandler(r, nb, js), append(background, r.RunWriteBack), nil
+	drift, err := kube.New(r, states, driftClusters(cfg, argo, logger), kube.Options{Interval: cfg.DriftInterval,
+		HeartbeatMaxAge: cfg.DriftHeartbeatMaxAge}, reconcile.ResyncFabric(q, logger.With("component", "drift")),
+		logger.With("component", "drift"), reg)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("app: %w", err)
+	}
+	return reconcile.NewHandler(r, nb, js), append(background, r.RunWriteBack, drift.Run), drift, nil
 }

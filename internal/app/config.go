@@ -31,6 +31,11 @@ type Config struct {
 	Queue                queue.Options
 	ShutdownTimeout      time.Duration
 	ReconcileInterval    time.Duration
+	// DriftInterval is how often every fabric's cluster is checked for
+	// drift (HNP_DRIFT_INTERVAL; 0: on demand only); DriftHeartbeatMaxAge
+	// how old a switch agent's heartbeat may be.
+	DriftInterval        time.Duration
+	DriftHeartbeatMaxAge time.Duration
 	// WriteBack shows each object's state in NetBox (HNP_NETBOX_WRITEBACK).
 	WriteBack bool
 	NetBox    NetBoxConfig

@@ -43,6 +43,7 @@ func (a *App) routes() http.Handler {
 	// Drift detection on demand (drift.go) and Argo CD installation
 	// (install.go): the sidecar's token only.
 	api.POST("/fabrics/:id/drift", a.detectDrift)
+	e.GET("/api/v1/fabrics/:id/drift", a.lastDrift, a.requireTokenOrNetBox)
 	api.POST("/fabrics/:id/argocd/install", a.installArgoCD)
 	return e
 }

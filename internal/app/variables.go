@@ -124,6 +124,18 @@ var variables = []variable{
 			c.ReconcileInterval = d
 			return err
 		}},
+	{name: "HNP_DRIFT_INTERVAL", def: "1m", help: "compare every fabric's live CRs with Git this often (jittered): drift, orphans, switch agents; 0: only on demand (POST /api/v1/fabrics/{id}/drift)",
+		set: func(c *Config, v string) error {
+			if v == "0" {
+				c.DriftInterval = 0
+				return nil
+			}
+			d, err := parseDuration(time.Second)(v)
+			c.DriftInterval = d
+			return err
+		}},
+	{name: "HNP_DRIFT_HEARTBEAT_MAX_AGE", def: "2m", help: "a switch agent whose last heartbeat is older is reported not converged",
+		set: durationVar(time.Second, func(c *Config) *time.Duration { return &c.DriftHeartbeatMaxAge })},
 	{name: "HNP_SHUTDOWN_TIMEOUT", def: "25s", help: "on SIGTERM, how long running work may finish before it is handed back",
 		set: func(c *Config, v string) error {
 			d, err := parseDuration(time.Second)(v)
