@@ -1,0 +1,114 @@
+package breaker
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/githedgehog/hnp-sidecar/internal/health"
+	"github.com/stretchr/testify/require"
+)
+
+func TestReport(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.ConsecutiveFailures, o.OpenTimeout = 2, time.Hour })
+	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.FixedZone("CEST", 2*3600))
+	f.set.now = func() time.Time { return t0 }
+
+	r := f.set.Report(Git)
+	require.Equal(t, health.OK, r.Status, "nothing called yet")
+	require.Equal(t, map[string]any{"state": "closed", "remotes": map[string]health.Report{}}, r.Details)
+
+	a := f.set.Get(Git, "https://git.example.com/org/a.git")
+	c := f.set.Get(Git, "ssh://git@mirror.example.com:2222/org/a.git")
+	f.set.Get(NetBox, "https://netbox.example.com") // another dependency: not in Git's report
+	require.NoError(t, a.Do(t.Context(), ok))
+	require.NoError(t, c.Do(t.Context(), ok))
+	f.set.now = func() time.Time { return t0.Add(time.Minute) }
+	secret := "https://alice:s3cret@mirror.example.com:2222/org/a.git?private_token=abc123"
+	require.Error(t, c.Do(t.Context(), fail(fmt.Errorf("git: fetch %s: %w", secret, errDown))))
+
+	r = f.set.Report(Git)
+	require.Equal(t, health.OK, r.Status, "one failure does not open")
+	require.Equal(t, t0.UTC(), *r.LastSuccess)
+	require.Equal(t, t0.Add(time.Minute).UTC(), *r.LastError)
+	require.Equal(t, "git: fetch https://mirror.example.com:2222/org/a.git: "+errDown.Error(), r.Error)
+	remotes := r.Details["remotes"].(map[string]health.Report)
+	require.Len(t, remotes, 2)
+	mirror := remotes["mirror.example.com:2222"]
+	require.Equal(t, 1, mirror.Details["consecutive_failures"])
+	require.Equal(t, "closed", mirror.Details["state"])
+	require.Nil(t, remotes["git.example.com:443"].LastError)
+
+	require.Error(t, c.Do(t.Context(), fail(errors.New("git: password=hunter2 rejected"))))
+	r = f.set.Report(Git)
+	require.Equal(t, health.Down, r.Status)
+	require.Equal(t, "open", r.Details["state"])
+	mirror = r.Details["remotes"].(map[string]health.Report)["mirror.example.com:2222"]
+	require.Equal(t, health.Down, mirror.Status)
+	require.Equal(t, 2, mirror.Details["consecutive_failures"])
+	require.Equal(t, time.Hour.Seconds(), mirror.Details["retry_in_seconds"])
+	require.Equal(t, "git: password=[redacted] rejected", r.Error)
+	require.Equal(t, health.OK, r.Details["remotes"].(map[string]health.Report)["git.example.com:443"].Status)
+	require.Equal(t, health.OK, f.set.Report(NetBox).Status)
+
+	all := fmt.Sprintf("%+v", r)
+	for _, s := range []string{"alice", "s3cret", "abc123", "hunter2"} {
+		require.NotContains(t, all, s)
+	}
+}
+
+func TestReportHalfOpenIsDegraded(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.ConsecutiveFailures, o.OpenTimeout = 1, probeAfter })
+	b := f.set.Get(Kubernetes, "")
+	_ = b.Do(t.Context(), fail(errDown))
+	require.Equal(t, health.Down, f.set.Report(Kubernetes).Status)
+	require.Eventually(t, func() bool { return f.set.Report(Kubernetes).Status == health.Degraded }, 2*time.Second, 2*time.Millisecond)
+	r := f.set.Report(Kubernetes)
+	require.Equal(t, "half_open", r.Details["state"])
+	require.Contains(t, r.Details["remotes"], "default")
+}
+
+func TestSanitize(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`Get "https://user:pa55@netbox.example.com/api/dcim/devices/?token=x#f": EOF`,
+			`Get "https://netbox.example.com/api/dcim/devices/": EOF`},
+		{"push to git+ssh://git@host.example/org/r.git failed", "push to git+ssh://host.example/org/r.git failed"},
+		{"fetch https://a:b@host.example/r.git?t=1: EOF.", "fetch https://host.example/r.git: EOF."},
+		{"bad https://u:p@host%zz/x, then", "bad https://[redacted], then"},
+		{"clone oauth2:glpat-AAAABBBB@gitlab.example.com:org/r.git", "clone [redacted]@gitlab.example.com:org/r.git"},
+		{"authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc", "authorization: Bearer [redacted]"},
+		{"header Token 0123456789abcdef0123456789abcdef01234567", "header Token [redacted]"},
+		{"netbox: nbt_abcDEF123.secretpart-_x refused", "netbox: [redacted] refused"},
+		{`body {"api_key": "k-123", "token":"t"}`, `body {"api_key": "[redacted]", "token":"[redacted]"}`},
+		{"password authentication failed", "password authentication failed"},
+		{"commit 0123456789abcdef0123456789abcdef01234567 not found", "commit 0123456789abcdef0123456789abcdef01234567 not found"},
+		{strings.Repeat("é", 200), strings.Repeat("é", 150) + "…"},
+	}
+	for _, tc := range cases {
+		require.Equal(t, tc.want, sanitize(tc.in), tc.in)
+	}
+}
+
+func TestRemote(t *testing.T) {
+	cases := map[string]string{
+		"":                                       "",
+		"https://git.example.com/org/r.git":      "git.example.com:443",
+		"https://u:p@GIT.example.com:8443/x?y=z": "git.example.com:8443",
+		"http://netbox:8080/api/":                "netbox:8080",
+		"ssh://git@git.example.com/org/r.git":    "git.example.com:22",
+		"git@github.com:org/repo.git":            "github.com:22",
+		"user:secret@host.example:7000":          "host.example:7000",
+		"argocd-server.argocd.svc":               "argocd-server.argocd.svc",
+		"10.0.0.1:6443":                          "10.0.0.1:6443",
+		"https://[::1]:6443":                     "[::1]:6443",
+		"https://[::1]":                          "[::1]:443",
+		"unix:///var/run/x.sock":                 "invalid",
+		"https://exa mple.com":                   "invalid",
+		"host with spaces":                       "invalid",
+	}
+	for in, want := range cases {
+		require.Equal(t, want, Remote(in), in)
+	}
+}
