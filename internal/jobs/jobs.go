@@ -1,5 +1,6 @@
-// Package jobs keeps the status of requested full re-syncs in Redis, so
-// `GET /api/v1/jobs/{id}` answers from any replica, for a day.
+// Package jobs keeps the status of requested full re-syncs and Argo CD
+// installations in Redis, so `GET /api/v1/jobs/{id}` answers from any
+// replica, for a day.
 package jobs
 
 import (
@@ -23,9 +24,22 @@ const (
 	Running   = "running"
 	Retrying  = "retrying" // the last run failed; the queue retries it
 	Succeeded = "succeeded"
+	Failed    = "failed" // ended with Error; not retried (an Argo CD installation)
 )
 
-// Job is one requested full reconcile of a fabric.
+// KindArgoCDInstall is the Kind of an Argo CD installation job; a full
+// re-sync has none.
+const KindArgoCDInstall = "argocd-install"
+
+// Applied counts what an Argo CD installation applied.
+type Applied struct {
+	Created   int `json:"created"`
+	Changed   int `json:"changed"`
+	Unchanged int `json:"unchanged"`
+}
+
+// Job is one requested full reconcile of a fabric, or one Argo CD
+// installation into its cluster (Kind).
 type Job struct {
 	ID        string    `json:"id"`
 	Fabric    int64     `json:"fabric"`
@@ -45,6 +59,10 @@ type Job struct {
 	Commit    string   `json:"commit,omitempty"`
 	Committed bool     `json:"committed"`
 	Error     string   `json:"error,omitempty"`
+	// Kind is KindArgoCDInstall for an Argo CD installation, "" for a re-sync.
+	Kind string `json:"kind,omitempty"`
+	// Applied counts an installation's objects (set when it ends).
+	Applied *Applied `json:"applied,omitempty"`
 }
 
 // Store keeps jobs in Redis.
@@ -62,10 +80,15 @@ func New(rdb redis.UniversalClient, prefix string) *Store {
 
 // Create records a queued job for fabric.
 func (s *Store) Create(ctx context.Context, fabric int64) (Job, error) {
+	return s.CreateKind(ctx, fabric, "")
+}
+
+// CreateKind records a queued job of a kind (KindArgoCDInstall) for fabric.
+func (s *Store) CreateKind(ctx context.Context, fabric int64, kind string) (Job, error) {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	now := s.now().UTC()
-	j := Job{ID: hex.EncodeToString(b), Fabric: fabric, State: Queued, CreatedAt: now, UpdatedAt: now}
+	j := Job{ID: hex.EncodeToString(b), Fabric: fabric, State: Queued, CreatedAt: now, UpdatedAt: now, Kind: kind}
 	return j, s.put(ctx, j)
 }
 
