@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 
@@ -23,14 +24,16 @@ var ErrNoCluster = errors.New("kube: no cluster configured for the fabric (kuber
 // sidecar's default (HNP_KUBECONFIG or in-cluster). Clients are reused.
 type Clusters struct {
 	def   *rest.Config
+	wrap  func(http.RoundTripper) http.RoundTripper
 	mu    sync.Mutex
 	cache map[string]dynamic.Interface
 }
 
 // NewClusters builds Clusters; def may be nil (then only fabrics that name
-// their cluster are checked).
-func NewClusters(def *rest.Config) *Clusters {
-	return &Clusters{def: def, cache: map[string]dynamic.Interface{}}
+// their cluster are checked). wrap (may be nil) wraps every client's
+// transport, e.g. in a circuit breaker.
+func NewClusters(def *rest.Config, wrap func(http.RoundTripper) http.RoundTripper) *Clusters {
+	return &Clusters{def: def, wrap: wrap, cache: map[string]dynamic.Interface{}}
 }
 
 // For returns the client for f's cluster and the server's URL.
@@ -46,6 +49,9 @@ func (c *Clusters) For(f netbox.Fabric) (dynamic.Interface, string, error) {
 		return nil, "", ErrNoCluster
 	}
 	cfg = rest.CopyConfig(cfg)
+	if c.wrap != nil {
+		cfg.Wrap(c.wrap)
+	}
 	// A check is ~25 requests; client-go's default 5/s would make it 5 s.
 	cfg.QPS, cfg.Burst = 50, 100
 	sum := sha256.Sum256([]byte(cfg.Host + "\x00" + cfg.BearerToken + "\x00" + string(cfg.CAData)))

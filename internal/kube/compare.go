@@ -52,7 +52,10 @@ func (d *Detector) compare(rep *Report, f netbox.Fabric, want map[string]map[str
 			if live[fld] == nil {
 				reason = "not in the cluster"
 			}
-			changes = append(changes, state.Change{Key: rec.Key, To: state.Drifted, Expect: state.Synced, Reason: reason})
+			// At the compared commit: the Argo CD syncer leaves a drifted
+			// object alone until a newer commit (whose sync re-applies it).
+			changes = append(changes, state.Change{Key: rec.Key, To: state.Drifted, Expect: state.Synced, Reason: reason,
+				Commit: rep.Commit})
 			item.State = state.Drifted
 			rep.NewlyDrifted++
 		case len(diffs) == 0 && rec.State == state.Drifted:

@@ -141,7 +141,7 @@ func (d *Detector) Check(ctx context.Context, fabric int64) (Report, error) {
 }
 
 func (d *Detector) check(ctx context.Context, fabric int64) (Report, error) {
-	var rep Report
+	rep := Report{Fabric: fabric}
 	f, commit, files, err := d.desired.Committed(ctx, fabric)
 	if err != nil {
 		return rep, fmt.Errorf("kube: fabric %d: %w", fabric, err)

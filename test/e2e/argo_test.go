@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/githedgehog/hnp-sidecar/internal/argocdtest"
 	"github.com/githedgehog/hnp-sidecar/internal/clustertest"
@@ -43,10 +44,12 @@ func TestScenario3NetBoxToArgoCD(t *testing.T) {
 
 	for _, driver := range []string{"rest", "kubernetes"} {
 		t.Run(driver, func(t *testing.T) {
-			extra := []string{"HNP_QUEUE_COALESCE_WINDOW", "100ms", "HNP_RECONCILE_INTERVAL", "0",
+			extra := []string{"HNP_QUEUE_COALESCE_WINDOW", "100ms", "HNP_RECONCILE_INTERVAL", "0", "HNP_DRIFT_INTERVAL", "0",
 				"HNP_ARGOCD_NAMESPACE", ar.Namespace, "HNP_ARGOCD_DESTINATION_SERVER", ar.ClusterServer, "HNP_ARGOCD_SYNC_TIMEOUT", "2m"}
 			if driver == "rest" {
-				extra = append(extra, "HNP_ARGOCD_DRIVER", "rest", "HNP_ARGOCD_URL", ar.URL, "HNP_ARGOCD_TOKEN", ar.Token)
+				// The kubeconfig is for drift detection only.
+				extra = append(extra, "HNP_ARGOCD_DRIVER", "rest", "HNP_ARGOCD_URL", ar.URL, "HNP_ARGOCD_TOKEN", ar.Token,
+					"HNP_KUBECONFIG", filepath.Join(ar.Dir, "kubeconfig"))
 			} else {
 				extra = append(extra, "HNP_ARGOCD_DRIVER", "kubernetes", "HNP_KUBECONFIG", filepath.Join(ar.Dir, "kubeconfig"))
 			}
@@ -56,7 +59,8 @@ func TestScenario3NetBoxToArgoCD(t *testing.T) {
 			admin := adminClient(t, env)
 			fabName := "e2e-argo-" + driver
 			fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": fabName,
-				"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/" + fabName + "/"})
+				"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/" + fabName + "/",
+				"self_heal_enabled": false}) // so that a live edit stays for drift detection to see
 			resource := func(name string) objState {
 				var st objState
 				sidecarGet(t, s, "/api/v1/resources/"+fabName+"/VPC/default/"+name, &st)
@@ -127,6 +131,52 @@ func TestScenario3NetBoxToArgoCD(t *testing.T) {
 			for i := 1; i < 3; i++ {
 				require.Equal(t, "synced", resource(fmt.Sprintf("vpc-%c%d", driver[0], i)).State, "the others stay synced")
 			}
+
+			// Drift: a live edit behind Argo CD's back, then restored.
+			name1 := fmt.Sprintf("vpc-%c1", driver[0])
+			vlan := func(v int) {
+				_, err := dyn.Resource(vpcGVR).Namespace("default").Patch(context.Background(), name1, types.MergePatchType,
+					fmt.Appendf(nil, `{"spec":{"subnets":{"default":{"vlan":%d}}}}`, v), metav1.PatchOptions{FieldManager: "kubectl-edit"})
+				require.NoError(t, err)
+			}
+			fabricShows := func(status string, count int) {
+				require.Eventually(t, func() bool {
+					f, _ := admin.call(t, http.MethodGet, fmt.Sprintf("%sfabrics/%v/", plugin, fab["id"]), nil)
+					return f["drift_status"] == status && fmt.Sprint(f["drift_count"]) == fmt.Sprint(count)
+				}, 30*time.Second, 200*time.Millisecond, "NetBox never showed the fabric %s (%d)\n%s", status, count, s.Logs)
+			}
+			fabricShows("drifted", 1) // the refused VPC
+			vlan(1777)
+			var rep struct {
+				NewlyDrifted int `json:"newly_drifted"`
+				Resolved     int `json:"resolved"`
+				Drifted      []struct {
+					Name string `json:"name"`
+					Diff []struct {
+						Path string `json:"path"`
+						Git  any    `json:"git"`
+						Live any    `json:"live"`
+					} `json:"diff"`
+				} `json:"drifted"`
+				Duration string `json:"duration"`
+			}
+			require.Equal(t, http.StatusOK, sidecarDo(t, s, http.MethodPost, "/api/v1/fabrics/"+fabName+"/drift", &rep))
+			require.Equal(t, 1, rep.NewlyDrifted)
+			st = resource(name1)
+			require.Equal(t, "drifted", st.State)
+			require.Equal(t, fmt.Sprintf("live CR differs from Git: spec.subnets.default.vlan: git %d, live 1777", 1401), st.Reason)
+			t.Logf("%s driver: live edit → drifted in %s: %s", driver, rep.Duration, st.Reason)
+			fabricShows("drifted", 2)
+			require.Eventually(t, func() bool {
+				o, _ := admin.call(t, http.MethodGet, fmt.Sprintf("%svpcs/%v/", plugin, ids[1]), nil)
+				return o["kubernetes_status"] == "error"
+			}, 30*time.Second, 200*time.Millisecond)
+			vlan(1401)
+			require.Equal(t, http.StatusOK, sidecarDo(t, s, http.MethodPost, "/api/v1/fabrics/"+fabName+"/drift", &rep))
+			require.Equal(t, 1, rep.Resolved)
+			require.Equal(t, "synced", resource(name1).State)
+			require.Equal(t, "drift_resolved", resource(name1).History[0].Trigger)
+			fabricShows("drifted", 1)
 		})
 	}
 }

@@ -14,7 +14,13 @@ import (
 // sidecarGet reads one of the sidecar's own API answers with its token.
 func sidecarGet(t *testing.T, s *sidecar, path string, v any) int {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, s.URL+path, nil)
+	return sidecarDo(t, s, http.MethodGet, path, v)
+}
+
+// sidecarDo calls the sidecar's own API with its token; v gets a 200's body.
+func sidecarDo(t *testing.T, s *sidecar, method, path string, v any) int {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
