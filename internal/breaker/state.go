@@ -59,6 +59,11 @@ func (e *OpenError) Error() string {
 	return fmt.Sprintf("breaker: %s: circuit %s, retry in %s", name(e.Dependency, e.Remote), e.State, e.RetryAfter)
 }
 
+// UnavailableFor is how long the dependency is expected to stay refused:
+// the queue waits that long (at least its base backoff) before running the
+// work again, without counting an attempt.
+func (e *OpenError) UnavailableFor() time.Duration { return e.RetryAfter }
+
 // Is makes errors.Is(err, ErrOpen) true.
 func (e *OpenError) Is(target error) bool { return target == ErrOpen }
 

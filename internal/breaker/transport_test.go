@@ -1,0 +1,63 @@
+package breaker
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+)
+
+// Through the transport: 5xx and refused connections count, 4xx do not;
+// the caller sees every answer unchanged; once open, nothing is sent.
+func TestTransport(t *testing.T) {
+	var status atomic.Int64
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(int(status.Load()))
+		_, _ = io.WriteString(w, "body")
+	}))
+	defer srv.Close()
+	opts := DefaultOptions()
+	opts.ConsecutiveFailures, opts.OpenTimeout = 3, time.Hour
+	set, err := NewSet(slog.New(slog.DiscardHandler), prometheus.NewRegistry(), opts)
+	require.NoError(t, err)
+	hc := &http.Client{Transport: set.Transport(NetBox, nil)}
+	get := func() (int, error) {
+		resp, err := hc.Get(srv.URL + "/api/")
+		if err != nil {
+			return 0, err
+		}
+		defer func() { _ = resp.Body.Close() }()
+		b, _ := io.ReadAll(resp.Body)
+		require.Equal(t, "body", string(b))
+		return resp.StatusCode, nil
+	}
+
+	status.Store(http.StatusBadRequest)
+	for range 5 {
+		code, err := get()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusBadRequest, code)
+	}
+	require.Equal(t, Closed, set.Get(NetBox, srv.URL).State(), "4xx: the remote is up")
+
+	status.Store(http.StatusBadGateway)
+	for range 3 {
+		code, err := get()
+		require.NoError(t, err, "the caller sees the 502 itself")
+		require.Equal(t, http.StatusBadGateway, code)
+	}
+	require.Equal(t, Open, set.Get(NetBox, srv.URL).State())
+	before := hits.Load()
+	_, err = get()
+	require.ErrorIs(t, err, ErrOpen)
+	require.True(t, IsOpen(err))
+	require.Equal(t, before, hits.Load(), "nothing is sent while open")
+}
