@@ -3,6 +3,8 @@ package queue
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -240,4 +242,38 @@ func TestParseKey(t *testing.T) {
 		_, _, err := ParseKey(tt.in)
 		require.Equal(t, tt.ok, err == nil, tt.in)
 	}
+}
+
+// downErr is what an open circuit breaker answers.
+type downErr struct{ d time.Duration }
+
+func (e downErr) Error() string                 { return "breaker: git: circuit open" }
+func (e downErr) UnavailableFor() time.Duration { return e.d }
+
+// While a dependency is unavailable (an open breaker) a key waits and runs
+// again, as often as it takes, without an attempt counted: it is never
+// dead-lettered for that alone, and keeps its hints.
+func TestUnavailableDependencyIsNotAFailedAttempt(t *testing.T) {
+	srv := redistest.Start(t)
+	opts := fastOptions()
+	opts.MaxAttempts = 2
+	q := newQueue(t, srv, opts)
+	ctx := context.Background()
+	var runs atomic.Int64
+	rec := newRecorder(func(context.Context, Item) error {
+		if runs.Add(1) <= 5 {
+			return fmt.Errorf("reconcile: fabric f: %w", downErr{d: time.Millisecond})
+		}
+		return nil
+	})
+	run(t, q, rec)
+	_, err := q.Enqueue(ctx, hint(4, "updated", "dave"))
+	require.NoError(t, err)
+	for range 6 {
+		it := waitItem(t, rec)
+		require.Equal(t, 1, it.Attempt, "no attempt counted")
+		require.Len(t, it.Hints, 1)
+	}
+	requireQuiet(t, rec, 300*time.Millisecond)
+	requireStats(t, q, 0, 0, 0)
 }

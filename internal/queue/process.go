@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -9,6 +10,13 @@ import (
 
 	"github.com/githedgehog/hnp-sidecar/internal/health"
 )
+
+// unavailable is an error that says a dependency refuses calls for a while
+// (breaker.OpenError).
+type unavailable interface {
+	error
+	UnavailableFor() time.Duration
+}
 
 // process runs h for one claimed item and settles the key in Redis.
 func (q *Queue) process(ctx context.Context, h Handler, it Item, token string) {
@@ -30,6 +38,7 @@ func (q *Queue) process(ctx context.Context, h Handler, it Item, token string) {
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer scancel()
 	result := "success"
+	var down unavailable
 	switch {
 	case err == nil:
 		held, aerr := q.ack(sctx, it.Key, token)
@@ -50,6 +59,17 @@ func (q *Queue) process(ctx context.Context, h Handler, it Item, token string) {
 			log.Error("handing back failed; the key will run again when its lease expires", "err", rerr)
 		}
 		log.Info("run interrupted by shutdown; key handed back")
+	case errors.As(err, &down):
+		// A dependency refuses calls for a while (an open circuit breaker):
+		// no attempt is counted, so nothing is dead-lettered for that alone.
+		result = "unavailable"
+		delay := min(max(down.UnavailableFor(), q.opts.Backoff.Base), q.opts.Backoff.Max)
+		if _, rerr := q.release(sctx, it.Key, token, q.now().Add(delay), false, it.Attempt, err.Error()); rerr != nil {
+			result = "settle_error"
+			log.Error("releasing the run failed; the key will run again when its lease expires", "err", rerr, "cause", err)
+			break
+		}
+		log.Info("a dependency is unavailable; the key waits without counting an attempt", "err", err, "retry_in", delay.String())
 	default:
 		delay := q.opts.Backoff.Delay(it.Attempt)
 		res, rerr := q.release(sctx, it.Key, token, q.now().Add(delay), true, it.Attempt, err.Error())

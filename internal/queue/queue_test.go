@@ -212,5 +212,8 @@ func TestNeverRunsOneKeyOnTwoWorkers(t *testing.T) {
 	requireStats(t, q1, 0, 0, 0)
 	require.Zero(t, overlap.Load())
 	require.Positive(t, total.Load())
-	require.Less(t, total.Load(), int32(400), "hints coalesce")
+	// Usually far fewer runs than hints (they coalesce), but a slow
+	// machine may run each before the next arrives: coalescing is asserted
+	// by TestCoalescesHintsForAWaitingKey, not here.
+	require.LessOrEqual(t, total.Load(), int32(400))
 }
