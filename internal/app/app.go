@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/githedgehog/hnp-sidecar/internal/argocd"
+	"github.com/githedgehog/hnp-sidecar/internal/breaker"
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/jobs"
 	"github.com/githedgehog/hnp-sidecar/internal/kube"
@@ -55,6 +56,7 @@ type App struct {
 	background []func(context.Context)
 	argo       *argoParts     // nil: Argo CD not configured
 	drift      *kube.Detector // nil: NetBox not configured
+	breakers   *breaker.Set
 }
 
 // New builds the service from cfg. handler does the work for each key;
@@ -62,16 +64,22 @@ type App struct {
 // (HNP_NETBOX_URL), else only logged. Nothing is started and no
 // connection is made until Start.
 func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// One circuit breaker per dependency and remote (Git, Argo CD,
+	// Kubernetes, NetBox): an open one makes work wait, never fail.
+	breakers, err := breaker.NewSet(logger.With("component", "breaker"), reg, breaker.DefaultOptions())
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	var nb *netbox.Client
 	if cfg.NetBox.URL != "" {
-		var err error
-		nb, err = netbox.New(netbox.Options{URL: cfg.NetBox.URL, Token: cfg.NetBox.Token.Reveal(), UserAgent: "hnp-sidecar"})
+		nb, err = netbox.New(netbox.Options{URL: cfg.NetBox.URL, Token: cfg.NetBox.Token.Reveal(), UserAgent: "hnp-sidecar",
+			HTTPClient: breakerClient(breakers, breaker.NetBox, &http.Client{Timeout: 30 * time.Second})})
 		if err != nil {
 			return nil, fmt.Errorf("app: HNP_NETBOX_URL/HNP_NETBOX_TOKEN: %w", err)
 		}
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ropts, err := redis.ParseURL(cfg.RedisURL.Reveal())
 	if err != nil {
 		return nil, errors.New("app: HNP_REDIS_URL: not a valid Redis URL") // err may echo the password
@@ -99,13 +107,13 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 	var argo *argoParts
 	var drift *kube.Detector
 	if handler == nil && nb != nil {
-		if argo, err = buildArgo(cfg, states, q, logger); err != nil {
+		if argo, err = buildArgo(cfg, states, q, breakers, logger); err != nil {
 			_ = rdb.Close()
 			return nil, err
 		}
 	}
 	if handler == nil {
-		if handler, background, drift, err = defaultHandler(cfg, nb, js, states, argo, q, reg, logger); err != nil {
+		if handler, background, drift, err = defaultHandler(cfg, nb, js, states, argo, q, breakers, reg, logger); err != nil {
 			_ = rdb.Close()
 			return nil, err
 		}
@@ -120,7 +128,7 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 	a := &App{
 		cfg: cfg, logger: logger, reg: reg, rdb: rdb, queue: q, recv: recv,
 		handler: handler, errc: make(chan error, 2), nb: nb, jobs: js, states: states, background: background, argo: argo,
-		drift: drift,
+		drift: drift, breakers: breakers,
 	}
 	a.server = &http.Server{
 		Handler:           a.routes(),
@@ -223,12 +231,12 @@ func (a *App) checkRedis(ctx context.Context) {
 // defaultHandler reconciles into Git when NetBox is configured (nb set).
 // Its background tasks run next to the workers.
 func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state.Store, argo *argoParts,
-	q reconcile.Enqueuer, reg prometheus.Registerer, logger *slog.Logger) (queue.Handler, []func(context.Context), *kube.Detector, error) {
+	q reconcile.Enqueuer, breakers *breaker.Set, reg prometheus.Registerer, logger *slog.Logger) (queue.Handler, []func(context.Context), *kube.Detector, error) {
 	if nb == nil {
 		logger.Warn("HNP_NETBOX_URL is not set: hints are received and queued, then only logged; nothing is written to Git")
 		return LogHandler(logger.With("component", "handler")), nil, nil, nil
 	}
-	git, err := gitops.New(gitops.Options{
+	writer, err := gitops.New(gitops.Options{
 		WorkDir: cfg.Git.WorkDir,
 		Credentials: gitops.Credentials{Username: cfg.Git.Username, Token: cfg.Git.Token.Reveal(),
 			SSHKeyFile: cfg.Git.SSHKeyFile},
@@ -236,6 +244,7 @@ func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("app: HNP_GIT_WORKDIR: %w", err)
 	}
+	git := breakerGit{w: writer, set: breakers}
 	opts := []reconcile.Option{reconcile.WithStates(states)}
 	if cfg.WriteBack {
 		opts = append(opts, reconcile.WithWriteBack(nb),
@@ -260,7 +269,7 @@ func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state
 	}
 	r := reconcile.New(nb, git, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch},
 		logger.With("component", "reconcile"), opts...)
-	drift, err := kube.New(r, states, driftClusters(cfg, argo, logger), kube.Options{Interval: cfg.DriftInterval,
+	drift, err := kube.New(r, states, driftClusters(cfg, argo, breakers, logger), kube.Options{Interval: cfg.DriftInterval,
 		HeartbeatMaxAge: cfg.DriftHeartbeatMaxAge}, reconcile.ResyncFabric(q, logger.With("component", "drift")),
 		logger.With("component", "drift"), reg)
 	if err != nil {

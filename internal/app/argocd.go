@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/githedgehog/hnp-sidecar/internal/argocd"
+	"github.com/githedgehog/hnp-sidecar/internal/breaker"
 	"github.com/githedgehog/hnp-sidecar/internal/health"
 	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
@@ -107,7 +108,7 @@ type argoParts struct {
 }
 
 // buildArgo makes the driver and the syncer, or nothing when off.
-func buildArgo(cfg Config, states *state.Store, q reconcile.Enqueuer, logger *slog.Logger) (*argoParts, error) {
+func buildArgo(cfg Config, states *state.Store, q reconcile.Enqueuer, breakers *breaker.Set, logger *slog.Logger) (*argoParts, error) {
 	d := cfg.Argo.driver(os.Getenv)
 	if d == DriverOff {
 		logger.Info("Argo CD is not configured (HNP_ARGOCD_DRIVER): objects stop at committed")
@@ -121,7 +122,7 @@ func buildArgo(cfg Config, states *state.Store, q reconcile.Enqueuer, logger *sl
 		if cfg.Argo.InsecureTLS {
 			hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // opt-in, tests only
 		}
-		r, err := argocd.NewREST(cfg.Argo.URL, cfg.Argo.Token.Reveal(), hc)
+		r, err := argocd.NewREST(cfg.Argo.URL, cfg.Argo.Token.Reveal(), breakerClient(breakers, breaker.ArgoCD, hc))
 		if err != nil {
 			return nil, fmt.Errorf("app: HNP_ARGOCD_URL: %w", err)
 		}
@@ -131,6 +132,7 @@ func buildArgo(cfg Config, states *state.Store, q reconcile.Enqueuer, logger *sl
 		if err != nil {
 			return nil, err
 		}
+		rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return breakers.Transport(breaker.Kubernetes, rt) })
 		dyn, err := dynamic.NewForConfig(rc)
 		if err != nil {
 			return nil, fmt.Errorf("app: kubernetes client: %w", err)
@@ -141,9 +143,13 @@ func buildArgo(cfg Config, states *state.Store, q reconcile.Enqueuer, logger *sl
 	log := logger.With("component", "argocd")
 	parts.syncer = argocd.NewSyncer(driver, states, argocd.Options{Timeout: cfg.Argo.SyncTimeout},
 		reconcile.ResyncFabric(q, log), log)
-	parts.components["argocd"] = func(context.Context) health.Report { return parts.syncer.Report() }
+	parts.components["argocd"] = func(context.Context) health.Report {
+		return withBreakers(breakers, breaker.ArgoCD, parts.syncer.Report())
+	}
 	if parts.kube != nil {
-		parts.components["kubernetes"] = func(ctx context.Context) health.Report { return kubeHealth(ctx, parts.kube) }
+		parts.components["kubernetes"] = func(ctx context.Context) health.Report {
+			return withBreakers(breakers, breaker.Kubernetes, kubeHealth(ctx, parts.kube))
+		}
 	}
 	return parts, nil
 }

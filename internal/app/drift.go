@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"k8s.io/client-go/rest"
 
+	"github.com/githedgehog/hnp-sidecar/internal/breaker"
 	"github.com/githedgehog/hnp-sidecar/internal/kube"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 )
@@ -18,7 +19,7 @@ import (
 // driftClusters is where drift detection looks when a fabric names no
 // cluster in NetBox: the Argo CD driver's API server, else HNP_KUBECONFIG,
 // else the pod's own cluster, else nowhere.
-func driftClusters(cfg Config, argo *argoParts, logger *slog.Logger) *kube.Clusters {
+func driftClusters(cfg Config, argo *argoParts, breakers *breaker.Set, logger *slog.Logger) *kube.Clusters {
 	var def *rest.Config
 	switch {
 	case argo != nil && argo.kube != nil:
@@ -34,7 +35,9 @@ func driftClusters(cfg Config, argo *argoParts, logger *slog.Logger) *kube.Clust
 			def = rc
 		}
 	}
-	return kube.NewClusters(def)
+	return kube.NewClusters(def, func(rt http.RoundTripper) http.RoundTripper {
+		return breakers.Transport(breaker.Kubernetes, rt)
+	})
 }
 
 // detectDrift compares one fabric's live CRs with Git now and answers the

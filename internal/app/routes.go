@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/githedgehog/hnp-sidecar/internal/breaker"
 	"github.com/githedgehog/hnp-sidecar/internal/health"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 )
@@ -113,6 +114,12 @@ func (a *App) health(c echo.Context) error {
 		"queue":            a.queue.Health(ctx),
 		"state_management": a.states.Health(ctx),
 	}}
+	// The plan's names: git_sync, signal_handlers (webhook_receiver),
+	// argocd_integration (argocd), state_management.
+	resp.Components["git_sync"] = a.breakers.Report(breaker.Git)
+	if a.nb != nil {
+		resp.Components["netbox"] = a.breakers.Report(breaker.NetBox)
+	}
 	if a.argo != nil {
 		for name, report := range a.argo.components {
 			resp.Components[name] = report(ctx)
