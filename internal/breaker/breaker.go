@@ -147,6 +147,11 @@ func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) error 
 		return nil
 	}
 	if c, ok := err.(*classified); ok {
+		if c.outcome == failure && b.State() == Open {
+			// The failure that opened the breaker (or a failed probe):
+			// the outage, not the work, is at fault.
+			return &tripError{err: c.err, open: b.openError()}
+		}
 		return c.err
 	}
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {

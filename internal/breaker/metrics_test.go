@@ -2,6 +2,7 @@ package breaker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -121,7 +122,7 @@ func TestConcurrent(t *testing.T) {
 				case err == nil:
 				case IsOpen(err):
 					rejected.Add(1)
-				case err == errDown:
+				case errors.Is(err, errDown):
 					failed.Add(1)
 				default:
 					other.Add(1)

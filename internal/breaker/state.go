@@ -67,6 +67,20 @@ func (e *OpenError) UnavailableFor() time.Duration { return e.RetryAfter }
 // Is makes errors.Is(err, ErrOpen) true.
 func (e *OpenError) Is(target error) bool { return target == ErrOpen }
 
+// tripError is a failure that opened the breaker (or a half-open probe
+// that failed): the caller sees the failure itself, and like an OpenError
+// it says the dependency is unavailable for a while, so a queue does not
+// count it against the work. errors.Is(err, ErrOpen) stays false: the call
+// did reach the remote.
+type tripError struct {
+	err  error
+	open *OpenError
+}
+
+func (e *tripError) Error() string                 { return e.err.Error() }
+func (e *tripError) Unwrap() error                 { return e.err }
+func (e *tripError) UnavailableFor() time.Duration { return e.open.RetryAfter }
+
 // IsOpen reports whether err is a call refused by an open breaker.
 func IsOpen(err error) bool { return errors.Is(err, ErrOpen) }
 

@@ -1,6 +1,8 @@
 package breaker
 
 import (
+	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -60,4 +62,31 @@ func TestTransport(t *testing.T) {
 	require.ErrorIs(t, err, ErrOpen)
 	require.True(t, IsOpen(err))
 	require.Equal(t, before, hits.Load(), "nothing is sent while open")
+}
+
+// The failure that opens a breaker, and a failed half-open probe, say the
+// dependency is unavailable (a queue then does not count them); the ones
+// before do not.
+func TestTrippingFailureIsUnavailable(t *testing.T) {
+	opts := DefaultOptions()
+	opts.ConsecutiveFailures, opts.OpenTimeout = 2, 20*time.Millisecond
+	set, err := NewSet(slog.New(slog.DiscardHandler), prometheus.NewRegistry(), opts)
+	require.NoError(t, err)
+	b := set.Get(Git, "https://git.example.com/f.git")
+	down := errors.New("connection refused")
+	fail := func(context.Context) error { return down }
+	type unavailable interface{ UnavailableFor() time.Duration }
+	var u unavailable
+
+	err = b.Do(t.Context(), fail)
+	require.Equal(t, down, err, "first failure: the breaker is still closed")
+	err = b.Do(t.Context(), fail)
+	require.ErrorIs(t, err, down)
+	require.ErrorAs(t, err, &u, "the failure that opened it")
+	require.Positive(t, u.UnavailableFor())
+	require.False(t, IsOpen(err), "it did reach the remote")
+
+	require.Eventually(t, func() bool { return b.State() == HalfOpen }, time.Second, 5*time.Millisecond)
+	err = b.Do(t.Context(), fail)
+	require.ErrorAs(t, err, &u, "a failed probe")
 }

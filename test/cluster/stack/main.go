@@ -40,12 +40,11 @@ type ready struct {
 }
 
 type options struct {
-	dir        string
-	kubeAddr   string
-	argoAddr   string
-	expose     []string
-	inner      bool
-	argoConfig map[string]string
+	dir      string
+	kubeAddr string
+	argoAddr string
+	expose   []string
+	inner    bool
 }
 
 func main() {
