@@ -74,6 +74,12 @@ func NewInstaller(rc *rest.Config, opts InstallerOptions, logger *slog.Logger, m
 	if rc.UserAgent == "" {
 		rc.UserAgent = FieldManager
 	}
+	if rc.QPS == 0 && rc.RateLimiter == nil {
+		// client-go's default (5/s, bursts of 10) makes the ~200 requests
+		// of an installation take 40 s; the API server's own priority and
+		// fairness protects it.
+		rc.QPS, rc.Burst = 50, 100
+	}
 	dc, err := discovery.NewDiscoveryClientForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("argocd install: discovery client: %w", err)

@@ -26,8 +26,8 @@ func NewInstallMetrics(reg prometheus.Registerer) (*InstallMetrics, error) {
 		}, []string{"result"}),
 		objects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hnp_argocd_install_objects_total",
-			Help: "Objects applied by Argo CD installations, by outcome (created, changed, unchanged).",
-		}, []string{"outcome"}),
+			Help: "Objects applied by Argo CD installations, by result (created, changed, unchanged).",
+		}, []string{"result"}),
 		phases: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "hnp_argocd_install_phase_seconds",
 			Help:    "Time of each phase of an Argo CD installation (prerequisites, manifest, crds, objects, workloads, application).",
