@@ -3,6 +3,7 @@
 //	hnp-sidecar serve       run the service (configuration from HNP_* variables)
 //	hnp-sidecar bootstrap   install the sidecar's webhook and event rules into NetBox
 //	hnp-sidecar resync      full reconcile of one fabric through a running sidecar
+//	hnp-sidecar argocd install  install Argo CD into a fabric's cluster through a running sidecar
 //	hnp-sidecar state       list object states, or show one with its history
 //	hnp-sidecar version     print the version
 package main
@@ -37,6 +38,9 @@ commands:
               (HNP_NETBOX_URL, HNP_NETBOX_TOKEN, HNP_SIDECAR_URL, HNP_WEBHOOK_SECRET); idempotent
   resync      --fabric ID|NAME: ask the running sidecar (HNP_SIDECAR_URL, HNP_API_TOKEN) for a full
               reconcile of a fabric into Git and follow the job
+  argocd install --fabric ID|NAME [--manifest URL|FILE] [--wait DURATION]: ask the running sidecar
+              to install Argo CD (a pinned release manifest; a FILE is read here and sent) into the
+              fabric's cluster, then its repository Secret and Application, and follow the job; idempotent
   state list  [--fabric ID|NAME] [--kind KIND] [--state STATE] [--json]: the GitOps state of objects
   state show  FABRIC/KIND/NAMESPACE/NAME [--json]: one object's state and its history
   version     print the version and exit
@@ -58,6 +62,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return bootstrap(stdout, stderr)
 	case "resync":
 		return resync(args[1:], stdout, stderr)
+	case "argocd":
+		return argocdCmd(args[1:], stdout, stderr)
 	case "state":
 		return stateCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
@@ -157,6 +163,50 @@ func resync(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	if _, err := app.Resync(ctx, cfg, *fabric, stdout); err != nil {
+		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func argocdCmd(args []string, stdout, stderr io.Writer) int {
+	const use = "usage: hnp-sidecar argocd install --fabric ID|NAME [--manifest URL|FILE] [--wait DURATION]\n"
+	if len(args) == 0 || args[0] != "install" {
+		fmt.Fprint(stderr, use)
+		return 2
+	}
+	fs := flag.NewFlagSet("argocd install", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fabric := fs.String("fabric", "", "the fabric's NetBox id or name")
+	manifest := fs.String("manifest", "", "Argo CD release manifest: an http(s) URL the sidecar fetches, or a local file sent to it "+
+		"(default: the sidecar's HNP_ARGOCD_INSTALL_MANIFEST, Argo CD's pinned release)")
+	wait := fs.Duration("wait", 0, "how long to wait for Argo CD's workloads to be ready (default: the sidecar's HNP_ARGOCD_INSTALL_TIMEOUT)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if *fabric == "" || fs.NArg() > 0 {
+		fmt.Fprint(stderr, use)
+		return 2
+	}
+	body, err := app.InstallArgoCDBody(*manifest, *wait)
+	if err != nil {
+		fmt.Fprintf(stderr, "hnp-sidecar argocd install: %v\n", err)
+		return 2
+	}
+	cfg, err := app.LoadClientConfig(os.LookupEnv)
+	if err != nil {
+		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	follow := time.Hour // the sidecar's own limit ends the job first
+	if *wait > 0 {
+		follow = *wait
+	}
+	ctx, cancel := context.WithTimeout(ctx, follow+20*time.Minute)
+	defer cancel()
+	if _, err := app.InstallArgoCD(ctx, cfg, *fabric, body, stdout); err != nil {
 		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
 		return 1
 	}
