@@ -68,7 +68,14 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// One circuit breaker per dependency and remote (Git, Argo CD,
 	// Kubernetes, NetBox): an open one makes work wait, never fail.
-	breakers, err := breaker.NewSet(logger.With("component", "breaker"), reg, breaker.DefaultOptions())
+	bopts := breaker.DefaultOptions()
+	if cfg.Breakers.ConsecutiveFailures > 0 {
+		bopts.ConsecutiveFailures = cfg.Breakers.ConsecutiveFailures
+	}
+	if cfg.Breakers.OpenTimeout > 0 {
+		bopts.OpenTimeout = cfg.Breakers.OpenTimeout
+	}
+	breakers, err := breaker.NewSet(logger.With("component", "breaker"), reg, bopts)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}

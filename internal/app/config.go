@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"github.com/githedgehog/hnp-sidecar/internal/breaker"
 	"log/slog"
 	"net"
 	"net/url"
@@ -34,7 +35,9 @@ type Config struct {
 	// DriftInterval is how often every fabric's cluster is checked for
 	// drift (HNP_DRIFT_INTERVAL; 0: on demand only); DriftHeartbeatMaxAge
 	// how old a switch agent's heartbeat may be.
-	DriftInterval        time.Duration
+	DriftInterval time.Duration
+	// Breakers configures the circuit breakers (HNP_BREAKER_*).
+	Breakers             breaker.Options
 	DriftHeartbeatMaxAge time.Duration
 	// WriteBack shows each object's state in NetBox (HNP_NETBOX_WRITEBACK).
 	WriteBack bool

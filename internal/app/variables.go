@@ -136,6 +136,10 @@ var variables = []variable{
 		}},
 	{name: "HNP_DRIFT_HEARTBEAT_MAX_AGE", def: "2m", help: "a switch agent whose last heartbeat is older is reported not converged",
 		set: durationVar(time.Second, func(c *Config) *time.Duration { return &c.DriftHeartbeatMaxAge })},
+	{name: "HNP_BREAKER_FAILURES", def: "5", help: "failed calls in a row to one remote (Git, Argo CD, Kubernetes, NetBox) that open its circuit breaker",
+		set: intVar(1, 1000, func(c *Config, n int64) { c.Breakers.ConsecutiveFailures = uint32(n) })},
+	{name: "HNP_BREAKER_OPEN_TIMEOUT", def: "30s", help: "how long an open circuit breaker refuses calls before one probe call may try",
+		set: durationVar(100*time.Millisecond, func(c *Config) *time.Duration { return &c.Breakers.OpenTimeout })},
 	{name: "HNP_SHUTDOWN_TIMEOUT", def: "25s", help: "on SIGTERM, how long running work may finish before it is handed back",
 		set: func(c *Config, v string) error {
 			d, err := parseDuration(time.Second)(v)
