@@ -223,7 +223,11 @@ func (a *App) install(ctx context.Context, rc *rest.Config, req argocd.InstallRe
 	if err != nil {
 		return argocd.InstallResult{}, err
 	}
-	in, err := argocd.NewInstaller(rc, argocd.InstallerOptions{Namespace: req.App.Namespace}, a.logger.With("component", "argocd-install"), metrics)
+	// One Argo CD per cluster, in HNP_ARGOCD_NAMESPACE: a fabric's own
+	// gitops_namespace only places its Application (its cluster-wide
+	// roles would otherwise be bound to whichever namespace came last).
+	ns := cmp.Or(a.cfg.Argo.Namespace, argocd.DefaultInstallNS)
+	in, err := argocd.NewInstaller(rc, argocd.InstallerOptions{Namespace: ns}, a.logger.With("component", "argocd-install"), metrics)
 	if err != nil {
 		return argocd.InstallResult{}, err
 	}
