@@ -1,0 +1,241 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// cutProxy forwards TCP from its own 127.0.0.1 port to a target, and can
+// be cut (listener closed, open connections dropped: callers see
+// "connection refused") and restored on the same port.
+type cutProxy struct {
+	t      *testing.T
+	addr   string
+	target string
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  map[net.Conn]struct{}
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	t.Helper()
+	p := &cutProxy{t: t, addr: freeAddr(t), target: target, conns: map[net.Conn]struct{}{}}
+	p.Restore()
+	t.Cleanup(p.Cut)
+	return p
+}
+
+func (p *cutProxy) Restore() {
+	p.t.Helper()
+	ln, err := net.Listen("tcp", p.addr)
+	require.NoError(p.t, err)
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			far, err := net.Dial("tcp", p.target)
+			if err != nil {
+				_ = c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns[c], p.conns[far] = struct{}{}, struct{}{}
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(far, c); _ = far.Close() }()
+			go func() { _, _ = io.Copy(c, far); _ = c.Close() }()
+		}
+	}()
+}
+
+func (p *cutProxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		_ = p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		_ = c.Close()
+	}
+	p.conns = map[net.Conn]struct{}{}
+}
+
+// via rewrites a URL to go through the proxy.
+func (p *cutProxy) via(raw string) string {
+	u, err := url.Parse(raw)
+	require.NoError(p.t, err)
+	u.Host = p.addr
+	return u.String()
+}
+
+// healthOf reads /api/v1/health's components.
+func healthOf(t *testing.T, s *sidecar) (int, map[string]json.RawMessage) {
+	t.Helper()
+	resp, err := http.Get(s.URL + "/api/v1/health")
+	require.NoError(t, err)
+	defer func() { _ = resp.Body.Close() }()
+	var h struct {
+		Components map[string]json.RawMessage `json:"components"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&h))
+	return resp.StatusCode, h.Components
+}
+
+func componentStatus(t *testing.T, s *sidecar, name string) string {
+	t.Helper()
+	_, c := healthOf(t, s)
+	var r struct {
+		Status string `json:"status"`
+	}
+	_ = json.Unmarshal(c[name], &r)
+	return r.Status
+}
+
+// vpcFiles lists the VPC files on the remote branch under dir.
+func vpcFiles(t *testing.T, dir, root string) []string {
+	t.Helper()
+	out, err := exec.Command("git", "-C", dir, "ls-tree", "-r", "--name-only", "main", root+"/managed/vpcs").Output()
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(string(out))
+}
+
+func wantVPCFiles(root string, n int) []string {
+	want := make([]string, n)
+	for i := range want {
+		want[i] = fmt.Sprintf("%s/managed/vpcs/vpc-%d.yaml", root, i)
+	}
+	sort.Strings(want)
+	return want
+}
+
+func createVPC(t *testing.T, admin nbClient, fabric any, i int) {
+	t.Helper()
+	admin.call(t, http.MethodPost, plugin+"vpcs/", map[string]any{"fabric": fabric, "name": fmt.Sprintf("vpc-%d", i),
+		"spec": map[string]any{"subnets": map[string]any{"default": map[string]any{
+			"subnet": fmt.Sprintf("10.6.%d.0/24", i), "vlan": 1600 + i}}}})
+}
+
+// The Git remote is unreachable while NetBox changes stream in: every
+// webhook is answered 202, the Git breaker opens, nothing is
+// dead-lettered; when the remote is back the backlog drains into a few
+// commits and Git equals NetBox.
+func TestGitOutageUnderAStream(t *testing.T) {
+	env, srv, repoURL, sc := reconcileSetup(t, "outage", "HNP_RECONCILE_INTERVAL", "0", "HNP_QUEUE_COALESCE_WINDOW", "100ms",
+		"HNP_BREAKER_FAILURES", "3", "HNP_BREAKER_OPEN_TIMEOUT", "2s", "HNP_QUEUE_BACKOFF_BASE", "200ms", "HNP_QUEUE_BACKOFF_MAX", "2s",
+		"HNP_QUEUE_MAX_ATTEMPTS", "4")
+	u, err := url.Parse(repoURL)
+	require.NoError(t, err)
+	proxy := newCutProxy(t, u.Host)
+	admin := adminClient(t, env)
+	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": "e2e-git-outage",
+		"git_repository_url": proxy.via(repoURL), "git_branch": "main", "gitops_directory": "/go/"})
+	s := startSidecar(t, sc)
+	runBootstrap(t, env, env.Token, s.URL, secret)
+	for i := range 3 {
+		createVPC(t, admin, fab["id"], i)
+	}
+	require.Eventually(t, func() bool { return len(vpcFiles(t, srv.Dir("outage"), "go")) == 3 }, 30*time.Second, 100*time.Millisecond)
+	before := len(strings.Fields(gitLog(t, srv, "outage", "%H")))
+	accepted0 := metric(t, s, `hnp_webhooks_received_total{result="accepted"}`)
+
+	proxy.Cut()
+	cut := time.Now()
+	n := 3
+	for ; n < 23; n++ {
+		createVPC(t, admin, fab["id"], n)
+		time.Sleep(150 * time.Millisecond)
+	}
+	require.Eventually(t, func() bool { return componentStatus(t, s, "git_sync") == "down" }, 60*time.Second, 100*time.Millisecond,
+		"the Git breaker never opened\n%s", s.Logs)
+	code, comps := healthOf(t, s)
+	t.Logf("health during the Git outage (HTTP %d): git_sync %s", code, comps["git_sync"])
+	time.Sleep(5 * time.Second) // a few open/half-open rounds
+	var dl struct {
+		Count int `json:"count"`
+	}
+	require.Equal(t, http.StatusOK, sidecarGet(t, s, "/api/v1/deadletters", &dl))
+	require.Zero(t, dl.Count, "an outage alone dead-letters nothing\n%s", s.Logs)
+	accepted := metric(t, s, `hnp_webhooks_received_total{result="accepted"}`) - accepted0
+	require.Zero(t, metric(t, s, `hnp_webhooks_received_total{result="unavailable"}`))
+
+	proxy.Restore()
+	back := time.Now()
+	want := wantVPCFiles("go", n)
+	require.Eventually(t, func() bool {
+		return strings.Join(vpcFiles(t, srv.Dir("outage"), "go"), "\n") == strings.Join(want, "\n")
+	},
+		60*time.Second, 100*time.Millisecond, "Git never matched NetBox\n%s", s.Logs)
+	drained := time.Since(back)
+	commits := len(strings.Fields(gitLog(t, srv, "outage", "%H"))) - before
+	require.LessOrEqual(t, commits, 3, "the backlog drains into a few commits")
+	require.Eventually(t, func() bool { return componentStatus(t, s, "git_sync") == "ok" }, 30*time.Second, 100*time.Millisecond)
+	t.Logf("Git outage %s under %d NetBox changes: %.0f webhooks accepted (202), 0 dead letters; remote back → Git == NetBox in %s, %d commit(s)",
+		back.Sub(cut).Round(time.Millisecond), n-3, accepted, drained.Round(time.Millisecond), commits)
+}
+
+// NetBox's API is unreachable for the sidecar while NetBox keeps sending
+// webhooks: the hints are kept (no dead letters), the NetBox breaker
+// opens, and once the API is back everything is reconciled.
+func TestNetBoxAPIOutage(t *testing.T) {
+	env, srv, repoURL, sc := reconcileSetup(t, "nbout", "HNP_RECONCILE_INTERVAL", "0", "HNP_QUEUE_COALESCE_WINDOW", "100ms",
+		"HNP_BREAKER_FAILURES", "3", "HNP_BREAKER_OPEN_TIMEOUT", "2s", "HNP_QUEUE_BACKOFF_BASE", "200ms", "HNP_QUEUE_BACKOFF_MAX", "2s",
+		"HNP_QUEUE_MAX_ATTEMPTS", "4")
+	u, err := url.Parse(env.URL)
+	require.NoError(t, err)
+	proxy := newCutProxy(t, u.Host)
+	sc["HNP_NETBOX_URL"] = proxy.via(env.URL)
+	admin := adminClient(t, env)
+	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": "e2e-nb-outage",
+		"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/nb/"})
+	s := startSidecar(t, sc)
+	runBootstrap(t, env, env.Token, s.URL, secret)
+	createVPC(t, admin, fab["id"], 0)
+	require.Eventually(t, func() bool { return len(vpcFiles(t, srv.Dir("nbout"), "nb")) == 1 }, 30*time.Second, 100*time.Millisecond)
+
+	proxy.Cut()
+	cut := time.Now()
+	n := 1
+	for ; n < 12; n++ {
+		createVPC(t, admin, fab["id"], n)
+		time.Sleep(150 * time.Millisecond)
+	}
+	require.Eventually(t, func() bool { return componentStatus(t, s, "netbox") == "down" }, 60*time.Second, 100*time.Millisecond,
+		"the NetBox breaker never opened\n%s", s.Logs)
+	code, comps := healthOf(t, s)
+	t.Logf("health during the NetBox API outage (HTTP %d): netbox %s", code, comps["netbox"])
+	time.Sleep(5 * time.Second)
+	var dl struct {
+		Count int `json:"count"`
+	}
+	require.Equal(t, http.StatusOK, sidecarGet(t, s, "/api/v1/deadletters", &dl))
+	require.Zero(t, dl.Count, "an outage alone dead-letters nothing\n%s", s.Logs)
+
+	proxy.Restore()
+	back := time.Now()
+	want := wantVPCFiles("nb", n)
+	require.Eventually(t, func() bool {
+		return strings.Join(vpcFiles(t, srv.Dir("nbout"), "nb"), "\n") == strings.Join(want, "\n")
+	},
+		60*time.Second, 100*time.Millisecond, "Git never matched NetBox\n%s", s.Logs)
+	t.Logf("NetBox API outage %s under %d changes: hints kept, 0 dead letters; API back → Git == NetBox in %s",
+		back.Sub(cut).Round(time.Millisecond), n-1, time.Since(back).Round(time.Millisecond))
+}
