@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/githedgehog/hnp-sidecar/internal/redistest"
 )
 
 // cutProxy forwards TCP from its own 127.0.0.1 port to a target, and can
@@ -238,4 +240,74 @@ func TestNetBoxAPIOutage(t *testing.T) {
 		60*time.Second, 100*time.Millisecond, "Git never matched NetBox\n%s", s.Logs)
 	t.Logf("NetBox API outage %s under %d changes: hints kept, 0 dead letters; API back → Git == NetBox in %s",
 		back.Sub(cut).Round(time.Millisecond), n-1, time.Since(back).Round(time.Millisecond))
+}
+
+// Redis (append-only, fsync always, as the project's scripts configure it)
+// restarts while NetBox changes stream in. Hints accepted before the
+// restart are kept and processed; webhooks that arrive while it is down are
+// refused (503) and NetBox does not send them again: any later change of
+// the fabric (each reconcile reads the whole fabric) or the next full
+// reconcile (periodic, or a re-sync) brings those in. Git == NetBox after.
+func TestRedisRestartMidStream(t *testing.T) {
+	env, srv, repoURL, sc := reconcileSetup(t, "rds", "HNP_RECONCILE_INTERVAL", "0", "HNP_QUEUE_COALESCE_WINDOW", "100ms",
+		"HNP_QUEUE_BACKOFF_BASE", "200ms", "HNP_QUEUE_BACKOFF_MAX", "2s")
+	rs := redistest.Start(t)
+	sc["HNP_REDIS_URL"] = rs.URL()
+	admin := adminClient(t, env)
+	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": "e2e-redis-restart",
+		"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/rr/"})
+	s := startSidecar(t, sc)
+	runBootstrap(t, env, env.Token, s.URL, secret)
+
+	n := 0
+	var down time.Duration
+	for ; n < 20; n++ {
+		if n == 10 {
+			stopped := time.Now()
+			rs.Stop()
+			for ; n < 13; n++ { // their webhooks meet no Redis
+				createVPC(t, admin, fab["id"], n)
+				time.Sleep(time.Second)
+			}
+			n--
+			var err error
+			rs, err = redistest.RunOn(rs.Binary(), rs.Dir, rs.Port())
+			require.NoError(t, err)
+			t.Cleanup(rs.Stop)
+			down = time.Since(stopped)
+			continue
+		}
+		createVPC(t, admin, fab["id"], n)
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The accepted hints drain; the refused ones are missing until the
+	// full reconcile.
+	time.Sleep(3 * time.Second)
+	require.Eventually(t, func() bool {
+		var q struct {
+			Components map[string]struct {
+				Details map[string]any `json:"details"`
+			} `json:"components"`
+		}
+		resp, err := http.Get(s.URL + "/api/v1/health")
+		if err != nil {
+			return false
+		}
+		defer func() { _ = resp.Body.Close() }()
+		_ = json.NewDecoder(resp.Body).Decode(&q)
+		d := q.Components["queue"].Details
+		return d["waiting"] == 0.0 && d["in_flight"] == 0.0
+	}, 60*time.Second, 200*time.Millisecond, "the queue never drained\n%s", s.Logs)
+	refused := metric(t, s, `hnp_webhooks_received_total{result="unavailable"}`)
+	have := len(vpcFiles(t, srv.Dir("rds"), "rr"))
+	t.Logf("Redis down %s mid-stream: %d VPCs saved, %.0f webhooks refused with 503, %d in Git before the full reconcile",
+		down.Round(time.Millisecond), n, refused, have)
+	require.GreaterOrEqual(t, have, n-int(refused)-1, "every accepted hint was kept")
+
+	begin := time.Now()
+	require.Equal(t, http.StatusAccepted, sidecarDo(t, s, http.MethodPost, fmt.Sprintf("/api/v1/fabrics/%v/sync", fab["id"]), nil))
+	want := wantVPCFiles("rr", n)
+	require.Eventually(t, func() bool { return strings.Join(vpcFiles(t, srv.Dir("rds"), "rr"), "\n") == strings.Join(want, "\n") },
+		60*time.Second, 100*time.Millisecond, "Git never matched NetBox: %v\n%s", vpcFiles(t, srv.Dir("rds"), "rr"), s.Logs)
+	t.Logf("full reconcile after the restart: Git == NetBox in %s", time.Since(begin).Round(time.Millisecond))
 }
