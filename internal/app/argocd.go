@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/dynamic"
@@ -40,9 +41,21 @@ type ArgoConfig struct {
 	DestServer, DestNS  string
 	SyncTimeout         time.Duration
 	RepositoryFromCreds bool
+	InstallManifest     string        // HNP_ARGOCD_INSTALL_MANIFEST
+	InstallTimeout      time.Duration // HNP_ARGOCD_INSTALL_TIMEOUT
 }
 
 var argoVariables = []variable{
+	{name: "HNP_ARGOCD_INSTALL_MANIFEST", def: argocd.DefaultInstallManifest, help: "Argo CD release manifest an installation applies: an http(s) URL or a file; pin a release tag",
+		set: func(c *Config, v string) error {
+			c.Argo.InstallManifest = v
+			if strings.Contains(v, "://") {
+				return checkHTTPURL(v)
+			}
+			return nil
+		}},
+	{name: "HNP_ARGOCD_INSTALL_TIMEOUT", def: "10m", help: "how long an Argo CD installation waits for its workloads to be ready",
+		set: durationVar(10*time.Second, func(c *Config) *time.Duration { return &c.Argo.InstallTimeout })},
 	{name: "HNP_ARGOCD_DRIVER", def: DriverAuto, help: "how Argo CD is driven: rest (HNP_ARGOCD_URL), kubernetes (the Application resource, through HNP_KUBECONFIG or the in-cluster account), off, or auto (rest when HNP_ARGOCD_URL is set, else kubernetes when a cluster is configured, else off)",
 		set: func(c *Config, v string) error {
 			switch v {

@@ -34,37 +34,6 @@ type installConfig struct {
 	Timeout time.Duration
 }
 
-// installVariables are read when an installation is asked for.
-// TODO(wiring): move them into argoVariables with fields in ArgoConfig, so
-// they are checked at start-up and UnknownVariables knows them.
-func installVariables(ic *installConfig) []variable {
-	return []variable{
-		{name: "HNP_ARGOCD_INSTALL_MANIFEST", def: argocd.DefaultInstallManifest,
-			help: "Argo CD release manifest an installation applies: an http(s) URL or a file; pin a release tag",
-			set: func(_ *Config, v string) error {
-				ic.Manifest = v
-				if strings.Contains(v, "://") {
-					return checkHTTPURL(v)
-				}
-				return nil
-			}},
-		{name: "HNP_ARGOCD_INSTALL_TIMEOUT", def: "10m", help: "how long an Argo CD installation waits for its workloads to be ready",
-			set: func(_ *Config, v string) error {
-				d, err := parseDuration(10 * time.Second)(v)
-				ic.Timeout = d
-				return err
-			}},
-	}
-}
-
-func loadInstallConfig(getenv Getenv) (installConfig, error) {
-	var ic installConfig
-	if err := errors.Join(load(getenv, installVariables(&ic), &Config{})...); err != nil {
-		return installConfig{}, fmt.Errorf("config: %w", err)
-	}
-	return ic, nil
-}
-
 // InstallBody is the optional body of POST /api/v1/fabrics/{id}/argocd/install.
 type InstallBody struct {
 	// ManifestURL replaces HNP_ARGOCD_INSTALL_MANIFEST (http or https only:
@@ -104,12 +73,7 @@ func (a *App) installArgoCD(c echo.Context) error {
 		}
 		return jsonError(c, http.StatusBadRequest, "body: "+err.Error())
 	}
-	ic, err := loadInstallConfig(os.LookupEnv)
-	if err != nil {
-		a.logger.Error("argocd install: configuration", "err", err)
-		return jsonError(c, http.StatusInternalServerError, err.Error())
-	}
-	req, err := installRequest(body, ic)
+	req, err := installRequest(body, installConfig{Manifest: a.cfg.Argo.InstallManifest, Timeout: a.cfg.Argo.InstallTimeout})
 	if err != nil {
 		return jsonError(c, http.StatusBadRequest, err.Error())
 	}

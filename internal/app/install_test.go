@@ -61,10 +61,13 @@ func TestInstallRequest(t *testing.T) {
 			require.Equal(t, tc.wait, req.Wait)
 		})
 	}
-	c, err := loadInstallConfig(env(map[string]string{}))
+	base := map[string]string{"HNP_REDIS_URL": "redis://127.0.0.1:1/0", "HNP_WEBHOOK_SECRET": "s", "HNP_API_TOKEN": "0123456789abcdef"}
+	c, err := LoadConfig(env(base))
 	require.NoError(t, err)
-	require.Equal(t, installConfig{Manifest: argocd.DefaultInstallManifest, Timeout: 10 * time.Minute}, c)
-	_, err = loadInstallConfig(env(map[string]string{"HNP_ARGOCD_INSTALL_TIMEOUT": "1ms", "HNP_ARGOCD_INSTALL_MANIFEST": "ftp://x"}))
+	require.Equal(t, argocd.DefaultInstallManifest, c.Argo.InstallManifest)
+	require.Equal(t, 10*time.Minute, c.Argo.InstallTimeout)
+	base["HNP_ARGOCD_INSTALL_TIMEOUT"], base["HNP_ARGOCD_INSTALL_MANIFEST"] = "1ms", "ftp://x"
+	_, err = LoadConfig(env(base))
 	require.ErrorContains(t, err, "HNP_ARGOCD_INSTALL_TIMEOUT")
 	require.ErrorContains(t, err, "HNP_ARGOCD_INSTALL_MANIFEST")
 
