@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,10 @@ type Options struct {
 	// BusyBackoff is the first wait after "another operation is already
 	// in progress"; it doubles up to Poll*20.
 	BusyBackoff time.Duration
+	// RetryBase and RetryMax bound the wait before a fabric whose sync
+	// failed (Argo CD or the cluster unreachable, a breaker open) is tried
+	// again: doubling from RetryBase, capped at RetryMax, jittered (1s, 1m).
+	RetryBase, RetryMax time.Duration
 }
 
 // Syncer asks Argo CD to sync each fabric to the commit the sidecar
@@ -58,8 +63,10 @@ type Syncer struct {
 	want    map[int64]Target
 	active  map[int64]bool
 	healthy map[int64]string
-	wake    chan struct{}
-	tracker health.Tracker
+	// failures counts each fabric's failed attempts in a row.
+	failures map[int64]int
+	wake     chan struct{}
+	tracker  health.Tracker
 }
 
 // NewSyncer builds a syncer; done may be nil.
@@ -73,11 +80,18 @@ func NewSyncer(d Driver, st States, opts Options, done func(fabric int64), logge
 	if opts.BusyBackoff <= 0 {
 		opts.BusyBackoff = time.Second
 	}
+	if opts.RetryBase <= 0 {
+		opts.RetryBase = time.Second
+	}
+	if opts.RetryMax < opts.RetryBase {
+		opts.RetryMax = max(time.Minute, opts.RetryBase)
+	}
 	if done == nil {
 		done = func(int64) {}
 	}
 	return &Syncer{driver: d, states: st, logger: logger, opts: opts, done: done,
-		want: map[int64]Target{}, active: map[int64]bool{}, healthy: map[int64]string{}, wake: make(chan struct{}, 1)}
+		want: map[int64]Target{}, active: map[int64]bool{}, healthy: map[int64]string{}, failures: map[int64]int{},
+		wake: make(chan struct{}, 1)}
 }
 
 // Committed asks for fabric t.Fabric to reach t.Commit. It never blocks.
@@ -144,15 +158,52 @@ func (s *Syncer) work(ctx context.Context, fabric int64) {
 		switch {
 		case err == nil:
 			s.tracker.Success(time.Now())
+			s.mu.Lock()
+			delete(s.failures, fabric)
+			s.mu.Unlock()
 		case ctx.Err() == nil:
 			s.tracker.Failure(time.Now(), err)
-			s.logger.Warn("argo cd sync not done; retried with the next commit or full reconcile", "fabric", t.FabricName,
-				"application", t.App.Name, "commit", t.Commit, "err", err)
+			delay := s.retryLater(ctx, t, err)
+			s.logger.Warn("argo cd sync not done; tried again unless a newer commit comes first", "fabric", t.FabricName,
+				"application", t.App.Name, "commit", t.Commit, "retry_in", delay.String(), "err", err)
 		}
 		if changed {
 			s.done(fabric)
 		}
 	}
+}
+
+// retryLater offers t again after a capped, jittered backoff (at least as
+// long as an open breaker says), unless a newer target came meanwhile.
+func (s *Syncer) retryLater(ctx context.Context, t Target, err error) time.Duration {
+	s.mu.Lock()
+	s.failures[t.Fabric]++
+	n := s.failures[t.Fabric]
+	s.mu.Unlock()
+	delay := s.opts.RetryBase << min(n-1, 16)
+	if delay > s.opts.RetryMax || delay <= 0 {
+		delay = s.opts.RetryMax
+	}
+	delay = delay/2 + rand.N(delay/2+1) //nolint:gosec // jitter, not security
+	var open interface{ UnavailableFor() time.Duration }
+	if errors.As(err, &open) {
+		delay = max(delay, open.UnavailableFor())
+	}
+	time.AfterFunc(delay, func() {
+		if ctx.Err() != nil {
+			return
+		}
+		s.mu.Lock()
+		if _, newer := s.want[t.Fabric]; !newer {
+			s.want[t.Fabric] = t
+		}
+		s.mu.Unlock()
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	})
+	return delay
 }
 
 func (s *Syncer) newer(fabric int64) bool {

@@ -2,6 +2,7 @@ package argocd
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/githedgehog/hnp-sidecar/internal/health"
 	"github.com/githedgehog/hnp-sidecar/internal/redistest"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
 )
@@ -25,12 +27,17 @@ type fakeArgo struct {
 	never   bool              // the sync never ends
 	syncs   []string
 	applied int
+	down    int // EnsureApplication fails this many times (Argo CD unreachable)
 }
 
 func (f *fakeArgo) EnsureRepository(context.Context, string, Repository) error { return nil }
 func (f *fakeArgo) EnsureApplication(context.Context, App) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.down > 0 {
+		f.down--
+		return errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
+	}
 	f.applied++
 	return nil
 }
@@ -74,7 +81,8 @@ func setupSyncer(t *testing.T, f *fakeArgo, timeout time.Duration) (*Syncer, *st
 	st, err := state.New(redistest.Start(t).Client(t), state.Options{Prefix: "t"}, prometheus.NewRegistry())
 	require.NoError(t, err)
 	done := make(chan int64, 10)
-	s := NewSyncer(f, st, Options{Poll: 10 * time.Millisecond, Timeout: timeout, BusyBackoff: 5 * time.Millisecond},
+	s := NewSyncer(f, st, Options{Poll: 10 * time.Millisecond, Timeout: timeout, BusyBackoff: 5 * time.Millisecond,
+		RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond},
 		func(id int64) { done <- id }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -123,6 +131,22 @@ func TestSyncerCommittedToSynced(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 	require.Len(t, f.syncs, 1)
+}
+
+// Argo CD unreachable for a while: the objects wait in committed and the
+// fabric is tried again with backoff, with no new commit and no manual step.
+func TestSyncerRetriesWhileArgoCDIsDown(t *testing.T) {
+	f := &fakeArgo{down: 3}
+	s, st, done := setupSyncer(t, f, time.Minute)
+	s.Committed(target("c1"))
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("never synced after Argo CD came back")
+	}
+	require.Equal(t, state.Synced, stateOf(t, st, "vpc-1").State)
+	require.Equal(t, []string{"c1"}, f.syncs)
+	require.Equal(t, health.OK, s.Report().Status, "healthy again")
 }
 
 func TestSyncerFailedResourceDrifts(t *testing.T) {
