@@ -179,12 +179,11 @@ func TestInstallArgoCDEndpoint(t *testing.T) {
 		2: `{"id": 2, "name": "fab-flux", "gitops_tool": "flux", "git_repository_url": "https://git.example.com/f.git"}`,
 		3: `{"id": 3, "name": "fab-no-repo"}`,
 	})
-	t.Setenv("HNP_ARGOCD_INSTALL_MANIFEST", manifest) // read per request (see installVariables)
 	cfg, err := LoadConfig(env(map[string]string{
 		"HNP_REDIS_URL": srv.URL(), "HNP_WEBHOOK_SECRET": testSecret, "HNP_API_TOKEN": testToken,
 		"HNP_LISTEN_ADDR": "127.0.0.1:0", "HNP_NETBOX_URL": nb, "HNP_NETBOX_TOKEN": strings.Repeat("a", 40),
 		"HNP_RECONCILE_INTERVAL": "0", "HNP_KUBECONFIG": writeKubeconfig(t, c),
-		"HNP_GIT_USERNAME": "git", "HNP_GIT_TOKEN": "git-password",
+		"HNP_GIT_USERNAME": "git", "HNP_GIT_TOKEN": "git-password", "HNP_ARGOCD_INSTALL_MANIFEST": manifest,
 	}))
 	require.NoError(t, err)
 	logs := &syncBuffer{}
