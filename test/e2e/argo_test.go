@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/githedgehog/hnp-sidecar/internal/argocd"
 	"github.com/githedgehog/hnp-sidecar/internal/argocdtest"
 	"github.com/githedgehog/hnp-sidecar/internal/clustertest"
 	"github.com/githedgehog/hnp-sidecar/internal/redistest"
@@ -197,3 +200,107 @@ func getPath(m map[string]any, path ...string) any {
 	}
 	return v
 }
+
+// Argo CD busy, then unreachable, through the REST driver: busy answers
+// (edits in quick succession) never count against its breaker; while
+// argocd-server cannot be reached the breaker opens and the edited object
+// waits in committed; when it is back the syncer tries again by itself
+// and the object reaches synced at the new commit, with no manual step.
+func TestArgoCDOutageRecovers(t *testing.T) {
+	argocdtest.Skip(t)
+	cl := clustertest.Start(t)
+	ar := argocdtest.Start(t, argocdtest.Options{Config: cl.Config, RedisAddr: redistest.Start(t).Addr,
+		ConfigMapData: map[string]string{"timeout.reconciliation": "10s"}})
+	u, err := url.Parse(ar.URL)
+	require.NoError(t, err)
+	proxy := newCutProxy(t, u.Host)
+	env, srv, repoURL, sc := reconcileSetup(t, "argo-outage", "HNP_QUEUE_COALESCE_WINDOW", "100ms", "HNP_RECONCILE_INTERVAL", "0",
+		"HNP_DRIFT_INTERVAL", "0", "HNP_ARGOCD_NAMESPACE", ar.Namespace, "HNP_ARGOCD_DESTINATION_SERVER", ar.ClusterServer,
+		"HNP_ARGOCD_SYNC_TIMEOUT", "2m", "HNP_ARGOCD_DRIVER", "rest", "HNP_ARGOCD_URL", proxy.via(ar.URL), "HNP_ARGOCD_TOKEN", ar.Token,
+		"HNP_BREAKER_FAILURES", "2", "HNP_BREAKER_OPEN_TIMEOUT", "2s")
+	s := startSidecar(t, sc)
+	runBootstrap(t, env, env.Token, s.URL, secret)
+	admin := adminClient(t, env)
+	fabName := "e2e-argo-outage"
+	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": fabName,
+		"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/" + fabName + "/"})
+	vpc := func(vlan int) map[string]any {
+		return map[string]any{"fabric": fab["id"], "name": "vpc-o", "spec": map[string]any{"subnets": map[string]any{
+			"default": map[string]any{"subnet": "10.77.0.0/24", "vlan": vlan}}}}
+	}
+	state := func() objState {
+		var st objState
+		sidecarGet(t, s, "/api/v1/resources/"+fabName+"/VPC/default/vpc-o", &st)
+		return st
+	}
+	syncedAtTip := func(what string) {
+		var tip string
+		require.Eventually(t, func() bool {
+			out, err := exec.Command("git", "-C", srv.Dir("argo-outage"), "rev-parse", "main").Output()
+			if err != nil {
+				return false // nothing pushed yet
+			}
+			tip = strings.TrimSpace(string(out))
+			st := state()
+			return st.State == "synced" && st.Commit == tip
+		}, 2*time.Minute, 100*time.Millisecond, "%s: never synced at the tip %s (now %+v)\n%s", what, tip, state(), s.Logs)
+	}
+	o, _ := admin.call(t, http.MethodPost, plugin+"vpcs/", vpc(1700))
+	syncedAtTip("created")
+
+	// Busy: an operation Argo CD keeps retrying (a revision that does not
+	// exist, retried every 30 s) makes every sync request of the sidecar
+	// answer "another operation is already in progress" until it is
+	// terminated. With two failures to open it, the breaker stays closed.
+	ctx := context.Background()
+	dyn, err := cl.Dynamic()
+	require.NoError(t, err)
+	apps := dyn.Resource(argocd.ApplicationGVR).Namespace(ar.Namespace)
+	appName := "hedgehog-" + fabName
+	_, err = apps.Patch(ctx, appName, types.MergePatchType, []byte(`{"operation":{"initiatedBy":{"username":"e2e"},`+
+		`"sync":{"revision":"0000000000000000000000000000000000000000"},"retry":{"limit":5,"backoff":{"duration":"30s"}}}}`),
+		metav1.PatchOptions{})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		a, err := apps.Get(ctx, appName, metav1.GetOptions{})
+		return err == nil && fmt.Sprint(getPath(a.Object, "status", "operationState", "phase")) == "Running"
+	}, time.Minute, 100*time.Millisecond)
+	admin.call(t, http.MethodPatch, fmt.Sprintf("%svpcs/%v/", plugin, o["id"]), vpc(1701))
+	time.Sleep(5 * time.Second) // the syncer asks, hears busy, backs off, asks again
+	require.Equal(t, "committed", state().State, "waits while Argo CD is busy")
+	remote := proxyRemote(proxy)
+	require.Zero(t, metric(t, s, fmt.Sprintf(`hnp_breaker_failures_total{dependency="argocd",remote=%q}`, remote)), "busy is no failure")
+	require.Zero(t, metric(t, s, fmt.Sprintf(`hnp_breaker_state{dependency="argocd",remote=%q}`, remote)), "closed")
+	req, err := http.NewRequest(http.MethodDelete, ar.URL+"/api/v1/applications/"+appName+"/operation?appNamespace="+ar.Namespace, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+ar.Token)
+	req.Header.Set("Content-Type", "application/json") // else 415
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "terminate the operation")
+	syncedAtTip("after the busy operation ended")
+	t.Logf("busy Argo CD: object waited in committed, breaker closed (0 failures); synced once the operation ended")
+
+	// Unreachable: the breaker opens, the object waits in committed.
+	proxy.Cut()
+	cut := time.Now()
+	admin.call(t, http.MethodPatch, fmt.Sprintf("%svpcs/%v/", plugin, o["id"]), vpc(1710))
+	require.Eventually(t, func() bool {
+		return metric(t, s, fmt.Sprintf(`hnp_breaker_state{dependency="argocd",remote=%q}`, proxyRemote(proxy))) == 2
+	}, time.Minute, 100*time.Millisecond, "the Argo CD breaker never opened\n%s", s.Logs)
+	code, comps := healthOf(t, s)
+	t.Logf("health during the Argo CD outage (HTTP %d): argocd %s", code, comps["argocd"])
+	require.Equal(t, "committed", state().State, "waits in committed")
+	time.Sleep(3 * time.Second)
+	require.Equal(t, "committed", state().State)
+
+	proxy.Restore()
+	back := time.Now()
+	syncedAtTip("after Argo CD came back")
+	t.Logf("Argo CD outage %s: object waited in committed, breaker open; back → synced at the new commit in %s without a manual step",
+		back.Sub(cut).Round(time.Millisecond), time.Since(back).Round(time.Millisecond))
+}
+
+// proxyRemote is the breaker's remote label of a proxied URL.
+func proxyRemote(p *cutProxy) string { return p.addr }
