@@ -145,8 +145,11 @@ func buildArgo(cfg Config, states *state.Store, q reconcile.Enqueuer, breakers *
 		if err != nil {
 			return nil, err
 		}
-		rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return breakers.Transport(breaker.Kubernetes, rt) })
-		dyn, err := dynamic.NewForConfig(rc)
+		// The driver goes through the breaker; parts.kube stays bare for
+		// the health probe and for drift detection, which wraps its own.
+		wrapped := rest.CopyConfig(rc)
+		wrapped.Wrap(func(rt http.RoundTripper) http.RoundTripper { return breakers.Transport(breaker.Kubernetes, rt) })
+		dyn, err := dynamic.NewForConfig(wrapped)
 		if err != nil {
 			return nil, fmt.Errorf("app: kubernetes client: %w", err)
 		}
