@@ -126,7 +126,8 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 		}
 	}
 	recv, err := webhook.New(webhook.Options{
-		Secret: []byte(cfg.WebhookSecret.Reveal()), MaxBodyBytes: cfg.WebhookMaxBodyBytes,
+		Secret: []byte(cfg.WebhookSecret.Reveal()), PreviousSecret: []byte(cfg.WebhookSecretPrevious.Reveal()),
+		MaxBodyBytes: cfg.WebhookMaxBodyBytes,
 	}, q, logger.With("component", "webhook"), reg)
 	if err != nil {
 		_ = rdb.Close()

@@ -21,17 +21,19 @@ const EnvPrefix = "HNP_"
 // Config is the whole configuration of the service, read once at start-up
 // from HNP_* environment variables.
 type Config struct {
-	ListenAddr           string
-	RedisURL             Secret
-	RedisPrefix          string
-	WebhookSecret        Secret
-	WebhookAllowUnsigned bool
-	WebhookMaxBodyBytes  int64
-	APIToken             Secret
-	LogLevel             slog.Level
-	Queue                queue.Options
-	ShutdownTimeout      time.Duration
-	ReconcileInterval    time.Duration
+	ListenAddr    string
+	RedisURL      Secret
+	RedisPrefix   string
+	WebhookSecret Secret
+	// WebhookSecretPrevious is accepted too while the secret is rotated.
+	WebhookSecretPrevious Secret
+	WebhookAllowUnsigned  bool
+	WebhookMaxBodyBytes   int64
+	APIToken              Secret
+	LogLevel              slog.Level
+	Queue                 queue.Options
+	ShutdownTimeout       time.Duration
+	ReconcileInterval     time.Duration
 	// DriftInterval is how often every fabric's cluster is checked for
 	// drift (HNP_DRIFT_INTERVAL; 0: on demand only); DriftHeartbeatMaxAge
 	// how old a switch agent's heartbeat may be.

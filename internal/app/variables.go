@@ -63,6 +63,8 @@ var variables = []variable{
 		}},
 	{name: "HNP_WEBHOOK_SECRET", secret: true, help: "secret of the NetBox webhook; X-Hook-Signature is checked with it",
 		set: func(c *Config, v string) error { c.WebhookSecret = Secret(v); return nil }},
+	{name: "HNP_WEBHOOK_SECRET_PREVIOUS", secret: true, help: "the old webhook secret while rotating: webhooks signed with it are accepted too; unset it once bootstrap has given NetBox the new one",
+		set: func(c *Config, v string) error { c.WebhookSecretPrevious = Secret(v); return nil }},
 	{name: "HNP_WEBHOOK_ALLOW_UNSIGNED", def: "false", help: "accept webhooks without a signature when no secret is set (not for production)",
 		set: boolVar(func(c *Config) *bool { return &c.WebhookAllowUnsigned })},
 	{name: "HNP_WEBHOOK_MAX_BODY_BYTES", def: "1048576", help: "largest webhook body accepted; larger ones get 413",

@@ -26,6 +26,9 @@ type Options struct {
 	// Secret is the webhook's shared secret. Empty means unsigned webhooks
 	// are accepted, which the configuration allows only on request.
 	Secret []byte
+	// PreviousSecret, when set, is accepted too: the old secret while it
+	// is being rotated (NetBox may still sign with it).
+	PreviousSecret []byte
 	// MaxBodyBytes caps the body; DefaultMaxBodyBytes when zero.
 	MaxBodyBytes int64
 	// EnqueueTimeout bounds the Redis write of one hint.
@@ -87,10 +90,14 @@ func (r *Receiver) handle(req *http.Request, log *reqLog) (int, Response, string
 		return http.StatusBadRequest, Response{Error: err.Error()}, "malformed"
 	}
 	if len(r.opts.Secret) > 0 {
-		if err := Verify(r.opts.Secret, body, req.Header.Get(SignatureHeader)); err != nil {
-			r.tracker.Failure(r.now(), err)
-			log.Warn("webhook refused", "reason", err.Error(), "remote", req.RemoteAddr)
-			return http.StatusUnauthorized, Response{Error: err.Error()}, "unauthorized"
+		sig := req.Header.Get(SignatureHeader)
+		if err := Verify(r.opts.Secret, body, sig); err != nil {
+			if len(r.opts.PreviousSecret) == 0 || Verify(r.opts.PreviousSecret, body, sig) != nil {
+				r.tracker.Failure(r.now(), err)
+				log.Warn("webhook refused", "reason", err.Error(), "remote", req.RemoteAddr)
+				return http.StatusUnauthorized, Response{Error: err.Error()}, "unauthorized"
+			}
+			log.add("signed_with", "previous secret (rotation not finished: run bootstrap with the new one)")
 		}
 	}
 	p, err := Parse(body)
@@ -144,7 +151,8 @@ func (r *Receiver) Health(context.Context) health.Report {
 		s = health.Degraded
 	}
 	rep := r.tracker.Report(s)
-	rep.Details = map[string]any{"signed": len(r.opts.Secret) > 0, "max_body_bytes": r.opts.MaxBodyBytes}
+	rep.Details = map[string]any{"signed": len(r.opts.Secret) > 0, "max_body_bytes": r.opts.MaxBodyBytes,
+		"previous_secret_accepted": len(r.opts.PreviousSecret) > 0}
 	return rep
 }
 

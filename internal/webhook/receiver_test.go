@@ -109,6 +109,34 @@ func TestReceiverAnswers(t *testing.T) {
 	}
 }
 
+// Rotating the secret: with the old one as PreviousSecret, webhooks signed
+// with either are accepted; without it, only the new one.
+func TestReceiverAcceptsPreviousSecretDuringRotation(t *testing.T) {
+	good := sample(t, "4.7")
+	old, cur := []byte("old-secret-0123456789"), []byte("new-secret-0123456789")
+	for _, tc := range []struct {
+		name     string
+		previous []byte
+		signWith []byte
+		status   int
+	}{
+		{"new secret", old, cur, 202},
+		{"previous secret during rotation", old, old, 202},
+		{"previous secret after rotation", nil, old, 401},
+		{"neither", old, []byte("other-secret-0123456789"), 401},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := New(Options{Secret: cur, PreviousSecret: tc.previous, MaxBodyBytes: 1 << 20}, &fakeQueue{},
+				slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+			require.NoError(t, err)
+			e := echo.New()
+			e.POST("/webhooks/netbox", r.Handle)
+			rec, _ := post(e, good, Sign(tc.signWith, good))
+			require.Equal(t, tc.status, rec.Code, rec.Body.String())
+		})
+	}
+}
+
 func TestReceiverRecordsHint(t *testing.T) {
 	handMade := struct{ key, user, requestID, lastUpdated string }{
 		"netbox_hedgehog.vpc:12", "alice", "6d1b5c1e-7f0a-4b8e-9a57-3c2e1f0d9b11", "2026-11-25T10:00:00.123456Z"}
