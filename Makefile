@@ -5,6 +5,9 @@ BIN := bin/hnp-sidecar
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 GOLANGCI_LINT_VERSION := v2.15.0
+# Keep equal to helm.sh/helm/v3 in charts/hnp-sidecar/test/go.mod.
+HELM_VERSION := v3.22.0
+HELM := $(GO) run helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 FUZZTIME ?= 30s
 # HNP_RUN_CLUSTER=1 adds the cluster side to `make run` (kube-apiserver and Argo CD; builds them first).
 HNP_RUN_CLUSTER ?= 0
@@ -30,8 +33,19 @@ run: build ## Bring up the local stack (NetBox, Redis, a Git remote, the sidecar
 test: cluster ## Vet and run every test with the race detector, against real servers; then the Argo CD end to end (test-cluster).
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(MAKE) --no-print-directory chart-lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(MAKE) test-cluster
+
+.PHONY: chart-lint
+chart-lint: ## helm lint --strict of the chart with every test value set (pinned Helm from the Go module proxy); vet of its renderer module.
+	$(HELM) lint --strict charts/hnp-sidecar
+	@for f in charts/hnp-sidecar/test/values/*.yaml; do echo "helm lint --strict -f $$f"; $(HELM) lint --strict charts/hnp-sidecar -f $$f >/dev/null || exit 1; done
+	cd charts/hnp-sidecar/test && $(GO) vet ./...
+
+.PHONY: chart-test
+chart-test: chart-lint ## Render the chart for every value set (Helm's Go packages) and dry-run every object on a real kube-apiserver; the driver, drift and Argo CD installation run under the chart's RBAC.
+	$(GO) test -count=1 -v -run TestChart ./test/chart
 
 .PHONY: cluster
 cluster: ## Build etcd v3.6.16, kube-apiserver v1.37.2 and Argo CD v3.6.1 for the tests into the cache (cold: ~10-15 min, 3 GB; then reused).
