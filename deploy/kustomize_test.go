@@ -133,7 +133,7 @@ func TestKustomizeAndIngressDryRun(t *testing.T) {
 	var checks []access
 	for _, v := range []string{"get", "create", "patch"} { // internal/argocd/kube.go
 		checks = append(checks, access{verb: v, group: "argoproj.io", resource: "applications", ns: "argocd", allowed: true},
-			access{verb: v, resource: "secrets", ns: "argocd", allowed: true})
+			access{verb: v, resource: "secrets", ns: "argocd", allowed: v != "get"}) // applied, never read
 	}
 	for _, r := range []string{"ipv4namespaces", "vpcs", "externals", "vpcattachments", "vpcpeerings", "externalattachments", "externalpeerings"} {
 		checks = append(checks, access{verb: "list", group: "vpc.githedgehog.com", resource: r, allowed: true}, // internal/kube/live.go
@@ -149,6 +149,8 @@ func TestKustomizeAndIngressDryRun(t *testing.T) {
 		// Not more.
 		access{verb: "delete", group: "argoproj.io", resource: "applications", ns: "argocd"},
 		access{verb: "list", resource: "secrets", ns: "argocd"},
+		access{verb: "watch", group: "vpc.githedgehog.com", resource: "vpcs"},
+		access{verb: "get", group: "wiring.githedgehog.com", resource: "switches", ns: "default"},
 		access{verb: "get", resource: "secrets", ns: "kube-system"},
 		access{verb: "get", group: "argoproj.io", resource: "applications", ns: "default"},
 		access{verb: "create", group: "vpc.githedgehog.com", resource: "vpcs", ns: "default"},
