@@ -236,6 +236,24 @@ func (a *App) checkRedis(ctx context.Context) {
 	}
 }
 
+// argoDefaults complete the fabrics' Applications from the configuration,
+// with the Git credentials Argo CD reads the repositories with.
+func argoDefaults(cfg Config) (reconcile.ArgoDefaults, error) {
+	defaults := reconcile.ArgoDefaults{Namespace: cfg.Argo.Namespace, Project: cfg.Argo.Project,
+		DestServer: cfg.Argo.DestServer, DestNamespace: cfg.Argo.DestNS}
+	if cfg.Argo.RepositoryFromCreds {
+		defaults.Repo = argocd.Repository{Username: cfg.Git.Username, Password: cfg.Git.Token.Reveal()}
+		if cfg.Git.SSHKeyFile != "" {
+			key, err := os.ReadFile(cfg.Git.SSHKeyFile)
+			if err != nil {
+				return defaults, fmt.Errorf("HNP_GIT_SSH_KEY_FILE: %w", err)
+			}
+			defaults.Repo.SSHPrivateKey = string(key)
+		}
+	}
+	return defaults, nil
+}
+
 // defaultHandler reconciles into Git when NetBox is configured (nb set).
 // Its background tasks run next to the workers.
 func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state.Store, argo *argoParts,
@@ -260,17 +278,9 @@ func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state
 	}
 	var background []func(context.Context)
 	if argo != nil {
-		defaults := reconcile.ArgoDefaults{Namespace: cfg.Argo.Namespace, Project: cfg.Argo.Project,
-			DestServer: cfg.Argo.DestServer, DestNamespace: cfg.Argo.DestNS}
-		if cfg.Argo.RepositoryFromCreds {
-			defaults.Repo = argocd.Repository{Username: cfg.Git.Username, Password: cfg.Git.Token.Reveal()}
-			if cfg.Git.SSHKeyFile != "" {
-				key, err := os.ReadFile(cfg.Git.SSHKeyFile)
-				if err != nil {
-					return nil, nil, nil, fmt.Errorf("app: HNP_GIT_SSH_KEY_FILE: %w", err)
-				}
-				defaults.Repo.SSHPrivateKey = string(key)
-			}
+		defaults, err := argoDefaults(cfg)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("app: %w", err)
 		}
 		opts = append(opts, reconcile.WithDeployer(argo.syncer, defaults))
 		background = append(background, argo.syncer.Run)

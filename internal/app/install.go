@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -23,7 +22,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/argocd"
 	"github.com/githedgehog/hnp-sidecar/internal/jobs"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
-	"github.com/githedgehog/hnp-sidecar/internal/render"
+	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
 )
 
 // installConfig configures Argo CD installations.
@@ -227,65 +226,14 @@ func (a *App) fabricRestConfig(_ netbox.Fabric) (*rest.Config, error) {
 }
 
 // installApplication is the fabric's Application and repository, as the
-// reconciler builds them for the syncer (reconcile's target and
-// application, which are not exported: keep the two in step).
+// syncer applies them after each push (reconcile.Application).
 func (a *App) installApplication(ctx context.Context, f netbox.Fabric) (argocd.App, argocd.Repository, error) {
-	if tool := strings.ToLower(f.GitopsTool); tool != "" && tool != "argocd" {
-		return argocd.App{}, argocd.Repository{}, fmt.Errorf("fabric %s uses gitops_tool %q, not Argo CD", f.Name, f.GitopsTool)
-	}
-	repoURL, branch, root := a.cfg.Git.DefaultURL, a.cfg.Git.DefaultBranch, f.GitopsDirectory
-	switch {
-	case f.GitRepository != 0:
-		r, err := a.nb.GetGitRepository(ctx, int64(f.GitRepository))
-		if err != nil {
-			return argocd.App{}, argocd.Repository{}, fmt.Errorf("fabric %s: git repository %d: %w", f.Name, f.GitRepository, err)
-		}
-		repoURL = r.URL
-		if r.DefaultBranch != "" {
-			branch = r.DefaultBranch
-		}
-	case f.GitRepositoryURL != "":
-		repoURL = f.GitRepositoryURL
-		if f.GitBranch != "" {
-			branch = f.GitBranch
-		}
-		if f.GitPath != "" && strings.Trim(f.GitopsDirectory, "/") == "" {
-			root = f.GitPath
-		}
-	}
-	if repoURL == "" {
-		return argocd.App{}, argocd.Repository{}, fmt.Errorf("fabric %s has no Git repository (set git_repository in NetBox or HNP_GIT_DEFAULT_URL)", f.Name)
-	}
-	if u, err := url.Parse(repoURL); err == nil && u.User != nil {
-		u.User = nil // credentials come from HNP_GIT_*
-		repoURL = u.String()
-	}
-	managed, err := render.ManagedDir(strings.Trim(root, "/"))
+	defaults, err := argoDefaults(a.cfg)
 	if err != nil {
-		return argocd.App{}, argocd.Repository{}, fmt.Errorf("fabric %s: gitops_directory: %w", f.Name, err)
+		return argocd.App{}, argocd.Repository{}, err
 	}
-	app := argocd.App{Name: f.GitopsAppName, Namespace: f.GitopsNamespace, Project: a.cfg.Argo.Project,
-		RepoURL: repoURL, Revision: cmp.Or(branch, "main"), Path: managed, DestServer: a.cfg.Argo.DestServer,
-		DestNamespace: cmp.Or(f.KubernetesNS, a.cfg.Argo.DestNS), Fabric: f.Name,
-		Automated: f.AutoSyncEnabled == nil || *f.AutoSyncEnabled,
-		Prune:     f.PruneEnabled != nil && *f.PruneEnabled, SelfHeal: f.SelfHealEnabled == nil || *f.SelfHealEnabled}
-	app.Name = cmp.Or(app.Name, "hedgehog-"+strings.ToLower(f.Name))
-	app.Namespace = cmp.Or(app.Namespace, a.cfg.Argo.Namespace, argocd.DefaultInstallNS)
-	var repo argocd.Repository
-	if a.cfg.Argo.RepositoryFromCreds {
-		repo = argocd.Repository{Username: a.cfg.Git.Username, Password: a.cfg.Git.Token.Reveal()}
-		if a.cfg.Git.SSHKeyFile != "" {
-			key, err := os.ReadFile(a.cfg.Git.SSHKeyFile)
-			if err != nil {
-				return argocd.App{}, argocd.Repository{}, fmt.Errorf("HNP_GIT_SSH_KEY_FILE: %w", err)
-			}
-			repo.SSHPrivateKey = string(key)
-		}
-		if repo.Username != "" || repo.Password != "" || repo.SSHPrivateKey != "" {
-			repo.URL = repoURL
-		}
-	}
-	return app, repo, nil
+	return reconcile.Application(ctx, a.nb, reconcile.Defaults{GitURL: a.cfg.Git.DefaultURL, GitBranch: a.cfg.Git.DefaultBranch},
+		defaults, a.logger.With("component", "argocd-install"), f)
 }
 
 // installLock lets one Argo CD installation per fabric run at a time,

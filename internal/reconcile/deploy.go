@@ -2,6 +2,9 @@ package reconcile
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/githedgehog/hnp-sidecar/internal/argocd"
@@ -26,24 +29,45 @@ type ArgoDefaults struct {
 	Repo argocd.Repository
 }
 
+// ErrNotArgoCD: the fabric's gitops_tool names another tool.
+var ErrNotArgoCD = errors.New("reconcile: fabric does not use Argo CD")
+
 // WithDeployer hands every pushed commit of a fabric whose GitOps tool is
 // Argo CD to d.
 func WithDeployer(d Deployer, defaults ArgoDefaults) Option {
 	return func(r *Reconciler) { r.deployer, r.argo = d, defaults }
 }
 
-// application is the fabric's Application (DESIGN.md §8): its name,
-// namespace, prune and self-heal from NetBox, the rest from defaults.
-func (r *Reconciler) application(f netbox.Fabric, t Target) (argocd.App, bool) {
+// Application is a fabric's Argo CD Application (DESIGN.md §8) and the
+// repository credentials Argo CD reads it with, as the deployer hands them
+// over after each push; for callers without a Reconciler (an Argo CD
+// installation). ErrNotArgoCD when the fabric uses another tool,
+// ErrNoRepository when it names no repository.
+func Application(ctx context.Context, repos GitRepositories, d Defaults, argo ArgoDefaults, logger *slog.Logger,
+	f netbox.Fabric) (argocd.App, argocd.Repository, error) {
+	t, err := resolveTarget(ctx, repos, d, logger, f)
+	if err != nil {
+		return argocd.App{}, argocd.Repository{}, err
+	}
+	app, err := application(f, t, argo)
+	if err != nil {
+		return argocd.App{}, argocd.Repository{}, err
+	}
+	return app, repository(t, argo), nil
+}
+
+// application is the fabric's Application: its name, namespace, prune and
+// self-heal from NetBox, the rest from defaults.
+func application(f netbox.Fabric, t Target, argo ArgoDefaults) (argocd.App, error) {
 	if tool := strings.ToLower(f.GitopsTool); tool != "" && tool != "argocd" {
-		return argocd.App{}, false
+		return argocd.App{}, fmt.Errorf("%w: fabric %s uses gitops_tool %q, not Argo CD", ErrNotArgoCD, f.Name, f.GitopsTool)
 	}
 	managed, err := render.ManagedDir(t.Root)
 	if err != nil {
-		return argocd.App{}, false
+		return argocd.App{}, fmt.Errorf("reconcile: fabric %s: gitops_directory: %w", f.Name, err)
 	}
-	a := argocd.App{Name: f.GitopsAppName, Namespace: f.GitopsNamespace, Project: r.argo.Project,
-		RepoURL: t.URL, Revision: t.Branch, Path: managed, DestServer: r.argo.DestServer,
+	a := argocd.App{Name: f.GitopsAppName, Namespace: f.GitopsNamespace, Project: argo.Project,
+		RepoURL: t.URL, Revision: t.Branch, Path: managed, DestServer: argo.DestServer,
 		DestNamespace: f.KubernetesNS, Fabric: f.Name,
 		Automated: f.AutoSyncEnabled == nil || *f.AutoSyncEnabled,
 		Prune:     f.PruneEnabled != nil && *f.PruneEnabled, SelfHeal: f.SelfHealEnabled == nil || *f.SelfHealEnabled}
@@ -51,12 +75,22 @@ func (r *Reconciler) application(f netbox.Fabric, t Target) (argocd.App, bool) {
 		a.Name = "hedgehog-" + strings.ToLower(f.Name)
 	}
 	if a.Namespace == "" {
-		a.Namespace = r.argo.Namespace
+		a.Namespace = argo.Namespace
 	}
 	if a.DestNamespace == "" {
-		a.DestNamespace = r.argo.DestNamespace
+		a.DestNamespace = argo.DestNamespace
 	}
-	return a, true
+	return a, nil
+}
+
+// repository is the credentials Argo CD reads t's repository with, if
+// the sidecar gives it any.
+func repository(t Target, argo ArgoDefaults) argocd.Repository {
+	repo := argo.Repo
+	if repo.Username != "" || repo.Password != "" || repo.SSHPrivateKey != "" {
+		repo.URL = t.URL
+	}
+	return repo
 }
 
 // deploy hands a pushed commit to the deployer.
@@ -64,15 +98,11 @@ func (r *Reconciler) deploy(f netbox.Fabric, t Target, commit string) {
 	if r.deployer == nil || commit == "" {
 		return
 	}
-	app, ok := r.application(f, t)
-	if !ok {
+	app, err := application(f, t, r.argo)
+	if err != nil {
 		return
 	}
-	repo := r.argo.Repo
-	if repo.Username != "" || repo.Password != "" || repo.SSHPrivateKey != "" {
-		repo.URL = t.URL
-	}
-	r.deployer.Committed(argocd.Target{Fabric: f.ID, FabricName: f.Name, App: app, Repo: repo, Commit: commit})
+	r.deployer.Committed(argocd.Target{Fabric: f.ID, FabricName: f.Name, App: app, Repo: repository(t, r.argo), Commit: commit})
 }
 
 // ResyncFabric returns a function that queues a full reconcile of a fabric

@@ -4,6 +4,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -89,10 +90,19 @@ type Target struct {
 // the legacy git_repository_url/git_branch/git_path, else the defaults
 // (DESIGN.md §4).
 func (r *Reconciler) target(ctx context.Context, f netbox.Fabric) (Target, error) {
-	t := Target{Branch: r.defaults.GitBranch, Root: f.GitopsDirectory}
+	return resolveTarget(ctx, r.nb, r.defaults, r.logger, f)
+}
+
+// GitRepositories reads the plugin's git-repositories/ objects.
+type GitRepositories interface {
+	GetGitRepository(ctx context.Context, id int64) (netbox.GitRepository, error)
+}
+
+func resolveTarget(ctx context.Context, repos GitRepositories, d Defaults, logger *slog.Logger, f netbox.Fabric) (Target, error) {
+	t := Target{Branch: cmp.Or(d.GitBranch, "main"), Root: f.GitopsDirectory}
 	switch {
 	case f.GitRepository != 0:
-		repo, err := r.nb.GetGitRepository(ctx, int64(f.GitRepository))
+		repo, err := repos.GetGitRepository(ctx, int64(f.GitRepository))
 		if err != nil {
 			return Target{}, fmt.Errorf("reconcile: fabric %s: git repository %d: %w", f.Name, f.GitRepository, err)
 		}
@@ -109,7 +119,7 @@ func (r *Reconciler) target(ctx context.Context, f netbox.Fabric) (Target, error
 			t.Root = f.GitPath
 		}
 	default:
-		t.URL = r.defaults.GitURL
+		t.URL = d.GitURL
 	}
 	if t.URL == "" {
 		return Target{}, fmt.Errorf("%w: fabric %s (set git_repository in NetBox or HNP_GIT_DEFAULT_URL)", ErrNoRepository, f.Name)
@@ -119,7 +129,7 @@ func (r *Reconciler) target(ctx context.Context, f netbox.Fabric) (Target, error
 		// that carries some must not put them in the clone, logs or NetBox.
 		u.User = nil
 		t.URL = u.String()
-		r.logger.Warn("credentials in the fabric's Git URL ignored; set HNP_GIT_USERNAME/HNP_GIT_TOKEN", "fabric", f.Name, "url", t.URL)
+		logger.Warn("credentials in the fabric's Git URL ignored; set HNP_GIT_USERNAME/HNP_GIT_TOKEN", "fabric", f.Name, "url", t.URL)
 	}
 	t.Root = strings.Trim(t.Root, "/")
 	return t, nil
