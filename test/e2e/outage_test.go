@@ -1,39 +1,37 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os/exec"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/githedgehog/hnp-sidecar/internal/netns"
 	"github.com/githedgehog/hnp-sidecar/internal/redistest"
 )
 
-// cutProxy forwards TCP from its own 127.0.0.1 port to a target, and can
-// be cut (listener closed, open connections dropped: callers see
-// "connection refused") and restored on the same port.
+// cutProxy forwards TCP from its own 127.0.0.1 port to a target
+// (netns.Forward), and can be cut (listener closed, open connections
+// dropped: callers see "connection refused") and restored on the same port.
 type cutProxy struct {
 	t      *testing.T
 	addr   string
 	target string
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  map[net.Conn]struct{}
+	stop   func() // cancels the running Forward and waits for it
 }
 
 func newCutProxy(t *testing.T, target string) *cutProxy {
 	t.Helper()
-	p := &cutProxy{t: t, addr: freeAddr(t), target: target, conns: map[net.Conn]struct{}{}}
+	p := &cutProxy{t: t, addr: freeAddr(t), target: target}
 	p.Restore()
 	t.Cleanup(p.Cut)
 	return p
@@ -43,40 +41,17 @@ func (p *cutProxy) Restore() {
 	p.t.Helper()
 	ln, err := net.Listen("tcp", p.addr)
 	require.NoError(p.t, err)
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			far, err := net.Dial("tcp", p.target)
-			if err != nil {
-				_ = c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns[c], p.conns[far] = struct{}{}, struct{}{}
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(far, c); _ = far.Close() }()
-			go func() { _, _ = io.Copy(c, far); _ = c.Close() }()
-		}
-	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); netns.Forward(ctx, ln, netns.HostDial(p.target), nil) }()
+	p.stop = func() { cancel(); <-done }
 }
 
 func (p *cutProxy) Cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		_ = p.ln.Close()
-		p.ln = nil
+	if p.stop != nil {
+		p.stop()
+		p.stop = nil
 	}
-	for c := range p.conns {
-		_ = c.Close()
-	}
-	p.conns = map[net.Conn]struct{}{}
 }
 
 // via rewrites a URL to go through the proxy.
