@@ -153,6 +153,16 @@ func resync(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hnp-sidecar resync: --fabric <id|name> is required")
 		return 2
 	}
+	return clientCall(stderr, *timeout, func(ctx context.Context, cfg app.ClientConfig) error {
+		_, err := app.Resync(ctx, cfg, *fabric, stdout)
+		return err
+	})
+}
+
+// clientCall runs fn against the running sidecar (HNP_SIDECAR_URL,
+// HNP_API_TOKEN) with a context that ends on SIGINT/SIGTERM or after
+// timeout; the exit code is 1 when the configuration or fn fails.
+func clientCall(stderr io.Writer, timeout time.Duration, fn func(context.Context, app.ClientConfig) error) int {
 	cfg, err := app.LoadClientConfig(os.LookupEnv)
 	if err != nil {
 		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
@@ -160,9 +170,9 @@ func resync(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if _, err := app.Resync(ctx, cfg, *fabric, stdout); err != nil {
+	if err := fn(ctx, cfg); err != nil {
 		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
 		return 1
 	}
@@ -193,24 +203,14 @@ func argocdCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hnp-sidecar argocd install: %v\n", err)
 		return 2
 	}
-	cfg, err := app.LoadClientConfig(os.LookupEnv)
-	if err != nil {
-		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
-		return 1
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	follow := time.Hour // the sidecar's own limit ends the job first
 	if *wait > 0 {
 		follow = *wait
 	}
-	ctx, cancel := context.WithTimeout(ctx, follow+20*time.Minute)
-	defer cancel()
-	if _, err := app.InstallArgoCD(ctx, cfg, *fabric, body, stdout); err != nil {
-		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
-		return 1
-	}
-	return 0
+	return clientCall(stderr, follow+20*time.Minute, func(ctx context.Context, cfg app.ClientConfig) error {
+		_, err := app.InstallArgoCD(ctx, cfg, *fabric, body, stdout)
+		return err
+	})
 }
 
 func stateCmd(args []string, stdout, stderr io.Writer) int {
