@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -119,17 +118,6 @@ func writeKubeconfig(t *testing.T, c *clustertest.Cluster) string {
 	return path
 }
 
-func argoManifest(t *testing.T) string {
-	if p, err := argocdtest.Find(); err == nil {
-		return filepath.Join(p.Module, "manifests", "install.yaml")
-	}
-	f := filepath.Join(filepath.Dir(clustertest.HedgehogCRDDir()), "argocd", "install-v3.5.1.yaml")
-	if _, err := os.Stat(f); err != nil {
-		t.Skipf("no Argo CD install manifest: Argo CD is not built and %s is missing", f)
-	}
-	return f
-}
-
 // markWorkloadsReady waits for Argo CD's Deployments and StatefulSet and
 // sets their status as their controllers would (there is no kubelet).
 func markWorkloadsReady(ctx context.Context, cs kubernetes.Interface) error {
@@ -170,7 +158,7 @@ func markWorkloadsReady(ctx context.Context, cs kubernetes.Interface) error {
 // progress and counts; then `argocd install` through the client sends
 // the manifest file again and changes nothing.
 func TestInstallArgoCDEndpoint(t *testing.T) {
-	manifest := argoManifest(t)
+	manifest := argocdtest.InstallManifest(t)
 	c := clustertest.StartWith(t, clustertest.Options{NoHedgehogCRDs: true})
 	srv := redistest.Start(t)
 	nb := stubNetBox(t, map[int]string{

@@ -27,21 +27,6 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/clustertest"
 )
 
-// installManifest is the Argo CD release manifest the tests apply: the
-// built Argo CD module's (v3.6.1), else the shared upstream copy of
-// v3.5.1 (next to the repository, or $HNP_UPSTREAM_DIR/argocd).
-func installManifest(t *testing.T) string {
-	t.Helper()
-	if p, err := argocdtest.Find(); err == nil {
-		return filepath.Join(p.Module, "manifests", "install.yaml")
-	}
-	f := filepath.Join(filepath.Dir(clustertest.HedgehogCRDDir()), "argocd", "install-v3.5.1.yaml")
-	if _, err := os.Stat(f); err != nil {
-		t.Skipf("no Argo CD install manifest: Argo CD %s is not built (test/cluster/build-argocd.sh) and %s is missing", argocdtest.Version, f)
-	}
-	return f
-}
-
 // recorder keeps the progress an installation reports.
 type recorder struct {
 	mu   sync.Mutex
@@ -123,7 +108,7 @@ func byKind(r InstallResult) string {
 // no kubelet); the second changes nothing; an unready workload times out
 // naming it.
 func TestInstallAgainstAPIServer(t *testing.T) {
-	manifest := installManifest(t)
+	manifest := argocdtest.InstallManifest(t)
 	c := clustertest.StartWith(t, clustertest.Options{NoHedgehogCRDs: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

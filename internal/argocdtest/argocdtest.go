@@ -43,6 +43,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/githedgehog/hnp-sidecar/internal/clustertest"
 )
 
 const (
@@ -151,6 +153,22 @@ func Find() (Paths, error) {
 		}
 	}
 	return p, nil
+}
+
+// InstallManifest is the Argo CD release manifest tests install: the built
+// Argo CD module's (Version), else the shared upstream copy of v3.5.1 (next
+// to the repository, or $HNP_UPSTREAM_DIR/argocd); t is skipped when
+// neither is there.
+func InstallManifest(t testing.TB) string {
+	t.Helper()
+	if p, err := Find(); err == nil {
+		return filepath.Join(p.Module, "manifests", "install.yaml")
+	}
+	f := filepath.Join(filepath.Dir(clustertest.HedgehogCRDDir()), "argocd", "install-v3.5.1.yaml")
+	if _, err := os.Stat(f); err != nil {
+		t.Skipf("no Argo CD install manifest: Argo CD %s is not built (test/cluster/build-argocd.sh) and %s is missing", Version, f)
+	}
+	return f
 }
 
 // CheckNetns returns an error unless the process is in a network namespace

@@ -171,22 +171,8 @@ func account(t *testing.T, ctx context.Context, c *clustertest.Cluster, ap *clus
 	return cfg
 }
 
-// installManifest is Argo CD's release manifest, as internal/argocd's tests
-// find it.
-func installManifest(t *testing.T) string {
-	t.Helper()
-	if p, err := argocdtest.Find(); err == nil {
-		return filepath.Join(p.Module, "manifests", "install.yaml")
-	}
-	f := filepath.Join(filepath.Dir(clustertest.HedgehogCRDDir()), "argocd", "install-v3.5.1.yaml")
-	if _, err := os.Stat(f); err != nil {
-		t.Skipf("no Argo CD install manifest: Argo CD %s is not built (test/cluster/build-argocd.sh) and %s is missing", argocdtest.Version, f)
-	}
-	return f
-}
-
 func testRBAC(t *testing.T, ctx context.Context, c *clustertest.Cluster, ap *clustertest.Applier, sets map[string][]*unstructured.Unstructured) {
-	manifest := installManifest(t)
+	manifest := argocdtest.InstallManifest(t)
 	defaults := account(t, ctx, c, ap, sets["defaults"])
 	full := account(t, ctx, c, ap, sets["full"])
 	logger := slog.New(slog.DiscardHandler)
