@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os/exec"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -39,16 +38,8 @@ func TestKill9DuringReconcileLosesNothing(t *testing.T) {
 		t.Logf("cycle %d: killed after %d VPCs", cycle, created)
 		s = startSidecarAt(t, sc, addr)
 	}
-	want := make([]string, created)
-	for i := range want {
-		want[i] = fmt.Sprintf("crash/managed/vpcs/vpc-%d.yaml", i)
-	}
-	sort.Strings(want)
 	start := time.Now()
-	require.Eventually(t, func() bool {
-		out, err := exec.Command("git", "-C", srv.Dir("crash"), "ls-tree", "-r", "--name-only", "main", "crash/managed/vpcs").Output()
-		return err == nil && strings.Join(want, "\n") == strings.TrimSpace(string(out))
-	}, 60*time.Second, 100*time.Millisecond, "Git never matched NetBox\n%s", s.Logs)
+	waitGitEqualsNetBox(t, s, srv.Dir("crash"), "crash", created)
 
 	commits := strings.Fields(gitLog(t, srv, "crash", "%H"))
 	for _, c := range commits[:len(commits)-1] { // every commit but the root changes the tree

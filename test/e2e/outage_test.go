@@ -95,13 +95,37 @@ func vpcFiles(t *testing.T, dir, root string) []string {
 	return strings.Fields(string(out))
 }
 
-func wantVPCFiles(root string, n int) []string {
+// waitGitEqualsNetBox waits until the remote's VPC files under root are
+// exactly vpc-0 … vpc-(n-1), the VPCs saved in NetBox.
+func waitGitEqualsNetBox(t *testing.T, s *sidecar, dir, root string, n int) {
+	t.Helper()
 	want := make([]string, n)
 	for i := range want {
 		want[i] = fmt.Sprintf("%s/managed/vpcs/vpc-%d.yaml", root, i)
 	}
 	sort.Strings(want)
-	return want
+	require.Eventually(t, func() bool { return strings.Join(vpcFiles(t, dir, root), "\n") == strings.Join(want, "\n") },
+		60*time.Second, 100*time.Millisecond, "Git never matched NetBox: %v\n%s", vpcFiles(t, dir, root), s.Logs)
+}
+
+// waitBreakerOpen waits until a health component is down (its breaker
+// open) and prints the component's health JSON.
+func waitBreakerOpen(t *testing.T, s *sidecar, component, during string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return componentStatus(t, s, component) == "down" }, 60*time.Second, 100*time.Millisecond,
+		"the %s breaker never opened\n%s", component, s.Logs)
+	code, comps := healthOf(t, s)
+	t.Logf("health during %s (HTTP %d): %s %s", during, code, component, comps[component])
+}
+
+// requireNoDeadLetters: an outage alone dead-letters nothing.
+func requireNoDeadLetters(t *testing.T, s *sidecar) {
+	t.Helper()
+	var dl struct {
+		Count int `json:"count"`
+	}
+	require.Equal(t, http.StatusOK, sidecarGet(t, s, "/api/v1/deadletters", &dl))
+	require.Zero(t, dl.Count, "an outage alone dead-letters nothing\n%s", s.Logs)
 }
 
 func createVPC(t *testing.T, admin nbClient, fabric any, i int) {
@@ -141,26 +165,15 @@ func TestGitOutageUnderAStream(t *testing.T) {
 		createVPC(t, admin, fab["id"], n)
 		time.Sleep(150 * time.Millisecond)
 	}
-	require.Eventually(t, func() bool { return componentStatus(t, s, "git_sync") == "down" }, 60*time.Second, 100*time.Millisecond,
-		"the Git breaker never opened\n%s", s.Logs)
-	code, comps := healthOf(t, s)
-	t.Logf("health during the Git outage (HTTP %d): git_sync %s", code, comps["git_sync"])
+	waitBreakerOpen(t, s, "git_sync", "the Git outage")
 	time.Sleep(5 * time.Second) // a few open/half-open rounds
-	var dl struct {
-		Count int `json:"count"`
-	}
-	require.Equal(t, http.StatusOK, sidecarGet(t, s, "/api/v1/deadletters", &dl))
-	require.Zero(t, dl.Count, "an outage alone dead-letters nothing\n%s", s.Logs)
+	requireNoDeadLetters(t, s)
 	accepted := metric(t, s, `hnp_webhooks_received_total{result="accepted"}`) - accepted0
 	require.Zero(t, metric(t, s, `hnp_webhooks_received_total{result="unavailable"}`))
 
 	proxy.Restore()
 	back := time.Now()
-	want := wantVPCFiles("go", n)
-	require.Eventually(t, func() bool {
-		return strings.Join(vpcFiles(t, srv.Dir("outage"), "go"), "\n") == strings.Join(want, "\n")
-	},
-		60*time.Second, 100*time.Millisecond, "Git never matched NetBox\n%s", s.Logs)
+	waitGitEqualsNetBox(t, s, srv.Dir("outage"), "go", n)
 	drained := time.Since(back)
 	commits := len(strings.Fields(gitLog(t, srv, "outage", "%H"))) - before
 	require.LessOrEqual(t, commits, 3, "the backlog drains into a few commits")
@@ -195,24 +208,13 @@ func TestNetBoxAPIOutage(t *testing.T) {
 		createVPC(t, admin, fab["id"], n)
 		time.Sleep(150 * time.Millisecond)
 	}
-	require.Eventually(t, func() bool { return componentStatus(t, s, "netbox") == "down" }, 60*time.Second, 100*time.Millisecond,
-		"the NetBox breaker never opened\n%s", s.Logs)
-	code, comps := healthOf(t, s)
-	t.Logf("health during the NetBox API outage (HTTP %d): netbox %s", code, comps["netbox"])
+	waitBreakerOpen(t, s, "netbox", "the NetBox API outage")
 	time.Sleep(5 * time.Second)
-	var dl struct {
-		Count int `json:"count"`
-	}
-	require.Equal(t, http.StatusOK, sidecarGet(t, s, "/api/v1/deadletters", &dl))
-	require.Zero(t, dl.Count, "an outage alone dead-letters nothing\n%s", s.Logs)
+	requireNoDeadLetters(t, s)
 
 	proxy.Restore()
 	back := time.Now()
-	want := wantVPCFiles("nb", n)
-	require.Eventually(t, func() bool {
-		return strings.Join(vpcFiles(t, srv.Dir("nbout"), "nb"), "\n") == strings.Join(want, "\n")
-	},
-		60*time.Second, 100*time.Millisecond, "Git never matched NetBox\n%s", s.Logs)
+	waitGitEqualsNetBox(t, s, srv.Dir("nbout"), "nb", n)
 	t.Logf("NetBox API outage %s under %d changes: hints kept, 0 dead letters; API back → Git == NetBox in %s",
 		back.Sub(cut).Round(time.Millisecond), n-1, time.Since(back).Round(time.Millisecond))
 }
@@ -281,8 +283,6 @@ func TestRedisRestartMidStream(t *testing.T) {
 
 	begin := time.Now()
 	require.Equal(t, http.StatusAccepted, sidecarDo(t, s, http.MethodPost, fmt.Sprintf("/api/v1/fabrics/%v/sync", fab["id"]), nil))
-	want := wantVPCFiles("rr", n)
-	require.Eventually(t, func() bool { return strings.Join(vpcFiles(t, srv.Dir("rds"), "rr"), "\n") == strings.Join(want, "\n") },
-		60*time.Second, 100*time.Millisecond, "Git never matched NetBox: %v\n%s", vpcFiles(t, srv.Dir("rds"), "rr"), s.Logs)
+	waitGitEqualsNetBox(t, s, srv.Dir("rds"), "rr", n)
 	t.Logf("full reconcile after the restart: Git == NetBox in %s", time.Since(begin).Round(time.Millisecond))
 }
