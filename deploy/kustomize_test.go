@@ -182,13 +182,6 @@ func allowed(ctx context.Context, t *testing.T, sar dynamic.NamespaceableResourc
 }
 
 func nested(m map[string]any, path ...string) any {
-	var v any = m
-	for _, p := range path {
-		mm, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = mm[p]
-	}
+	v, _, _ := unstructured.NestedFieldNoCopy(m, path...)
 	return v
 }
