@@ -266,6 +266,12 @@ func TestArgoCDOutageRecovers(t *testing.T) {
 		return err == nil && fmt.Sprint(getPath(a.Object, "status", "operationState", "phase")) == "Running"
 	}, time.Minute, 100*time.Millisecond)
 	admin.call(t, http.MethodPatch, fmt.Sprintf("%svpcs/%v/", plugin, o["id"]), vpc(1701))
+	// The edit's commit first (NetBox's webhook may take seconds under load).
+	require.Eventually(t, func() bool {
+		return strings.Contains(remoteFile(t, srv, "argo-outage", fabName+"/managed/vpcs/vpc-o.yaml"), "1701")
+	}, time.Minute, 100*time.Millisecond, "the edit never reached Git\n%s", s.Logs)
+	tip := strings.SplitN(gitLog(t, srv, "argo-outage", "%H"), "\n", 2)[0]
+	require.Eventually(t, func() bool { return state().Commit == tip }, 30*time.Second, 100*time.Millisecond)
 	time.Sleep(5 * time.Second) // the syncer asks, hears busy, backs off, asks again
 	require.Equal(t, "committed", state().State, "waits while Argo CD is busy")
 	remote := proxyRemote(proxy)
