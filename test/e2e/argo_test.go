@@ -257,14 +257,25 @@ func TestArgoCDOutageRecovers(t *testing.T) {
 	require.NoError(t, err)
 	apps := dyn.Resource(argocd.ApplicationGVR).Namespace(ar.Namespace)
 	appName := "hedgehog-" + fabName
-	_, err = apps.Patch(ctx, appName, types.MergePatchType, []byte(`{"operation":{"initiatedBy":{"username":"e2e"},`+
-		`"sync":{"revision":"0000000000000000000000000000000000000000"},"retry":{"limit":5,"backoff":{"duration":"30s"}}}}`),
-		metav1.PatchOptions{})
-	require.NoError(t, err)
+	const missing = "0000000000000000000000000000000000000000"
 	require.Eventually(t, func() bool {
 		a, err := apps.Get(ctx, appName, metav1.GetOptions{})
-		return err == nil && fmt.Sprint(getPath(a.Object, "status", "operationState", "phase")) == "Running"
-	}, time.Minute, 100*time.Millisecond)
+		if err != nil {
+			return false
+		}
+		if fmt.Sprint(getPath(a.Object, "status", "operationState", "phase")) == "Running" &&
+			fmt.Sprint(getPath(a.Object, "status", "operationState", "operation", "sync", "revision")) == missing {
+			return true
+		}
+		if a.Object["operation"] == nil {
+			// Only when no other operation (an automated sync) is there, and
+			// only on the version read, as the Kubernetes driver does.
+			_, _ = apps.Patch(ctx, appName, types.MergePatchType, fmt.Appendf(nil, `{"metadata":{"resourceVersion":%q},`+
+				`"operation":{"initiatedBy":{"username":"e2e"},"sync":{"revision":%q},"retry":{"limit":5,"backoff":{"duration":"30s"}}}}`,
+				a.GetResourceVersion(), missing), metav1.PatchOptions{})
+		}
+		return false
+	}, 2*time.Minute, 200*time.Millisecond, "Argo CD never ran the operation to a missing revision")
 	admin.call(t, http.MethodPatch, fmt.Sprintf("%svpcs/%v/", plugin, o["id"]), vpc(1701))
 	// The edit's commit first (NetBox's webhook may take seconds under load).
 	require.Eventually(t, func() bool {
