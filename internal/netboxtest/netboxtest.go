@@ -17,9 +17,14 @@ import (
 	"time"
 )
 
-// Env is a running NetBox.
+// Env is a running NetBox. Token and TokenV1 belong to the superuser
+// hnp-sidecar; TokenRestricted (v2) to RestrictedUser, a user that is not a
+// superuser, with object permissions on every netbox_hedgehog model and
+// view/add on journal entries: like the real plugin, git-repos-api/ shows it
+// only the Git repositories it created.
 type Env struct {
 	URL, Token, TokenV1, AdminUser, AdminPassword string
+	TokenRestricted, RestrictedUser               string
 }
 
 // shared is the process's NetBox: started on first use, stopped by Main.
@@ -58,7 +63,8 @@ func Get(t testing.TB) Env {
 			return
 		}
 		shared.env = Env{URL: vars["NETBOX_URL"], Token: vars["NETBOX_TOKEN"], TokenV1: vars["NETBOX_TOKEN_V1"],
-			AdminUser: vars["NETBOX_ADMIN_USER"], AdminPassword: vars["NETBOX_ADMIN_PASSWORD"]}
+			AdminUser: vars["NETBOX_ADMIN_USER"], AdminPassword: vars["NETBOX_ADMIN_PASSWORD"],
+			TokenRestricted: vars["NETBOX_TOKEN_RESTRICTED"], RestrictedUser: vars["NETBOX_RESTRICTED_USER"]}
 		fmt.Printf("NetBox %s ready in %s\n", shared.env.URL, time.Since(start).Round(time.Second))
 	})
 	if shared.err != nil {

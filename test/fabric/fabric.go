@@ -60,7 +60,9 @@ func Generate(o Options) []Object {
 
 	add("IPv4Namespace", "default", map[string]any{"subnets": []any{"10.0.0.0/16"}})
 	add("VLANNamespace", "default", map[string]any{"ranges": []any{map[string]any{"from": 1000, "to": 2999}}})
-	add("SwitchGroup", "eslag-1", map[string]any{})
+	// No SwitchGroup: its spec has no fields, and the plugin refuses an
+	// empty spec, so the real plugin cannot hold one (nor the leaves'
+	// groups and redundancy that would name it).
 	spines, leaves := names("spine", o.Spines), names("leaf", o.Leaves)
 	for i, s := range spines {
 		add("Switch", s, map[string]any{"role": "spine", "asn": 65100, "description": "spine",
@@ -70,10 +72,6 @@ func Generate(o Options) []Object {
 		spec := map[string]any{"role": "server-leaf", "asn": 65101 + i, "description": "leaf",
 			"ip": ip("172.30.0", 100+i, 21), "protocolIP": ip("172.30.8", 100+i, 32),
 			"vtepIP": ip("172.30.12", 100+i, 32), "vlanNamespaces": []any{"default"}}
-		if i < 2 {
-			spec["groups"] = []any{"eslag-1"}
-			spec["redundancy"] = map[string]any{"group": "eslag-1", "type": "eslag"}
-		}
 		add("Switch", l, spec)
 	}
 	servers := names("server", o.Servers)

@@ -21,9 +21,16 @@ type page struct {
 	Results []named `json:"results"`
 }
 
+// WatchCRDTypes is a non-empty watch_crd_types for fabrics made through
+// the REST API: the plugin's full_clean() refuses a blank one (the default
+// []) on every REST write of a fabric.
+var WatchCRDTypes = []string{"VPC", "Connection", "Switch", "Server"}
+
 // EnsureFabric returns the id of the fabric named name, creating it with
-// fields, or setting fields on the existing one.
+// fields, or setting fields on the existing one. Both carry WatchCRDTypes
+// unless fields names watch_crd_types.
 func EnsureFabric(ctx context.Context, nb *netbox.Client, name string, fields map[string]any) (int64, error) {
+	fields = WithWatch(fields)
 	var p page
 	if err := nb.Do(ctx, http.MethodGet, netbox.PluginPath+"fabrics/?limit=1000&name="+url.QueryEscape(name), nil, &p); err != nil {
 		return 0, fmt.Errorf("fabric: list fabrics: %w", err)
@@ -58,7 +65,7 @@ func Load(ctx context.Context, nb *netbox.Client, fabricID int64, objs []Object)
 		err := nb.Do(ctx, http.MethodPost, netbox.PluginPath+o.Kind.Endpoint,
 			map[string]any{"fabric": fabricID, "name": o.Name, "namespace": "default", "spec": o.Spec}, &got)
 		var apiErr *netbox.APIError
-		if errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest && exists(apiErr) {
+		if errors.As(err, &apiErr) && (apiErr.Status == http.StatusBadRequest || apiErr.Status == http.StatusInternalServerError) && exists(apiErr) {
 			continue
 		}
 		if err != nil {
@@ -70,6 +77,20 @@ func Load(ctx context.Context, nb *netbox.Client, fabricID int64, objs []Object)
 }
 
 // exists recognises NetBox's answer to a duplicate (fabric, namespace, name).
+// exists: NetBox 4.7 answers a duplicate (fabric, namespace, name) with a
+// 500 IntegrityError (the plugin's unique_together is left to the
+// database); older versions with a 400.
 func exists(e *netbox.APIError) bool {
-	return strings.Contains(e.Body, "already exists") || strings.Contains(e.Body, "must make a unique set")
+	return strings.Contains(e.Body, "already exists") || strings.Contains(e.Body, "must make a unique set") ||
+		strings.Contains(e.Body, "duplicate key value")
+}
+
+// WithWatch is fields (a copy) with watch_crd_types set to WatchCRDTypes
+// unless it names one.
+func WithWatch(fields map[string]any) map[string]any {
+	out := map[string]any{"watch_crd_types": WatchCRDTypes}
+	for k, v := range fields {
+		out[k] = v
+	}
+	return out
 }

@@ -250,17 +250,20 @@ until curl -fsS -o /dev/null -H "Authorization: Bearer $TOKEN" "$URL/api/status/
     sleep 0.5
 done
 
+# `export`: after `. $STATE/env`, child processes (smoke.sh, go test) see the variables too.
 cat >"$STATE/env" <<EOF
-NETBOX_URL=$URL
-NETBOX_TOKEN=$TOKEN
-NETBOX_TOKEN_V1=$(<"$STATE/token-v1")
-NETBOX_ADMIN_USER=admin
-NETBOX_ADMIN_PASSWORD=$(<"$STATE/admin-password")
-NETBOX_PG_PORT=$PG_PORT
-NETBOX_REDIS_PORT=$REDIS_PORT
-NETBOX_VENV=$VENV
-NETBOX_ROOT=$STATE
-NETBOX_VERSION=$NETBOX_VERSION
+export NETBOX_URL=$URL
+export NETBOX_TOKEN=$TOKEN
+export NETBOX_TOKEN_V1=$(<"$STATE/token-v1")
+export NETBOX_TOKEN_RESTRICTED=$(<"$STATE/token-restricted")
+export NETBOX_RESTRICTED_USER=hnp-sidecar-restricted
+export NETBOX_ADMIN_USER=admin
+export NETBOX_ADMIN_PASSWORD=$(<"$STATE/admin-password")
+export NETBOX_PG_PORT=$PG_PORT
+export NETBOX_REDIS_PORT=$REDIS_PORT
+export NETBOX_VENV=$VENV
+export NETBOX_ROOT=$STATE
+export NETBOX_VERSION=$NETBOX_VERSION
 EOF
 chmod 600 "$STATE/env"
 log "NetBox $NETBOX_VERSION is up in $((SECONDS - START))s; source $STATE/env"

@@ -4,7 +4,8 @@ from netbox.tables import NetBoxTable, columns
 
 from .models import ALL_MODELS, HedgehogCR
 
-SKIP = ('custom_field_data', 'spec', 'labels', 'annotations', 'kubernetes_token', 'kubernetes_ca_cert')
+SKIP = ('custom_field_data', 'spec', 'raw_spec', 'labels', 'annotations', 'watch_crd_types', 'kubernetes_token',
+        'kubernetes_ca_cert', 'git_token', 'argocd_admin_password', 'encrypted_credentials')
 
 
 def table_for(model):

@@ -8,7 +8,7 @@ from netbox.views import generic
 from utilities.views import register_model_view
 
 from .forms import FORMS
-from .models import ALL_MODELS
+from .models import ALL_MODELS, GitRepository
 from .tables import TABLES
 
 HIDDEN = ('id', 'created', 'last_updated', 'custom_field_data')
@@ -51,6 +51,12 @@ def register_views(model):
 
     class EditView(generic.ObjectEditView):
         form = FORMS[model]
+
+        def alter_object(self, obj, request, url_args, url_kwargs):
+            # A Git repository records who added it (the REST viewset shows non-superusers only their own).
+            if model is GitRepository and obj.pk is None:
+                obj.created_by = request.user
+            return obj
 
     class DeleteView(generic.ObjectDeleteView):
         pass

@@ -1,47 +1,110 @@
-"""REST serializers. NetBox finds `<Model>Serializer` here by name (webhook bodies, brief mode)."""
+"""REST serializers. NetBox finds `<Model>Serializer` here by name (webhook bodies, brief mode).
+
+Shaped like the real plugin's: fabric and CR serializers take every model field (`fields='__all__'`, so DRF turns
+model choices into ChoiceFields and NetBox runs the model's full_clean() on every write); the Git repository has a
+read serializer whose `url` is NetBox's API link (the Git URL is in `repository_info`), and plain DRF create and
+update serializers.
+"""
 from rest_framework import serializers
 
 from netbox.api.serializers import NetBoxModelSerializer
 
 from ..models import CR_MODELS, GitRepository, HedgehogFabric
 
-BASE_FIELDS = ('id', 'url', 'display_url', 'display', 'tags', 'custom_fields', 'created', 'last_updated')
-CR_FIELDS = ('fabric', 'name', 'namespace', 'spec', 'labels', 'annotations', 'kubernetes_status', 'last_applied',
-             'last_synced', 'sync_error', 'git_file_path', 'auto_sync')
-
-
-class GitRepositorySerializer(NetBoxModelSerializer):
-    # The model's own `url` field (the Git URL) replaces NetBox's API link of that name.
-    url = serializers.CharField(max_length=500)
-
-    class Meta:
-        model = GitRepository
-        fields = BASE_FIELDS + ('name', 'default_branch')
-        brief_fields = ('id', 'url', 'display', 'name')
+# The stand-in stores no secret; this marks "credentials were given" (has_credentials).
+CREDENTIALS_MARK = 'stand-in: credentials given, not stored'
 
 
 class HedgehogFabricSerializer(NetBoxModelSerializer):
-    git_repository = serializers.PrimaryKeyRelatedField(queryset=GitRepository.objects.all(), allow_null=True,
-                                                        required=False)
-
     class Meta:
         model = HedgehogFabric
-        fields = BASE_FIELDS + tuple(
-            f.name for f in HedgehogFabric._meta.concrete_fields
-            if f.name not in ('id', 'created', 'last_updated', 'custom_field_data')
-        )
-        brief_fields = ('id', 'url', 'display', 'name')
+        fields = '__all__'
+
+
+FabricSerializer = HedgehogFabricSerializer
+
+
+class GitRepositorySerializer(NetBoxModelSerializer):
+    """Read serializer: `url` here is NetBox's declared API link, not the model's Git URL."""
+    connection_summary = serializers.SerializerMethodField()
+    dependent_fabrics_count = serializers.ReadOnlyField(source='fabric_count')
+    can_delete_info = serializers.SerializerMethodField()
+    repository_info = serializers.SerializerMethodField()
+    credentials = serializers.DictField(write_only=True, required=False)
+
+    class Meta:
+        model = GitRepository
+        fields = [
+            'id', 'url', 'name', 'provider', 'authentication_type', 'description', 'connection_status',
+            'last_validated', 'validation_error', 'default_branch', 'is_private', 'fabric_count', 'created_by',
+            'validate_ssl', 'timeout_seconds', 'created', 'last_updated', 'connection_summary',
+            'dependent_fabrics_count', 'can_delete_info', 'repository_info', 'credentials',
+        ]
+        read_only_fields = ['connection_status', 'last_validated', 'validation_error', 'fabric_count', 'created_by',
+                            'created', 'last_updated']
+
+    def get_connection_summary(self, obj):
+        return obj.connection_summary()
+
+    def get_can_delete_info(self, obj):
+        n = obj.dependent_fabrics().count()
+        return {'can_delete': n == 0,
+                'reason': f'Repository is used by {n} fabric(s)' if n else 'Repository can be safely deleted'}
+
+    def get_repository_info(self, obj):
+        return obj.repository_info()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data['has_credentials'] = bool(instance.encrypted_credentials)
+        data['dependent_fabrics'] = [{'id': f.id, 'name': f.name} for f in instance.dependent_fabrics()[:10]]
+        return data
+
+
+class GitRepositoryCreateSerializer(serializers.ModelSerializer):
+    """POST git-repos-api/: plain DRF (no full_clean); `credentials` is required and checked by auth type."""
+    credentials = serializers.DictField(required=True, write_only=True)
+
+    class Meta:
+        model = GitRepository
+        fields = ['name', 'url', 'provider', 'authentication_type', 'description', 'default_branch', 'is_private',
+                  'validate_ssl', 'timeout_seconds', 'credentials']
+
+    def validate_credentials(self, value):
+        needs = {'token': ('token',), 'basic': ('username', 'password'), 'ssh_key': ('private_key',)}
+        kind = self.initial_data.get('authentication_type', 'token')
+        for key in needs.get(kind, ()):
+            if not value.get(key):
+                raise serializers.ValidationError(f'{key} is required for {kind} authentication')
+        return value
+
+    def create(self, validated_data):
+        validated_data.pop('credentials')
+        validated_data['encrypted_credentials'] = CREDENTIALS_MARK
+        validated_data['created_by'] = self.context['request'].user
+        return super().create(validated_data)
+
+
+class GitRepositoryUpdateSerializer(serializers.ModelSerializer):
+    """PUT/PATCH git-repos-api/{id}/: only these fields (the Git URL cannot be changed by REST)."""
+    credentials = serializers.DictField(required=False, write_only=True)
+
+    class Meta:
+        model = GitRepository
+        fields = ['name', 'description', 'default_branch', 'validate_ssl', 'timeout_seconds', 'credentials']
+
+    def update(self, instance, validated_data):
+        if validated_data.pop('credentials', None) is not None:
+            validated_data['encrypted_credentials'] = CREDENTIALS_MARK
+        return super().update(instance, validated_data)
 
 
 class HedgehogCRSerializer(NetBoxModelSerializer):
     fabric = serializers.PrimaryKeyRelatedField(queryset=HedgehogFabric.objects.all())
-    # Upstream quirk (DESIGN.md §4): `url` is the integer pk, not a link.
-    url = serializers.IntegerField(source='pk', read_only=True)
 
 
 # One serializer per CR model, named <Model>Serializer (VPCSerializer, SwitchGroupSerializer, ...).
 for _model, _path in CR_MODELS:
-    _meta = type('Meta', (), {'model': _model, 'fields': BASE_FIELDS + CR_FIELDS,
-                              'brief_fields': ('id', 'url', 'display', 'name')})
+    _meta = type('Meta', (), {'model': _model, 'fields': '__all__'})
     _name = f'{_model.__name__}Serializer'
     globals()[_name] = type(_name, (HedgehogCRSerializer,), {'Meta': _meta, '__module__': __name__})

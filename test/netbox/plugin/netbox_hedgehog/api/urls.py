@@ -1,11 +1,16 @@
 from netbox.api.routers import NetBoxRouter
 
-from ..models import ALL_MODELS
-from .views import GitOpsResourceViewSet, viewset_for
+from ..models import CR_MODELS, HedgehogFabric
+from .views import GitOpsResourceViewSet, GitRepositoryViewSet, viewset_for
 
 router = NetBoxRouter()
-for model, path in ALL_MODELS:
-    router.register(path, viewset_for(model))
+router.register('fabrics', viewset_for(HedgehogFabric))
+# The real plugin renamed its Git repository endpoint in July 2025; older builds served git-repositories/.
+# The stand-in serves both (same model, same viewset); NetBox's `url` links point at git-repos-api/.
+router.register('git-repos-api', GitRepositoryViewSet)
+router.register('git-repositories', GitRepositoryViewSet, basename='gitrepository-legacy')
 router.register('gitops-resources', GitOpsResourceViewSet, basename='gitopsresource')
+for model, path in CR_MODELS:
+    router.register(path, viewset_for(model))
 
 urlpatterns = router.urls
