@@ -90,3 +90,33 @@ func TestTrippingFailureIsUnavailable(t *testing.T) {
 	err = b.Do(t.Context(), fail)
 	require.ErrorAs(t, err, &u, "a failed probe")
 }
+
+// A 5xx the judge calls a refusal of the request (a database constraint)
+// does not count, and the caller still reads the whole body; other 5xx do.
+func TestTransportNeutralAnswer(t *testing.T) {
+	var body atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(w, body.Load().(string))
+	}))
+	defer srv.Close()
+	opts := DefaultOptions()
+	opts.ConsecutiveFailures, opts.OpenTimeout = 2, time.Hour
+	set, err := NewSet(slog.New(slog.DiscardHandler), prometheus.NewRegistry(), opts)
+	require.NoError(t, err)
+	judge := func(status int, b []byte) bool { return status == 500 && string(b[:10]) == "constraint" }
+	hc := &http.Client{Transport: set.Transport(NetBox, nil, NeutralAnswer(judge))}
+	long := "constraint" + string(make([]byte, 3*peekBytes))
+	for _, tc := range []struct {
+		body string
+		want State
+	}{{long, Closed}, {long, Closed}, {long, Closed}, {"crash", Closed}, {"crash", Open}} {
+		body.Store(tc.body)
+		resp, err := hc.Get(srv.URL)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		require.Equal(t, tc.body, string(b), "the caller reads the whole body")
+		require.Equal(t, tc.want, set.Get(NetBox, srv.URL).State())
+	}
+}
