@@ -3,8 +3,11 @@ package netbox
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -55,13 +58,12 @@ func TestPluginReadsAgainstRealNetBox(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, InTestedRange(v), v)
 
-	var repo GitRepository
-	require.NoError(t, c.Do(ctx, http.MethodPost, PluginPath+"git-repositories/",
-		map[string]any{"name": "fabric-repo", "url": "http://127.0.0.1/fabric.git", "default_branch": "main"}, &repo))
+	repo := newGitRepository(t, c, "fabric-repo", "http://127.0.0.1/fabric.git")
 	var a, b Fabric
+	watch := []string{"VPC"} // REST writes of a fabric need a non-empty watch_crd_types
 	require.NoError(t, c.Do(ctx, http.MethodPost, PluginPath+"fabrics/",
-		map[string]any{"name": "fab-a", "git_repository": repo.ID, "gitops_directory": "/a/"}, &a))
-	require.NoError(t, c.Do(ctx, http.MethodPost, PluginPath+"fabrics/", map[string]any{"name": "fab-b"}, &b))
+		map[string]any{"name": "fab-a", "git_repository": repo.ID, "gitops_directory": "/a/", "watch_crd_types": watch}, &a))
+	require.NoError(t, c.Do(ctx, http.MethodPost, PluginPath+"fabrics/", map[string]any{"name": "fab-b", "watch_crd_types": watch}, &b))
 	ids := map[int64]bool{}
 	for i := range 11 {
 		for _, f := range []Fabric{a, b} {
@@ -84,7 +86,12 @@ func TestPluginReadsAgainstRealNetBox(t *testing.T) {
 	require.Equal(t, "/a/", got.GitopsDirectory)
 	r, err := c.GetGitRepository(ctx, repo.ID)
 	require.NoError(t, err)
-	require.Equal(t, "http://127.0.0.1/fabric.git", r.URL)
+	require.Equal(t, "http://127.0.0.1/fabric.git", r.URL, "the Git URL, not the API link the plugin serves as url")
+	require.Equal(t, "main", r.DefaultBranch)
+	restricted, err := New(Options{URL: env.URL, Token: env.TokenRestricted})
+	require.NoError(t, err)
+	_, err = restricted.GetGitRepository(ctx, repo.ID)
+	require.ErrorIs(t, err, ErrNotFound, "a non-superuser sees only the repositories it created")
 
 	vpcs, err := c.ListObjects(ctx, vpcKind, a.ID) // pages of 4 over 14 VPCs
 	require.NoError(t, err)
@@ -125,4 +132,61 @@ func TestBootstrapIsIdempotent(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, rotated[0], ": updated")
 	require.Contains(t, rotated[1], ": unchanged")
+}
+
+// newGitRepository creates a repository as the plugin takes it (with
+// credentials) and finds it by listing: the plugin's answer has no id.
+func newGitRepository(t *testing.T, c *Client, name, gitURL string) GitRepository {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, c.Do(ctx, http.MethodPost, PluginPath+GitReposEndpoint, map[string]any{"name": name, "url": gitURL,
+		"default_branch": "main", "authentication_type": "token", "credentials": map[string]any{"token": "t"}}, nil))
+	all, err := list[GitRepository](ctx, c, PluginPath+GitReposEndpoint)
+	require.NoError(t, err)
+	for _, r := range all {
+		if r.Name == name {
+			return r
+		}
+	}
+	t.Fatalf("repository %s not listed", name)
+	return GitRepository{}
+}
+
+// Older plugin builds serve Git repositories at git-repositories/ with the
+// Git URL as url; the newer at git-repos-api/ with the Git URL under
+// repository_info. A 404 of both is ErrNotFound.
+func TestGetGitRepositoryEndpoints(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		routes   map[string]string
+		want     string
+		notFound bool
+	}{
+		{"current", map[string]string{"git-repos-api/5/": `{"id":5,"url":"http://nb/api/plugins/hedgehog/git-repos-api/5/","default_branch":"dev","repository_info":{"basic_info":{"url":"https://git.example/a.git"}}}`}, "https://git.example/a.git", false},
+		{"legacy", map[string]string{"git-repositories/5/": `{"id":5,"url":"https://git.example/b.git","default_branch":"dev"}`}, "https://git.example/b.git", false},
+		{"api link only", map[string]string{"git-repos-api/5/": `{"id":5,"url":"http://nb/api/plugins/hedgehog/git-repos-api/5/"}`}, "", false},
+		{"neither", map[string]string{}, "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, ok := tc.routes[strings.TrimPrefix(r.URL.Path, PluginPath)]
+				if !ok {
+					http.NotFound(w, r)
+					return
+				}
+				_, _ = io.WriteString(w, body)
+			}))
+			defer srv.Close()
+			c, err := New(Options{URL: srv.URL, Token: "0123456789abcdef0123456789abcdef01234567"})
+			require.NoError(t, err)
+			r, err := c.GetGitRepository(context.Background(), 5)
+			if tc.notFound {
+				require.ErrorIs(t, err, ErrNotFound)
+				require.Contains(t, err.Error(), GitReposEndpoint, "the error names the current endpoint")
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.want, r.URL)
+		})
+	}
 }

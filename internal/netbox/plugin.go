@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
 )
@@ -99,10 +101,37 @@ type Fabric struct {
 // GitRepository is a repository the plugin knows; credentials stay in
 // NetBox (encrypted) and are not read.
 type GitRepository struct {
-	ID            int64  `json:"id"`
-	Name          string `json:"name"`
-	URL           string `json:"url"`
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	// URL is the Git URL. The plugin's git-repos-api/ serves NetBox's API
+	// link as "url" and the Git URL under repository_info.basic_info.url;
+	// older builds served the Git URL as "url" (see UnmarshalJSON).
+	URL           string `json:"-"`
 	DefaultBranch string `json:"default_branch"`
+}
+
+// UnmarshalJSON takes the Git URL from repository_info.basic_info.url, else
+// from "url" unless that is a link into NetBox's own API.
+func (g *GitRepository) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		ID             int64  `json:"id"`
+		Name           string `json:"name"`
+		URL            string `json:"url"`
+		DefaultBranch  string `json:"default_branch"`
+		RepositoryInfo struct {
+			BasicInfo struct {
+				URL string `json:"url"`
+			} `json:"basic_info"`
+		} `json:"repository_info"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*g = GitRepository{ID: raw.ID, Name: raw.Name, URL: raw.RepositoryInfo.BasicInfo.URL, DefaultBranch: raw.DefaultBranch}
+	if g.URL == "" && !strings.Contains(raw.URL, "/api/plugins/") {
+		g.URL = raw.URL
+	}
+	return nil
 }
 
 // GetObject reads one CR object. ErrNotFound means it was deleted.
@@ -119,11 +148,27 @@ func (c *Client) GetFabric(ctx context.Context, id int64) (Fabric, error) {
 	return f, err
 }
 
-// GetGitRepository reads one git-repositories/ object.
+// Endpoints of the plugin's Git repositories: the current one, and the one
+// plugin builds before July 2025 served (DESIGN.md §4).
+const (
+	GitReposEndpoint       = "git-repos-api/"
+	LegacyGitReposEndpoint = "git-repositories/"
+)
+
+// GetGitRepository reads one Git repository from git-repos-api/, or from
+// the older git-repositories/ when the first answers 404. ErrNotFound
+// (from both) is a configuration error, never a deletion: a non-superuser
+// sees only the repositories it created.
 func (c *Client) GetGitRepository(ctx context.Context, id int64) (GitRepository, error) {
 	var g GitRepository
-	err := c.Do(ctx, http.MethodGet, fmt.Sprintf("%sgit-repositories/%d/", PluginPath, id), nil, &g)
-	return g, err
+	err := c.Do(ctx, http.MethodGet, fmt.Sprintf("%s%s%d/", PluginPath, GitReposEndpoint, id), nil, &g)
+	if !errors.Is(err, ErrNotFound) {
+		return g, err
+	}
+	if lerr := c.Do(ctx, http.MethodGet, fmt.Sprintf("%s%s%d/", PluginPath, LegacyGitReposEndpoint, id), nil, &g); !errors.Is(lerr, ErrNotFound) {
+		return g, lerr
+	}
+	return GitRepository{}, err
 }
 
 // ListFabrics lists every fabric.
@@ -167,3 +212,24 @@ func list[T any](ctx context.Context, c *Client, path string) ([]T, error) {
 		}
 	}
 }
+
+// Values of the fabric's sync_status the sidecar writes. The plugin's
+// serializer takes only its model's choices (never_synced, in_sync,
+// out_of_sync, syncing, error: "synced" is a 400), and the July-2025
+// builds' database CHECK valid_sync_status only synced, syncing, error and
+// never_synced (in_sync is a 500 there; migration 0028 of later builds
+// fixes the CHECK). So in_sync is written and, where refused, told in the
+// fabric's journal instead; out of sync is "error", which every build
+// stores.
+const (
+	SyncStatusInSync  = "in_sync"
+	SyncStatusSyncing = "syncing"
+	SyncStatusError   = "error"
+)
+
+// Values of the fabric's drift_status the sidecar writes (of the plugin's
+// in_sync, drift_detected, git_ahead, cluster_ahead, conflicts).
+const (
+	DriftStatusInSync   = "in_sync"
+	DriftStatusDetected = "drift_detected"
+)

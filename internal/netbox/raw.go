@@ -18,12 +18,52 @@ const PluginPath = "/api/plugins/hedgehog/"
 type APIError struct {
 	Method, Path string
 	Status       int
-	Body         string // first 512 bytes
+	// Body is the answer's first 512 bytes; for a server error that names
+	// its exception, "<exception>: <first line of the error>" instead (see
+	// Answer).
+	Body string
+	// Exception is the Python exception a server error names (NetBox's
+	// JSON for an error in an API view), e.g. "IntegrityError".
+	Exception string
+}
+
+// maxErrorBody bounds how much of an error answer is read: a database
+// error's JSON carries the whole failing row before its exception's name.
+const maxErrorBody = 256 << 10
+
+// newAPIError keeps what may be shown of an error answer. A database
+// error's DETAIL line holds the whole failing row, secrets included
+// (the plugin's fabric has tokens in clear), and is dropped here.
+func newAPIError(method, path string, status int, raw []byte) *APIError {
+	e := &APIError{Method: method, Path: path, Status: status}
+	var se struct {
+		Exception string `json:"exception"`
+		Error     string `json:"error"`
+	}
+	switch {
+	case status >= 500 && json.Unmarshal(raw, &se) == nil && se.Exception != "":
+		first, _, _ := strings.Cut(se.Error, "\n")
+		e.Exception, e.Body = se.Exception, strings.TrimSpace(se.Exception+": "+first)
+	case status >= 500:
+		first, _, _ := strings.Cut(string(raw), "\n")
+		e.Body = first
+	default:
+		e.Body = string(raw)
+	}
+	if len(e.Body) > 512 {
+		e.Body = e.Body[:512]
+	}
+	e.Body = strings.TrimSpace(e.Body)
+	return e
 }
 
 func (e *APIError) Error() string {
-	return fmt.Sprintf("netbox: %s %s: HTTP %d: %s", e.Method, e.Path, e.Status, e.Body)
+	return fmt.Sprintf("netbox: %s %s: HTTP %d: %s", e.Method, e.Path, e.Status, e.Answer())
 }
+
+// Answer is NetBox's answer, short enough for a log line or a journal
+// entry, without a database error's failing row.
+func (e *APIError) Answer() string { return e.Body }
 
 // Unwrap makes a 404 match ErrNotFound.
 func (e *APIError) Unwrap() error {
@@ -68,8 +108,8 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, heade
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return &APIError{Method: method, Path: path, Status: resp.StatusCode, Body: strings.TrimSpace(string(b))}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		return newAPIError(method, path, resp.StatusCode, b)
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
 		_, _ = io.Copy(io.Discard, resp.Body)

@@ -21,28 +21,53 @@ type Patch struct {
 	LastUpdated string
 }
 
+// Refusal is one write NetBox refused because of the data (see Refused):
+// which object, the values refused and NetBox's answer.
+type Refusal struct {
+	ID     int64
+	Fields map[string]any
+	Err    *APIError
+}
+
+// PatchResult is what PatchObjects did besides the writes that landed.
+type PatchResult struct {
+	// Conflicts are objects changed since they were read (412): skipped.
+	Conflicts int
+	// Gone are objects deleted meanwhile (404): skipped.
+	Gone int
+	// Refused are writes NetBox refused because of the data.
+	Refused []Refusal
+}
+
 // PatchObjects updates objects of kind k, one request each. NetBox saves
 // the whole object, so a write-back racing an engineer's edit could undo
 // it: each request carries If-Match with the object's ETag (NetBox 4.7
 // checks it under a row lock), and an object changed meanwhile is skipped
-// (412) and counted in conflicts — the reconcile its change triggers
-// writes the values again. The first other error stops the run.
-func (c *Client) PatchObjects(ctx context.Context, k kind.Kind, patches []Patch) (conflicts int, err error) {
+// (412) and counted in Conflicts. A write refused because of the data is
+// listed in Refused and the next object is written; any other error stops
+// the run.
+func (c *Client) PatchObjects(ctx context.Context, k kind.Kind, patches []Patch) (PatchResult, error) {
+	var res PatchResult
 	for _, p := range patches {
 		var h http.Header
 		if tag := etag(p.LastUpdated); tag != "" {
 			h = http.Header{"If-Match": {tag}}
 		}
 		err := c.do(ctx, http.MethodPatch, fmt.Sprintf("%s%s%d/", PluginPath, k.Endpoint, p.ID), p.Fields, nil, h)
-		var ae *APIError
+		ae := AsAPIError(err)
 		switch {
-		case errors.As(err, &ae) && ae.Status == http.StatusPreconditionFailed:
-			conflicts++
-		case err != nil:
-			return conflicts, fmt.Errorf("netbox: update %s %d: %w", k.Name, p.ID, err)
+		case err == nil:
+		case ae != nil && ae.Status == http.StatusPreconditionFailed:
+			res.Conflicts++
+		case errors.Is(err, ErrNotFound):
+			res.Gone++
+		case Refused(err):
+			res.Refused = append(res.Refused, Refusal{ID: p.ID, Fields: p.Fields, Err: ae})
+		default:
+			return res, fmt.Errorf("netbox: update %s %d: %w", k.Name, p.ID, err)
 		}
 	}
-	return conflicts, nil
+	return res, nil
 }
 
 // etag is NetBox's weak ETag for an object whose last_updated (as the REST
@@ -59,7 +84,9 @@ func etag(lastUpdated string) string {
 	return `W/"` + t.UTC().Format(layout) + `"`
 }
 
-// PatchFabric updates fields of one fabric.
+// PatchFabric updates fields of one fabric. Refused(err) tells a refusal
+// because of the data (the real plugin's fabric refuses every PATCH while
+// its watch_crd_types is blank) from an outage.
 func (c *Client) PatchFabric(ctx context.Context, id int64, fields map[string]any) error {
 	if err := c.Do(ctx, http.MethodPatch, fmt.Sprintf("%s%s%d/", PluginPath, kind.Fabric.Endpoint, id), fields, nil); err != nil {
 		return fmt.Errorf("netbox: update fabric %d: %w", id, err)

@@ -26,24 +26,24 @@ func TestPatchObjectsSkipsObjectsChangedMeanwhile(t *testing.T) {
 	ctx := context.Background()
 	vpcKind, _ := kind.Named("VPC")
 	var f Fabric
-	require.NoError(t, c.Do(ctx, http.MethodPost, PluginPath+"fabrics/", map[string]any{"name": "fab-ifmatch"}, &f))
+	require.NoError(t, c.Do(ctx, http.MethodPost, PluginPath+"fabrics/", map[string]any{"name": "fab-ifmatch", "watch_crd_types": []string{"VPC"}}, &f))
 	var read Object
 	require.NoError(t, c.Do(ctx, http.MethodPost, PluginPath+"vpcs/", map[string]any{"fabric": f.ID, "name": "vpc-if",
 		"spec": map[string]any{"subnets": map[string]any{"default": map[string]any{"subnet": "10.1.0.0/24", "vlan": 1001}}}}, &read))
 
 	// The engineer edits after the sidecar read the object.
 	require.NoError(t, c.Do(ctx, http.MethodPatch, fmt.Sprintf("%svpcs/%d/", PluginPath, read.ID), map[string]any{"name": "vpc-if2"}, nil))
-	conflicts, err := c.PatchObjects(ctx, vpcKind, []Patch{{ID: read.ID, LastUpdated: read.LastUpdated, Fields: map[string]any{"sync_error": "stale"}}})
+	res, err := c.PatchObjects(ctx, vpcKind, []Patch{{ID: read.ID, LastUpdated: read.LastUpdated, Fields: map[string]any{"sync_error": "stale"}}})
 	require.NoError(t, err)
-	require.Equal(t, 1, conflicts)
+	require.Equal(t, 1, res.Conflicts)
 	now, err := c.GetObject(ctx, vpcKind, read.ID)
 	require.NoError(t, err)
 	require.Equal(t, "vpc-if2", now.Name, "the edit stays")
 	require.Empty(t, now.SyncError)
 
-	conflicts, err = c.PatchObjects(ctx, vpcKind, []Patch{{ID: read.ID, LastUpdated: now.LastUpdated, Fields: map[string]any{"sync_error": "fresh"}}})
+	res, err = c.PatchObjects(ctx, vpcKind, []Patch{{ID: read.ID, LastUpdated: now.LastUpdated, Fields: map[string]any{"sync_error": "fresh"}}})
 	require.NoError(t, err)
-	require.Zero(t, conflicts)
+	require.Equal(t, PatchResult{}, res)
 	now, err = c.GetObject(ctx, vpcKind, read.ID)
 	require.NoError(t, err)
 	require.Equal(t, "fresh", now.SyncError)
