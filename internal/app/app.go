@@ -24,6 +24,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/jobs"
 	"github.com/githedgehog/hnp-sidecar/internal/kube"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/problems"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
@@ -57,6 +58,7 @@ type App struct {
 	argo       *argoParts     // nil: Argo CD not configured
 	drift      *kube.Detector // nil: NetBox not configured
 	breakers   *breaker.Set
+	problems   *problems.Store
 }
 
 // New builds the service from cfg. handler does the work for each key;
@@ -82,7 +84,10 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 	var nb *netbox.Client
 	if cfg.NetBox.URL != "" {
 		nb, err = netbox.New(netbox.Options{URL: cfg.NetBox.URL, Token: cfg.NetBox.Token.Reveal(), UserAgent: "hnp-sidecar",
-			HTTPClient: breakerClient(breakers, breaker.NetBox, &http.Client{Timeout: 30 * time.Second})})
+			HTTPClient: breakerClient(breakers, breaker.NetBox, &http.Client{Timeout: 30 * time.Second},
+				// A database constraint refusing a write-back is NetBox
+				// answering, not NetBox being down.
+				breaker.NeutralAnswer(netbox.ConstraintAnswer))})
 		if err != nil {
 			return nil, fmt.Errorf("app: HNP_NETBOX_URL/HNP_NETBOX_TOKEN: %w", err)
 		}
@@ -110,6 +115,11 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 		_ = rdb.Close()
 		return nil, fmt.Errorf("app: %w", err)
 	}
+	probs, err := problems.New(rdb, cfg.RedisPrefix, reg)
+	if err != nil {
+		_ = rdb.Close()
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	var background []func(context.Context)
 	var argo *argoParts
 	var drift *kube.Detector
@@ -120,7 +130,7 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 		}
 	}
 	if handler == nil {
-		if handler, background, drift, err = defaultHandler(cfg, nb, js, states, argo, q, breakers, reg, logger); err != nil {
+		if handler, background, drift, err = defaultHandler(cfg, nb, js, states, probs, argo, q, breakers, reg, logger); err != nil {
 			_ = rdb.Close()
 			return nil, err
 		}
@@ -136,7 +146,7 @@ func New(cfg Config, logger *slog.Logger, handler queue.Handler) (*App, error) {
 	a := &App{
 		cfg: cfg, logger: logger, reg: reg, rdb: rdb, queue: q, recv: recv,
 		handler: handler, errc: make(chan error, 2), nb: nb, jobs: js, states: states, background: background, argo: argo,
-		drift: drift, breakers: breakers,
+		drift: drift, breakers: breakers, problems: probs,
 	}
 	a.server = &http.Server{
 		Handler:           a.routes(),
@@ -256,7 +266,7 @@ func argoDefaults(cfg Config) (reconcile.ArgoDefaults, error) {
 
 // defaultHandler reconciles into Git when NetBox is configured (nb set).
 // Its background tasks run next to the workers.
-func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state.Store, argo *argoParts,
+func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state.Store, probs *problems.Store, argo *argoParts,
 	q reconcile.Enqueuer, breakers *breaker.Set, reg prometheus.Registerer, logger *slog.Logger) (queue.Handler, []func(context.Context), *kube.Detector, error) {
 	if nb == nil {
 		logger.Warn("HNP_NETBOX_URL is not set: hints are received and queued, then only logged; nothing is written to Git")
@@ -271,7 +281,7 @@ func defaultHandler(cfg Config, nb *netbox.Client, js *jobs.Store, states *state
 		return nil, nil, nil, fmt.Errorf("app: HNP_GIT_WORKDIR: %w", err)
 	}
 	git := breakerGit{w: writer, set: breakers}
-	opts := []reconcile.Option{reconcile.WithStates(states)}
+	opts := []reconcile.Option{reconcile.WithStates(states), reconcile.WithProblems(probs)}
 	if cfg.WriteBack {
 		opts = append(opts, reconcile.WithWriteBack(nb),
 			reconcile.WithRequeue(reconcile.ResyncFabric(q, logger.With("component", "reconcile"))))

@@ -50,9 +50,9 @@ func gitAnswer(err error) error {
 }
 
 // breakerClient is an HTTP client whose calls go through dep's breakers.
-func breakerClient(set *breaker.Set, dep breaker.Dependency, hc *http.Client) *http.Client {
+func breakerClient(set *breaker.Set, dep breaker.Dependency, hc *http.Client, opts ...breaker.TransportOption) *http.Client {
 	c := *hc
-	c.Transport = set.Transport(dep, hc.Transport)
+	c.Transport = set.Transport(dep, hc.Transport, opts...)
 	return &c
 }
 

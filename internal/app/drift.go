@@ -14,6 +14,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/breaker"
 	"github.com/githedgehog/hnp-sidecar/internal/kube"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
 )
 
 // driftClusters is where drift detection looks when a fabric names no
@@ -56,7 +57,7 @@ func (a *App) detectDrift(c echo.Context) error {
 	switch {
 	case err == nil:
 		return c.JSON(http.StatusOK, rep)
-	case errors.Is(err, kube.ErrNoCluster):
+	case errors.Is(err, kube.ErrNoCluster), errors.Is(err, reconcile.ErrFabricConfig):
 		return c.JSON(http.StatusConflict, rep)
 	case errors.Is(err, netbox.ErrNotFound):
 		return c.JSON(http.StatusNotFound, rep)

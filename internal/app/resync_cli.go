@@ -36,8 +36,11 @@ func LoadClientConfig(getenv Getenv) (ClientConfig, error) {
 	return ClientConfig{SidecarURL: c.NetBox.SidecarURL, APIToken: c.APIToken}, nil
 }
 
+// ErrJobFailed: the sidecar ended the job without success; the error says why.
+var ErrJobFailed = errors.New("resync: failed")
+
 // Resync asks the sidecar for a full reconcile of fabric (id or name) and follows the
-// job, writing a progress line to out, until it succeeds or ctx ends.
+// job, writing a progress line to out, until it succeeds, fails (ErrJobFailed) or ctx ends.
 func Resync(ctx context.Context, cfg ClientConfig, fabric string, out io.Writer) (jobs.Job, error) {
 	var started SyncResponse
 	if err := call(ctx, cfg, http.MethodPost, "/api/v1/fabrics/"+url.PathEscape(fabric)+"/sync", http.StatusAccepted, &started); err != nil {
@@ -57,6 +60,10 @@ func Resync(ctx context.Context, cfg ClientConfig, fabric string, out io.Writer)
 				fmt.Fprintln(out, "  invalid:", p)
 			}
 			return j, nil
+		}
+		if j.State == jobs.Failed {
+			fmt.Fprintln(out)
+			return j, fmt.Errorf("%w: job %s: fabric %d: %s", ErrJobFailed, j.ID, j.Fabric, j.Error)
 		}
 		select {
 		case <-ctx.Done():

@@ -119,6 +119,8 @@ func (a *App) health(c echo.Context) error {
 	resp.Components["git_sync"] = a.breakers.Report(breaker.Git)
 	if a.nb != nil {
 		resp.Components["netbox"] = a.breakers.Report(breaker.NetBox)
+		// Fabrics that cannot be synced until someone fixes them in NetBox.
+		resp.Components["fabrics"] = a.problems.Health(ctx)
 	}
 	if a.argo != nil {
 		for name, report := range a.argo.components {

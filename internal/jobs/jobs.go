@@ -24,7 +24,7 @@ const (
 	Running   = "running"
 	Retrying  = "retrying" // the last run failed; the queue retries it
 	Succeeded = "succeeded"
-	Failed    = "failed" // ended with Error; not retried (an Argo CD installation)
+	Failed    = "failed" // ended with Error; not retried (a fabric that cannot be synced as configured, an Argo CD installation)
 )
 
 // KindArgoCDInstall is the Kind of an Argo CD installation job; a full

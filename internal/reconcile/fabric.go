@@ -59,38 +59,44 @@ const (
 )
 
 // SyncWithProgress is Sync that reports its progress to report (may be nil).
+// ErrFabricGone means NetBox has no such fabric; a *ConfigError means the
+// fabric cannot be synced as configured: the reason is then on its objects,
+// its journal and in health (see problem.go).
 func (r *Reconciler) SyncWithProgress(ctx context.Context, fabricID int64, hints []queue.Hint, report func(Progress)) (FabricResult, error) {
 	if report == nil {
 		report = func(Progress) {}
 	}
 	hints = fromNetBox(hints)
 	f, err := r.nb.GetFabric(ctx, fabricID)
+	if errors.Is(err, netbox.ErrNotFound) {
+		return FabricResult{}, fmt.Errorf("%w: fabric %d", ErrFabricGone, fabricID)
+	}
 	if err != nil {
 		return FabricResult{}, fmt.Errorf("reconcile: fabric %d: %w", fabricID, err)
 	}
 	res := FabricResult{Fabric: f.Name, Invalid: map[render.ObjectRef][]error{}}
-	if res.Target, err = r.target(ctx, f); err != nil {
+	var cfgErr error
+	if res.Target, err = r.target(ctx, f); errors.Is(err, ErrFabricConfig) {
+		cfgErr = err // the objects are still read: the reason goes on each
+	} else if err != nil {
 		return res, err
 	}
-	var objs []render.Object
-	var items []listed
-	kinds := kind.CRs()
-	p := Progress{Phase: PhaseReading, Total: len(kinds) + 2}
-	report(p)
-	for _, k := range kinds {
-		list, err := r.nb.ListObjects(ctx, k, fabricID)
-		if err != nil {
-			return res, fmt.Errorf("reconcile: fabric %s: list %s: %w", f.Name, k.Name, err)
+	objs, items, err := r.read(ctx, f, report)
+	if err != nil {
+		if cfgErr == nil && !errors.Is(err, ErrFabricConfig) {
+			return res, err
 		}
-		for _, o := range list {
-			objs = append(objs, toRender(k, o))
-			items = append(items, listed{kind: k, obj: o})
-		}
-		p.Done, p.Objects = p.Done+1, len(objs)
-		report(p)
+		objs, items = nil, nil // the reason goes on the fabric only
+	}
+	if cfgErr == nil {
+		cfgErr = configOnly(err)
+	}
+	if cfgErr != nil {
+		res.Objects = len(objs)
+		return res, r.configProblem(ctx, f, objs, items, cfgErr)
 	}
 	res.Objects = len(objs)
-	p.Phase = PhaseRendering
+	p := Progress{Phase: PhaseRendering, Done: len(kind.CRs()), Total: len(kind.CRs()) + 2, Objects: len(objs)}
 	report(p)
 	rf := render.Fabric{ID: f.ID, Name: f.Name}
 	changes, invalid, err := Plan(rf, res.Target.Root, objs)
@@ -117,7 +123,8 @@ func (r *Reconciler) SyncWithProgress(ctx context.Context, fabricID int64, hints
 		err = fmt.Errorf("reconcile: fabric %s: %w", f.Name, err)
 	}
 	t.after(ctx, out, err)
-	r.writeBack(ctx, f, res.Target, items, t, out, err, len(res.Invalid))
+	r.writeBack(ctx, f, outcome{target: res.Target, items: items, t: t, out: out, pushErr: err, invalid: len(res.Invalid),
+		journal: r.resolved(ctx, f, out, err)})
 	if err != nil {
 		return res, err
 	}
@@ -129,6 +136,41 @@ func (r *Reconciler) SyncWithProgress(ctx context.Context, fabricID int64, hints
 	r.logger.Info("fabric reconciled", "fabric", f.Name, "objects", res.Objects, "invalid", len(res.Invalid),
 		"commit", res.Commit, "committed", res.Committed)
 	return res, nil
+}
+
+// read lists the fabric's objects of every kind. A kind NetBox refuses to
+// list to the sidecar's user (403, say) is a *ConfigError.
+func (r *Reconciler) read(ctx context.Context, f netbox.Fabric, report func(Progress)) ([]render.Object, []listed, error) {
+	var objs []render.Object
+	var items []listed
+	kinds := kind.CRs()
+	p := Progress{Phase: PhaseReading, Total: len(kinds) + 2}
+	report(p)
+	for _, k := range kinds {
+		list, err := r.nb.ListObjects(ctx, k, f.ID)
+		var ae *netbox.APIError
+		if netbox.Refused(err) && errors.As(err, &ae) {
+			return nil, nil, configError(f, err, "the sidecar's NetBox user cannot list %s objects: HTTP %d: %s", k.Name, ae.Status, ae.Answer())
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("reconcile: fabric %s: list %s: %w", f.Name, k.Name, err)
+		}
+		for _, o := range list {
+			objs = append(objs, toRender(k, o))
+			items = append(items, listed{kind: k, obj: o})
+		}
+		p.Done, p.Objects = p.Done+1, len(objs)
+		report(p)
+	}
+	return objs, items, nil
+}
+
+// configOnly is err when it is a *ConfigError, else nil.
+func configOnly(err error) error {
+	if errors.Is(err, ErrFabricConfig) {
+		return err
+	}
+	return nil
 }
 
 // validSet validates every object against the others and drops invalid

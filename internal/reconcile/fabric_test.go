@@ -105,7 +105,11 @@ func TestFabricWithoutRepository(t *testing.T) {
 	id, err := fabric.EnsureFabric(context.Background(), e.nb, "no-repo", nil)
 	require.NoError(t, err)
 	_, err = e.rec.SyncFabric(context.Background(), id)
-	require.ErrorIs(t, err, ErrNoRepository)
+	require.ErrorIs(t, err, ErrFabricConfig, "a configuration problem, never success")
+	var ce *ConfigError
+	require.ErrorAs(t, err, &ce)
+	require.ErrorIs(t, ce.Cause, ErrNoRepository)
+	require.Equal(t, "it has no Git repository: set its git_repository (or git_repository_url) in NetBox, or HNP_GIT_DEFAULT_URL", ce.Reason)
 }
 
 // An object waiting for one it refers to lands once that one appears.

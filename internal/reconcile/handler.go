@@ -132,9 +132,18 @@ func (h *Handler) syncFabric(ctx context.Context, fabric int64, it queue.Item) e
 	h.record(ctx, it, func(j *jobs.Job) { j.State, j.Attempts = jobs.Running, it.Attempt })
 	start := h.now()
 	res, err := h.r.SyncWithProgress(ctx, fabric, it.Hints, h.progress(ctx, it))
-	if errors.Is(err, netbox.ErrNotFound) {
+	switch {
+	case errors.Is(err, ErrFabricGone):
 		h.r.logger.Warn("fabric not found in NetBox; nothing to reconcile", "fabric_id", fabric, "key", string(it.Key))
 		h.record(ctx, it, func(j *jobs.Job) { j.State, j.Error = jobs.Succeeded, "fabric not found in NetBox" })
+		return nil
+	case errors.Is(err, ErrFabricConfig):
+		// Told where the user looks (configProblem); retrying cannot fix it.
+		// The fabric's next change, the periodic reconcile or a re-sync
+		// tries again.
+		h.record(ctx, it, func(j *jobs.Job) {
+			j.State, j.Error, j.Objects, j.Phase = jobs.Failed, reasonOf(err), res.Objects, ""
+		})
 		return nil
 	}
 	if err != nil {

@@ -17,9 +17,42 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 )
 
-// ErrNoRepository: the fabric names no Git repository and there is no
-// default.
-var ErrNoRepository = errors.New("reconcile: fabric has no Git repository")
+// Errors of the reconciler.
+var (
+	// ErrNoRepository: the fabric names no Git repository and there is no
+	// default.
+	ErrNoRepository = errors.New("reconcile: fabric has no Git repository")
+	// ErrFabricGone: NetBox answers 404 for the fabric itself, the only
+	// proof that it was deleted.
+	ErrFabricGone = errors.New("reconcile: fabric not found in NetBox")
+	// ErrFabricConfig: the fabric's configuration or data, or the sidecar's
+	// rights in NetBox, keep it from being synced; only a person can fix it
+	// (see ConfigError).
+	ErrFabricConfig = errors.New("reconcile: fabric cannot be synced as configured")
+)
+
+// ConfigError is a problem of a fabric's configuration or data that no
+// retry can fix: a Git repository the sidecar's NetBox user cannot read,
+// a repository without URL, a kind it may not list. Reason is the text the
+// user sees (the objects' sync_error, the fabric's journal, health, the
+// CLI).
+type ConfigError struct {
+	Fabric string
+	Reason string
+	// Cause is the error behind it, if any. It is deliberately not in the
+	// Unwrap chain: a repository's netbox.ErrNotFound must never read as
+	// the fabric's.
+	Cause error
+}
+
+func (e *ConfigError) Error() string { return "reconcile: fabric " + e.Fabric + ": " + e.Reason }
+
+// Unwrap makes a ConfigError match ErrFabricConfig.
+func (e *ConfigError) Unwrap() error { return ErrFabricConfig }
+
+func configError(f netbox.Fabric, cause error, format string, args ...any) error {
+	return &ConfigError{Fabric: f.Name, Reason: fmt.Sprintf(format, args...), Cause: cause}
+}
 
 // NetBox is what the reconciler reads from NetBox.
 type NetBox interface {
@@ -50,6 +83,7 @@ type Reconciler struct {
 	deployer Deployer // nil: commits are not deployed
 	requeue  func(fabric int64)
 	argo     ArgoDefaults
+	problems Problems // nil: problems are logged and journalled every time
 }
 
 // Option adds an optional part to a Reconciler.
@@ -103,8 +137,20 @@ func resolveTarget(ctx context.Context, repos GitRepositories, d Defaults, logge
 	switch {
 	case f.GitRepository != 0:
 		repo, err := repos.GetGitRepository(ctx, int64(f.GitRepository))
-		if err != nil {
+		var ae *netbox.APIError
+		switch {
+		case errors.Is(err, netbox.ErrNotFound):
+			return Target{}, configError(f, err, "its Git repository (id %d) cannot be read: NetBox answers 404 to the sidecar's "+
+				"user on %s%d/ (the repository was deleted, or the sidecar's NetBox user is not a superuser and did not create it: "+
+				"the plugin shows a repository only to its creator)", f.GitRepository, netbox.GitReposEndpoint, f.GitRepository)
+		case netbox.Refused(err) && errors.As(err, &ae):
+			return Target{}, configError(f, err, "its Git repository (id %d) cannot be read: NetBox answers HTTP %d to the sidecar's user: %s",
+				f.GitRepository, ae.Status, ae.Answer())
+		case err != nil:
 			return Target{}, fmt.Errorf("reconcile: fabric %s: git repository %d: %w", f.Name, f.GitRepository, err)
+		}
+		if strings.TrimSpace(repo.URL) == "" {
+			return Target{}, configError(f, nil, "its Git repository %q (id %d) has no URL", repo.Name, repo.ID)
 		}
 		t.URL = repo.URL
 		if repo.DefaultBranch != "" {
@@ -122,7 +168,7 @@ func resolveTarget(ctx context.Context, repos GitRepositories, d Defaults, logge
 		t.URL = d.GitURL
 	}
 	if t.URL == "" {
-		return Target{}, fmt.Errorf("%w: fabric %s (set git_repository in NetBox or HNP_GIT_DEFAULT_URL)", ErrNoRepository, f.Name)
+		return Target{}, configError(f, ErrNoRepository, "it has no Git repository: set its git_repository (or git_repository_url) in NetBox, or HNP_GIT_DEFAULT_URL")
 	}
 	if u, err := url.Parse(t.URL); err == nil && u.User != nil {
 		// Credentials come from the sidecar's own configuration; a URL

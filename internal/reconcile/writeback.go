@@ -18,7 +18,7 @@ import (
 // webhook; the receiver recognises them (only sidecar-owned fields
 // changed) and drops them, so write-back never loops.
 type WriteBack interface {
-	PatchObjects(ctx context.Context, k kind.Kind, patches []netbox.Patch) (conflicts int, err error)
+	PatchObjects(ctx context.Context, k kind.Kind, patches []netbox.Patch) (netbox.PatchResult, error)
 	PatchFabric(ctx context.Context, id int64, fields map[string]any) error
 	AddJournalEntries(ctx context.Context, entries []netbox.JournalEntry) error
 }
@@ -51,38 +51,57 @@ func kubernetesStatus(st state.State, invalid bool) string {
 	return ""
 }
 
+// outcome is what a run did, for the write-back.
+type outcome struct {
+	target  Target
+	items   []listed
+	t       *tracking // nil: no object is written back
+	out     gitops.Result
+	pushErr error
+	invalid int
+	// problem is the fabric's configuration problem ("" when none): it is
+	// each object's sync_error, told once on the fabric, not per object.
+	problem string
+	journal []netbox.JournalEntry // entries on the fabric
+}
+
 // writeBack shows the run's outcome in NetBox: each object's state fields
 // and journal, and the fabric's sync fields. Only values that differ from
 // what NetBox holds are written. The writes go to the background writer
 // when it runs (so NetBox's speed never delays Git), else happen here.
-func (r *Reconciler) writeBack(ctx context.Context, f netbox.Fabric, target Target, items []listed, t *tracking,
-	out gitops.Result, pushErr error, invalid int) {
-	if r.wb == nil || t == nil {
+func (r *Reconciler) writeBack(ctx context.Context, f netbox.Fabric, o outcome) {
+	if r.wb == nil {
 		return
 	}
-	recs, err := r.states.Load(ctx, f.ID)
-	if err != nil {
-		r.logger.Warn("write-back to NetBox skipped", "fabric", f.Name, "err", err)
-		return
+	var recs map[string]state.Record
+	if r.states != nil {
+		var err error
+		if recs, err = r.states.Load(ctx, f.ID); err != nil {
+			r.logger.Warn("write-back to NetBox skipped", "fabric", f.Name, "err", err)
+			return
+		}
 	}
-	b := r.writeBackBatch(f, target, items, t, recs, out, pushErr, invalid)
+	b := r.writeBackBatch(f, o, recs)
 	if !r.writer.submit(b) {
 		r.writer.write(ctx, b)
 	}
 }
 
 // writeBackBatch is what NetBox must be told after a run.
-func (r *Reconciler) writeBackBatch(f netbox.Fabric, target Target, items []listed, t *tracking, recs map[string]state.Record,
-	out gitops.Result, pushErr error, invalid int) *wbBatch {
+func (r *Reconciler) writeBackBatch(f netbox.Fabric, o outcome, recs map[string]state.Record) *wbBatch {
 	b := &wbBatch{fabric: f.ID, name: f.Name, patches: map[patchKey]map[string]any{}, lastUpdated: map[patchKey]string{}}
-	var journal []netbox.JournalEntry
-	link := commitLink(target.URL, out.Commit)
+	journal := append([]netbox.JournalEntry(nil), o.journal...)
+	link := commitLink(o.target.URL, o.out.Commit)
 	byState := map[state.State]int{}
 	for _, rec := range recs {
 		byState[rec.State]++
 	}
-	for i, ob := range t.objects {
-		it := items[i]
+	var objects []*tracked
+	if o.t != nil {
+		objects = o.t.objects
+	}
+	for i, ob := range objects {
+		it := o.items[i]
 		rec, has := recs[state.Field(ob.key.Kind, ob.key.Namespace, ob.key.Name)]
 		fields := map[string]any{}
 		syncErr := ob.reason
@@ -91,7 +110,7 @@ func (r *Reconciler) writeBackBatch(f netbox.Fabric, target Target, items []list
 		}
 		if syncErr != it.obj.SyncError {
 			fields["sync_error"] = syncErr
-			if syncErr != "" {
+			if syncErr != "" && o.problem == "" {
 				journal = append(journal, netbox.JournalEntry{Kind: it.kind, ObjectID: ob.id, Level: netbox.JournalWarning,
 					Comments: "hnp-sidecar: not in Git: " + syncErr})
 			}
@@ -109,13 +128,13 @@ func (r *Reconciler) writeBackBatch(f netbox.Fabric, target Target, items []list
 			b.patches[patchKey{it.kind.Name, ob.id}] = fields
 			b.lastUpdated[patchKey{it.kind.Name, ob.id}] = it.obj.LastUpdated
 		}
-		if ob.pushing && pushErr == nil {
+		if ob.pushing && o.pushErr == nil {
 			journal = append(journal, netbox.JournalEntry{Kind: it.kind, ObjectID: ob.id, Level: netbox.JournalSuccess,
-				Comments: fmt.Sprintf("hnp-sidecar: in Git at commit %s%s (`%s`, branch %s)", out.Commit, link, ob.path, target.Branch)})
+				Comments: fmt.Sprintf("hnp-sidecar: in Git at commit %s%s (`%s`, branch %s)", o.out.Commit, link, ob.path, o.target.Branch)})
 		}
 	}
 	b.journal = journal
-	b.fabricFields = fabricFields(f, out, pushErr, invalid, byState[state.Drifted], byState[state.Pending])
+	b.fabricFields = fabricFields(f, o.out, o.pushErr, o.invalid, byState[state.Drifted], byState[state.Pending])
 	if r.deployer != nil {
 		if h := r.deployer.Health(f.ID); h != "" && h != f.ArgocdHealthStatus {
 			b.fabricFields["argocd_health_status"] = h
@@ -127,14 +146,14 @@ func (r *Reconciler) writeBackBatch(f netbox.Fabric, target Target, items []list
 // fabricFields are the fabric's sync fields that differ from NetBox's.
 func fabricFields(f netbox.Fabric, out gitops.Result, pushErr error, invalid, drifted, pending int) map[string]any {
 	fields := map[string]any{}
-	status := "in_sync"
+	// The plugin's model also lists in_sync and out_of_sync, but its
+	// database refuses them (DESIGN.md §4): out of sync is "error" too.
+	status := netbox.SyncStatusInSync
 	switch {
-	case pushErr != nil:
-		status = "error"
-	case invalid > 0, drifted > 0:
-		status = "out_of_sync"
+	case pushErr != nil, invalid > 0, drifted > 0:
+		status = netbox.SyncStatusError
 	case pending > 0:
-		status = "syncing"
+		status = netbox.SyncStatusSyncing
 	}
 	if status != f.SyncStatus {
 		fields["sync_status"] = status
@@ -147,9 +166,9 @@ func fabricFields(f netbox.Fabric, out gitops.Result, pushErr error, invalid, dr
 			fields["last_git_sync"] = time.Now().UTC().Format(time.RFC3339Nano)
 		}
 	}
-	driftStatus := "in_sync"
+	driftStatus := netbox.DriftStatusInSync
 	if drifted > 0 {
-		driftStatus = "drifted"
+		driftStatus = netbox.DriftStatusDetected
 	}
 	if driftStatus != f.DriftStatus {
 		fields["drift_status"] = driftStatus

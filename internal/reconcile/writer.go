@@ -134,6 +134,8 @@ func (r *Reconciler) RunWriteBack(ctx context.Context) {
 
 // write sends one batch: bulk PATCHes per kind, journal entries, the
 // fabric. Failures are logged; the next reconcile compares and repairs.
+// Writes NetBox refuses because of the data are told once (refused.go)
+// and not sent again with the same values.
 func (w *writer) write(ctx context.Context, b *wbBatch) {
 	r := w.r
 	skipped := 0
@@ -146,33 +148,32 @@ func (w *writer) write(ctx context.Context, b *wbBatch) {
 	for k, f := range b.patches {
 		byKind[k.kind] = append(byKind[k.kind], netbox.Patch{ID: k.id, Fields: f, LastUpdated: b.lastUpdated[k]})
 	}
+	var refusedJournal []netbox.JournalEntry
 	for _, k := range kind.CRs() {
-		ps := byKind[k.Name]
+		ps := w.notRefusedBefore(ctx, b, k, byKind[k.Name])
 		sort.Slice(ps, func(i, j int) bool { return ps[i].ID < ps[j].ID })
 		for len(ps) > 0 {
 			n := min(len(ps), writeBackChunk)
-			conflicts, err := r.wb.PatchObjects(ctx, k, ps[:n])
+			res, err := r.wb.PatchObjects(ctx, k, ps[:n])
 			if err != nil {
 				r.logger.Warn("write-back to NetBox failed; retried by the next reconcile", "fabric", b.name, "kind", k.Name, "err", err)
 			}
-			if conflicts > 0 {
-				skipped += conflicts
+			if res.Conflicts > 0 {
+				skipped += res.Conflicts
 				r.logger.Info("write-back skipped objects changed in NetBox since they were read; the fabric is reconciled again",
-					"fabric", b.name, "kind", k.Name, "objects", conflicts)
+					"fabric", b.name, "kind", k.Name, "objects", res.Conflicts)
 			}
+			refusedJournal = append(refusedJournal, w.objectsRefused(ctx, b, k, ps[:n], res.Refused, err == nil)...)
 			ps = ps[n:]
 		}
 	}
-	for j := b.journal; len(j) > 0; {
+	journal := append(b.journal, refusedJournal...)
+	for j := journal; len(j) > 0; {
 		n := min(len(j), writeBackChunk)
 		if err := r.wb.AddJournalEntries(ctx, j[:n]); err != nil {
 			r.logger.Warn("journal entries not written to NetBox", "fabric", b.name, "entries", n, "err", err)
 		}
 		j = j[n:]
 	}
-	if len(b.fabricFields) > 0 {
-		if err := r.wb.PatchFabric(ctx, b.fabric, b.fabricFields); err != nil {
-			r.logger.Warn("fabric write-back to NetBox failed; retried by the next reconcile", "fabric", b.name, "err", err)
-		}
-	}
+	w.writeFabric(ctx, b)
 }

@@ -17,15 +17,15 @@ func TestWriteBackBatchesMerge(t *testing.T) {
 	ok := netbox.JournalEntry{Kind: vpc, ObjectID: 2, Level: netbox.JournalSuccess, Comments: "in Git"}
 	a := &wbBatch{fabric: 1, patches: map[patchKey]map[string]any{{"VPC", 1}: {"sync_error": "bad", "kubernetes_status": "error"}},
 		lastUpdated: map[patchKey]string{{"VPC", 1}: "t1"},
-		journal:     []netbox.JournalEntry{warn}, fabricFields: map[string]any{"sync_status": "out_of_sync"}}
+		journal:     []netbox.JournalEntry{warn}, fabricFields: map[string]any{"sync_status": "error"}}
 	b := &wbBatch{fabric: 1, name: "f", patches: map[patchKey]map[string]any{{"VPC", 1}: {"sync_error": ""}, {"VPC", 2}: {"git_file_path": "p"}},
 		lastUpdated: map[patchKey]string{{"VPC", 1}: "t2", {"VPC", 2}: "t3"},
-		journal:     []netbox.JournalEntry{warn, ok}, fabricFields: map[string]any{"sync_status": "in_sync", "desired_state_commit": "c"}}
+		journal:     []netbox.JournalEntry{warn, ok}, fabricFields: map[string]any{"sync_status": "synced", "desired_state_commit": "c"}}
 	a.merge(b)
 	require.Equal(t, map[patchKey]map[string]any{{"VPC", 1}: {"sync_error": "", "kubernetes_status": "error"}, {"VPC", 2}: {"git_file_path": "p"}}, a.patches)
 	require.Equal(t, map[patchKey]string{{"VPC", 1}: "t2", {"VPC", 2}: "t3"}, a.lastUpdated, "the newest read wins")
 	require.Equal(t, []netbox.JournalEntry{warn, ok}, a.journal)
-	require.Equal(t, map[string]any{"sync_status": "in_sync", "desired_state_commit": "c"}, a.fabricFields)
+	require.Equal(t, map[string]any{"sync_status": "synced", "desired_state_commit": "c"}, a.fabricFields)
 	require.Equal(t, "f", a.name)
 }
 
@@ -33,8 +33,8 @@ func TestWriteBackBatchesMerge(t *testing.T) {
 // in NetBox since they were read.
 type conflictingWriteBack struct{ conflicts int }
 
-func (c *conflictingWriteBack) PatchObjects(_ context.Context, _ kind.Kind, p []netbox.Patch) (int, error) {
-	return min(c.conflicts, len(p)), nil
+func (c *conflictingWriteBack) PatchObjects(_ context.Context, _ kind.Kind, p []netbox.Patch) (netbox.PatchResult, error) {
+	return netbox.PatchResult{Conflicts: min(c.conflicts, len(p))}, nil
 }
 func (c *conflictingWriteBack) PatchFabric(context.Context, int64, map[string]any) error { return nil }
 func (c *conflictingWriteBack) AddJournalEntries(context.Context, []netbox.JournalEntry) error {

@@ -1,0 +1,91 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/githedgehog/hnp-sidecar/internal/gitops"
+	"github.com/githedgehog/hnp-sidecar/internal/kind"
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/problems"
+	"github.com/githedgehog/hnp-sidecar/internal/render"
+)
+
+// Problems remembers what is wrong with fabrics and which write-backs
+// NetBox refused, across replicas, so each is told to the user once.
+type Problems interface {
+	Set(ctx context.Context, p problems.Problem) (first bool, err error)
+	Clear(ctx context.Context, fabric int64) (had bool, err error)
+	Refused(ctx context.Context, fabric int64, target, digest string) (first bool, err error)
+	WasRefused(ctx context.Context, fabric int64, targets map[string]string) (map[string]bool, error)
+	Accepted(ctx context.Context, fabric int64, targets ...string) error
+}
+
+// WithProblems records fabrics' configuration problems and refused
+// write-backs in p (health shows them; the user is told once).
+func WithProblems(p Problems) Option { return func(r *Reconciler) { r.problems = p } }
+
+// reasonOf is the text the user sees for a configuration problem.
+func reasonOf(err error) string {
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		return ce.Reason
+	}
+	return err.Error()
+}
+
+// configProblem shows why a fabric cannot be synced where its owner looks:
+// each object (objs, when they could be read) in draft with the reason as
+// its sync_error, the fabric's sync_status "error" and — once per reason —
+// a journal entry on the fabric, and the fabric in health. Nothing is
+// written to Git. It returns err, for the job and the queue.
+func (r *Reconciler) configProblem(ctx context.Context, f netbox.Fabric, objs []render.Object, items []listed, err error) error {
+	reason := reasonOf(err)
+	r.logger.Error("fabric cannot be synced as configured; nothing is written to Git until it is fixed in NetBox",
+		"fabric", f.Name, "fabric_id", f.ID, "reason", reason)
+	first := true
+	if r.problems != nil {
+		var perr error
+		if first, perr = r.problems.Set(ctx, problems.Problem{Fabric: f.ID, Name: f.Name, Reason: reason}); perr != nil {
+			r.logger.Warn("fabric problem not recorded", "fabric", f.Name, "err", perr)
+			first = true
+		}
+	}
+	var t *tracking
+	if objs != nil {
+		invalid := make(map[render.ObjectRef][]error, len(objs))
+		for _, o := range objs {
+			invalid[o.Ref()] = []error{errors.New(reason)}
+		}
+		t = r.track(ctx, render.Fabric{ID: f.ID, Name: f.Name}, strings.Trim(f.GitopsDirectory, "/"), objs, invalid, nil)
+	}
+	var journal []netbox.JournalEntry
+	if first {
+		journal = append(journal, netbox.JournalEntry{Kind: kind.Fabric, ObjectID: f.ID, Level: netbox.JournalDanger,
+			Comments: fmt.Sprintf("hnp-sidecar: nothing of this fabric reaches Git: %s. Fix it in NetBox; the sidecar tries "+
+				"again on the fabric's next change, at its periodic reconcile and on `hnp-sidecar resync`.", reason)})
+	}
+	r.writeBack(ctx, f, outcome{items: items, t: t, pushErr: err, problem: reason, journal: journal})
+	return err
+}
+
+// resolved ends a fabric's configuration problem once a run reached Git,
+// and returns the journal entry that tells the user (none when there was
+// no problem or the push failed).
+func (r *Reconciler) resolved(ctx context.Context, f netbox.Fabric, out gitops.Result, pushErr error) []netbox.JournalEntry {
+	if r.problems == nil || pushErr != nil {
+		return nil
+	}
+	had, err := r.problems.Clear(ctx, f.ID)
+	if err != nil {
+		r.logger.Warn("fabric problem not cleared", "fabric", f.Name, "err", err)
+	}
+	if !had {
+		return nil
+	}
+	r.logger.Info("fabric syncs again; its configuration problem is resolved", "fabric", f.Name, "commit", out.Commit)
+	return []netbox.JournalEntry{{Kind: kind.Fabric, ObjectID: f.ID, Level: netbox.JournalSuccess,
+		Comments: fmt.Sprintf("hnp-sidecar: the fabric syncs again (in Git at commit %s); the earlier problem is resolved.", out.Commit)}}
+}

@@ -1,0 +1,130 @@
+package reconcile
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/githedgehog/hnp-sidecar/internal/kind"
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/problems"
+	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+)
+
+// refusingWriteBack refuses what the real plugin refuses: every fabric
+// PATCH while the fabric's watch_crd_types is blank (a fabric made in its
+// UI), sync_status in_sync (its database CHECK), and the objects in bad.
+type refusingWriteBack struct {
+	blankWatch bool
+	bad        map[int64]bool
+	fabric     []map[string]any // PATCHes sent
+	objects    int              // object PATCHes sent
+	journal    []netbox.JournalEntry
+}
+
+func apiErr(status int, body string) error {
+	return &netbox.APIError{Method: "PATCH", Path: "/x/", Status: status, Body: body}
+}
+
+func (w *refusingWriteBack) PatchObjects(_ context.Context, _ kind.Kind, ps []netbox.Patch) (netbox.PatchResult, error) {
+	var res netbox.PatchResult
+	for _, p := range ps {
+		w.objects++
+		if w.bad[p.ID] {
+			res.Refused = append(res.Refused, netbox.Refusal{ID: p.ID, Fields: p.Fields,
+				Err: apiErr(400, `{"name":["Name must be a valid Kubernetes resource name (DNS-1123 compliant)"]}`).(*netbox.APIError)})
+		}
+	}
+	return res, nil
+}
+
+func (w *refusingWriteBack) PatchFabric(_ context.Context, _ int64, fields map[string]any) error {
+	w.fabric = append(w.fabric, fields)
+	switch {
+	case w.blankWatch:
+		return apiErr(400, `{"watch_crd_types":["This field cannot be blank."]}`)
+	case fields["sync_status"] == netbox.SyncStatusInSync:
+		return &netbox.APIError{Method: "PATCH", Path: "/x/", Status: 500, Exception: "IntegrityError",
+			Body: `IntegrityError: new row for relation "netbox_hedgehog_hedgehogfabric" violates check constraint "valid_sync_status"`}
+	}
+	return nil
+}
+
+func (w *refusingWriteBack) AddJournalEntries(_ context.Context, e []netbox.JournalEntry) error {
+	w.journal = append(w.journal, e...)
+	return nil
+}
+
+func refusingSetup(t *testing.T, wb *refusingWriteBack) *Reconciler {
+	t.Helper()
+	probs, err := problems.New(redistest.Start(t).Client(t), "t", prometheus.NewRegistry())
+	require.NoError(t, err)
+	return New(nil, nil, Defaults{}, slog.New(slog.DiscardHandler), WithWriteBack(wb), WithProblems(probs))
+}
+
+// A fabric made in the plugin's UI refuses every PATCH: its status is told
+// in its journal once per set of values, never sent again unchanged.
+func TestFabricWriteBackRefusedGoesToTheJournalOnce(t *testing.T) {
+	wb := &refusingWriteBack{blankWatch: true}
+	r := refusingSetup(t, wb)
+	batch := func(commit string) *wbBatch {
+		return &wbBatch{fabric: 7, name: "ui-made", patches: map[patchKey]map[string]any{}, lastUpdated: map[patchKey]string{},
+			fabricFields: map[string]any{"sync_status": "syncing", "desired_state_commit": commit, "last_git_sync": commit + "-time"}}
+	}
+	for _, commit := range []string{"aaa", "aaa", "aaa", "bbb", "bbb"} {
+		r.writer.write(t.Context(), batch(commit))
+	}
+	require.Len(t, wb.fabric, 2, "one PATCH per set of values")
+	require.Len(t, wb.journal, 2)
+	require.Equal(t, kind.Fabric, wb.journal[0].Kind)
+	require.Equal(t, "hnp-sidecar: GitOps status of this fabric: desired_state_commit=aaa, last_git_sync=aaa-time, sync_status=syncing. "+
+		`(NetBox refused to store it in the fabric's fields: HTTP 400: {"watch_crd_types":["This field cannot be blank."]}.)`,
+		wb.journal[0].Comments)
+	require.Contains(t, wb.journal[1].Comments, "desired_state_commit=bbb")
+}
+
+// A value NetBox's database refuses (sync_status in_sync on the July-2025
+// plugin) is left out and told; the other fields are written.
+func TestFabricWriteBackWritesWhatIsNotRefused(t *testing.T) {
+	wb := &refusingWriteBack{}
+	r := refusingSetup(t, wb)
+	r.writer.write(t.Context(), &wbBatch{fabric: 7, name: "f", patches: map[patchKey]map[string]any{}, lastUpdated: map[patchKey]string{},
+		fabricFields: map[string]any{"sync_status": netbox.SyncStatusInSync, "desired_state_commit": "ccc"}})
+	require.Equal(t, []map[string]any{{"sync_status": "in_sync", "desired_state_commit": "ccc"}, {"desired_state_commit": "ccc"}}, wb.fabric)
+	require.Len(t, wb.journal, 1)
+	require.Contains(t, wb.journal[0].Comments, "GitOps status of this fabric: sync_status=in_sync. (NetBox refused to store it")
+	// The next run: only in_sync differs from NetBox; refused before, not sent.
+	r.writer.write(t.Context(), &wbBatch{fabric: 7, name: "f", patches: map[patchKey]map[string]any{}, lastUpdated: map[patchKey]string{},
+		fabricFields: map[string]any{"sync_status": netbox.SyncStatusInSync}})
+	require.Len(t, wb.fabric, 2)
+	require.Len(t, wb.journal, 1)
+}
+
+// An object whose own data fails NetBox's checks: its write-back is told
+// once in its journal and not sent again with the same values; the other
+// objects are written.
+func TestObjectWriteBackRefusedOnce(t *testing.T) {
+	wb := &refusingWriteBack{bad: map[int64]bool{2: true}}
+	r := refusingSetup(t, wb)
+	batch := func(syncErr string) *wbBatch {
+		return &wbBatch{fabric: 7, name: "f",
+			patches:     map[patchKey]map[string]any{{"VPC", 1}: {"kubernetes_status": "pending"}, {"VPC", 2}: {"sync_error": syncErr}},
+			lastUpdated: map[patchKey]string{}}
+	}
+	r.writer.write(t.Context(), batch("bad name"))
+	require.Equal(t, 2, wb.objects)
+	require.Len(t, wb.journal, 1)
+	require.Equal(t, int64(2), wb.journal[0].ObjectID)
+	require.Equal(t, "hnp-sidecar: NetBox refused to save this object's GitOps status (HTTP 400: "+
+		`{"name":["Name must be a valid Kubernetes resource name (DNS-1123 compliant)"]}); not saved: sync_error=bad name. `+
+		"The object's own data fails NetBox's checks: fix it in NetBox, then its status is written.", wb.journal[0].Comments)
+	r.writer.write(t.Context(), batch("bad name"))
+	require.Equal(t, 3, wb.objects, "only the object that was not refused is sent again")
+	require.Len(t, wb.journal, 1)
+	r.writer.write(t.Context(), batch("other reason"))
+	require.Equal(t, 5, wb.objects, "new values are sent")
+	require.Len(t, wb.journal, 2)
+}
