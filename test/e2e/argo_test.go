@@ -61,7 +61,7 @@ func TestScenario3NetBoxToArgoCD(t *testing.T) {
 			runBootstrap(t, env, env.Token, s.URL, secret)
 			admin := adminClient(t, env)
 			fabName := "e2e-argo-" + driver
-			fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": fabName,
+			fab, _ := admin.newFabric(t, map[string]any{"name": fabName,
 				"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/" + fabName + "/",
 				"self_heal_enabled": false}) // so that a live edit stays for drift detection to see
 			resource := func(name string) objState {
@@ -148,7 +148,7 @@ func TestScenario3NetBoxToArgoCD(t *testing.T) {
 					return f["drift_status"] == status && fmt.Sprint(f["drift_count"]) == fmt.Sprint(count)
 				}, 30*time.Second, 200*time.Millisecond, "NetBox never showed the fabric %s (%d)\n%s", status, count, s.Logs)
 			}
-			fabricShows("drifted", 1) // the refused VPC
+			fabricShows("drift_detected", 1) // the refused VPC
 			vlan(1777)
 			var rep struct {
 				NewlyDrifted int `json:"newly_drifted"`
@@ -169,7 +169,7 @@ func TestScenario3NetBoxToArgoCD(t *testing.T) {
 			require.Equal(t, "drifted", st.State)
 			require.Equal(t, fmt.Sprintf("live CR differs from Git: spec.subnets.default.vlan: git %d, live 1777", 1401), st.Reason)
 			t.Logf("%s driver: live edit → drifted in %s: %s", driver, rep.Duration, st.Reason)
-			fabricShows("drifted", 2)
+			fabricShows("drift_detected", 2)
 			require.Eventually(t, func() bool {
 				o, _ := admin.call(t, http.MethodGet, fmt.Sprintf("%svpcs/%v/", plugin, ids[1]), nil)
 				return o["kubernetes_status"] == "error"
@@ -179,7 +179,7 @@ func TestScenario3NetBoxToArgoCD(t *testing.T) {
 			require.Equal(t, 1, rep.Resolved)
 			require.Equal(t, "synced", resource(name1).State)
 			require.Equal(t, "drift_resolved", resource(name1).History[0].Trigger)
-			fabricShows("drifted", 1)
+			fabricShows("drift_detected", 1)
 		})
 	}
 }
@@ -222,7 +222,7 @@ func TestArgoCDOutageRecovers(t *testing.T) {
 	runBootstrap(t, env, env.Token, s.URL, secret)
 	admin := adminClient(t, env)
 	fabName := "e2e-argo-outage"
-	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": fabName,
+	fab, _ := admin.newFabric(t, map[string]any{"name": fabName,
 		"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/" + fabName + "/"})
 	vpc := func(vlan int) map[string]any {
 		return map[string]any{"fabric": fab["id"], "name": "vpc-o", "spec": map[string]any{"subnets": map[string]any{

@@ -37,7 +37,7 @@ func TestBulkChangeThroughNetBox(t *testing.T) {
 	runBootstrap(t, env, env.Token, s.URL, secret)
 	admin := adminClient(t, env)
 	name := fmt.Sprintf("e2e-bulk-%d", time.Now().UnixNano()%100000)
-	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": name,
+	fab, _ := admin.newFabric(t, map[string]any{"name": name,
 		"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/b/"})
 	s.waitLog(t, 30*time.Second, `"msg":"fabric reconciled"`, name)
 

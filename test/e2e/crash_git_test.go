@@ -20,7 +20,7 @@ func TestKill9DuringReconcileLosesNothing(t *testing.T) {
 	env, srv, repoURL, sc := reconcileSetup(t, "crash", "HNP_RECONCILE_INTERVAL", "1h", "HNP_QUEUE_LEASE", "1s", "HNP_QUEUE_COALESCE_WINDOW", "50ms")
 	addr := freeAddr(t)
 	admin := adminClient(t, env)
-	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": "e2e-crash",
+	fab, _ := admin.newFabric(t, map[string]any{"name": "e2e-crash",
 		"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/crash/"})
 	s := startSidecarAt(t, sc, addr)
 	runBootstrap(t, env, env.Token, s.URL, secret)

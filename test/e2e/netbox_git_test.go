@@ -60,10 +60,9 @@ func TestNetBoxChangeReachesGit(t *testing.T) {
 	runBootstrap(t, env, env.Token, s.URL, secret)
 	admin := adminClient(t, env)
 
-	repo, _ := admin.call(t, http.MethodPost, plugin+"git-repositories/",
-		map[string]any{"name": "e2e-git", "url": repoURL, "default_branch": "main"})
-	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/",
-		map[string]any{"name": "e2e-git-fabric", "git_repository": repo["id"], "gitops_directory": "/fab/"})
+	repoID := admin.newGitRepository(t, "e2e-git", repoURL, "main")
+	fab, _ := admin.newFabric(t,
+		map[string]any{"name": "e2e-git-fabric", "git_repository": repoID, "gitops_directory": "/fab/"})
 	fabricID := fab["id"]
 
 	var latencies []time.Duration
@@ -81,6 +80,18 @@ func TestNetBoxChangeReachesGit(t *testing.T) {
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
 	t.Logf("NetBox REST save → file on the remote branch: p50 %s (min %s, max %s, n=5)",
 		latencies[2].Round(time.Millisecond), latencies[0].Round(time.Millisecond), latencies[4].Round(time.Millisecond))
+
+	// The fabric shows the commit; its sync status is in its journal (the
+	// July-2025 plugin's database refuses in_sync, its serializer synced).
+	tip := strings.SplitN(gitLog(t, srv, "fabric", "%H"), "\n", 2)[0]
+	require.Eventually(t, func() bool {
+		f, _ := admin.call(t, http.MethodGet, fmt.Sprintf("%sfabrics/%v/", plugin, fabricID), nil)
+		return f["desired_state_commit"] == tip
+	}, 30*time.Second, 50*time.Millisecond, "the fabric never showed commit %s\n%s", tip, s.Logs)
+	f, _ := admin.call(t, http.MethodGet, fmt.Sprintf("%sfabrics/%v/", plugin, fabricID), nil)
+	t.Logf("fabric: sync_status=%v desired_state_commit=%v last_git_sync=%v drift_status=%v", f["sync_status"],
+		f["desired_state_commit"], f["last_git_sync"], f["drift_status"])
+	require.Contains(t, journalOf(t, admin, "hedgehogfabric", fabricID), "GitOps status of this fabric: sync_status=in_sync.")
 
 	file := remoteFile(t, srv, "fabric", "fab/managed/vpcs/vpc-0.yaml")
 	require.Contains(t, file, "kind: VPC")
@@ -124,7 +135,7 @@ func gitLog(t *testing.T, srv *gittest.Server, name, format string) string {
 func TestPeriodicReconcileHealsLostWebhooks(t *testing.T) {
 	env, srv, repoURL, sc := reconcileSetup(t, "healed", "HNP_RECONCILE_INTERVAL", "2s")
 	admin := adminClient(t, env)
-	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": "e2e-healed",
+	fab, _ := admin.newFabric(t, map[string]any{"name": "e2e-healed",
 		"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/healed/"})
 	s := startSidecar(t, sc)                                                           // no bootstrap: NetBox's webhook does not point here
 	s.waitLog(t, 20*time.Second, `"msg":"fabric reconciled"`, `"fabric":"e2e-healed"`) // the one at start
@@ -142,7 +153,7 @@ func TestPeriodicReconcileHealsLostWebhooks(t *testing.T) {
 func TestResyncOnRequest(t *testing.T) {
 	env, srv, repoURL, sc := reconcileSetup(t, "resync", "HNP_RECONCILE_INTERVAL", "0")
 	admin := adminClient(t, env)
-	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": "e2e-resync",
+	fab, _ := admin.newFabric(t, map[string]any{"name": "e2e-resync",
 		"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/r/"})
 	admin.call(t, http.MethodPost, plugin+"servers/", map[string]any{"fabric": fab["id"], "name": "server-01", "spec": map[string]any{}})
 	s := startSidecar(t, sc) // no bootstrap, no periodic reconcile: only a request syncs
@@ -212,7 +223,7 @@ func TestMovedObjectLeavesNoStaleFile(t *testing.T) {
 	runBootstrap(t, env, env.Token, s.URL, secret)
 	admin := adminClient(t, env)
 	fabric := func(name string) any {
-		f, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": name,
+		f, _ := admin.newFabric(t, map[string]any{"name": name,
 			"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/" + name + "/"})
 		return f["id"]
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/githedgehog/hnp-sidecar/internal/netboxtest"
+	"github.com/githedgehog/hnp-sidecar/test/fabric"
 )
 
 func TestMain(m *testing.M) {
@@ -74,4 +75,28 @@ func runBootstrap(t *testing.T, env netboxtest.Env, token, sidecarURL, secret st
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	return string(out)
+}
+
+// newFabric creates a fabric through the REST API with fields, and a
+// non-empty watch_crd_types as the plugin requires of REST writes.
+func (c nbClient) newFabric(t *testing.T, fields map[string]any) (map[string]any, string) {
+	t.Helper()
+	return c.call(t, http.MethodPost, plugin+"fabrics/", fabric.WithWatch(fields))
+}
+
+// newGitRepository creates a Git repository the way the plugin's API
+// takes it (git-repos-api/, with credentials) and returns its id: the
+// plugin's answer to the POST has none, so it is found by listing.
+func (c nbClient) newGitRepository(t *testing.T, name, gitURL, branch string) any {
+	t.Helper()
+	c.call(t, http.MethodPost, plugin+"git-repos-api/", map[string]any{"name": name, "url": gitURL, "default_branch": branch,
+		"authentication_type": "token", "credentials": map[string]any{"token": "unused-by-the-sidecar"}})
+	list, _ := c.call(t, http.MethodGet, plugin+"git-repos-api/?limit=1000", nil)
+	for _, r := range list["results"].([]any) {
+		if repo := r.(map[string]any); repo["name"] == name {
+			return repo["id"]
+		}
+	}
+	t.Fatalf("Git repository %s not listed after its creation", name)
+	return nil
 }

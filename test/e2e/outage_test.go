@@ -147,7 +147,7 @@ func TestGitOutageUnderAStream(t *testing.T) {
 	require.NoError(t, err)
 	proxy := newCutProxy(t, u.Host)
 	admin := adminClient(t, env)
-	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": "e2e-git-outage",
+	fab, _ := admin.newFabric(t, map[string]any{"name": "e2e-git-outage",
 		"git_repository_url": proxy.via(repoURL), "git_branch": "main", "gitops_directory": "/go/"})
 	s := startSidecar(t, sc)
 	runBootstrap(t, env, env.Token, s.URL, secret)
@@ -194,7 +194,7 @@ func TestNetBoxAPIOutage(t *testing.T) {
 	proxy := newCutProxy(t, u.Host)
 	sc["HNP_NETBOX_URL"] = proxy.via(env.URL)
 	admin := adminClient(t, env)
-	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": "e2e-nb-outage",
+	fab, _ := admin.newFabric(t, map[string]any{"name": "e2e-nb-outage",
 		"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/nb/"})
 	s := startSidecar(t, sc)
 	runBootstrap(t, env, env.Token, s.URL, secret)
@@ -231,7 +231,7 @@ func TestRedisRestartMidStream(t *testing.T) {
 	rs := redistest.Start(t)
 	sc["HNP_REDIS_URL"] = rs.URL()
 	admin := adminClient(t, env)
-	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": "e2e-redis-restart",
+	fab, _ := admin.newFabric(t, map[string]any{"name": "e2e-redis-restart",
 		"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/rr/"})
 	s := startSidecar(t, sc)
 	runBootstrap(t, env, env.Token, s.URL, secret)

@@ -51,14 +51,18 @@ func TestWriteBackDoesNotLoop(t *testing.T) {
 	s := startSidecar(t, sc)
 	runBootstrap(t, env, env.Token, s.URL, secret)
 	admin := adminClient(t, env)
-	fab, _ := admin.call(t, http.MethodPost, plugin+"fabrics/", map[string]any{"name": "e2e-noloop",
+	fab, _ := admin.newFabric(t, map[string]any{"name": "e2e-noloop",
 		"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/nl/"})
 	fabricID := fab["id"]
 	fabricPath := fmt.Sprintf("%sfabrics/%v/", plugin, fabricID)
 	require.Eventually(t, func() bool {
 		f, _ := admin.call(t, http.MethodGet, fabricPath, nil)
-		return f["sync_status"] == "in_sync" && f["desired_state_commit"] != ""
+		return f["desired_state_commit"] != "" && f["drift_status"] == "in_sync"
 	}, 30*time.Second, 50*time.Millisecond, "the fabric's sync fields never arrived\n%s", s.Logs)
+	// The July-2025 plugin's database refuses sync_status in_sync (its
+	// CHECK allows synced, which its serializer refuses): the rest of the
+	// fields are written, the status is in the fabric's journal.
+	require.Contains(t, journalOf(t, admin, "hedgehogfabric", fabricID), "GitOps status of this fabric: sync_status=in_sync")
 
 	settle := func() (reconciles, commits int, own float64) {
 		time.Sleep(3 * time.Second) // NetBox's webhooks for the write-back come within this
@@ -93,8 +97,7 @@ func TestWriteBackDoesNotLoop(t *testing.T) {
 	require.Equal(t, tip, st.Commit)
 	f, _ := admin.call(t, http.MethodGet, fabricPath, nil)
 	require.Equal(t, tip, f["desired_state_commit"])
-	entries, _ := admin.call(t, http.MethodGet, fmt.Sprintf("/api/extras/journal-entries/?assigned_object_type=netbox_hedgehog.vpc&assigned_object_id=%v", vpc["id"]), nil)
-	require.Contains(t, fmt.Sprint(entries["results"]), tip)
+	require.Contains(t, journalOf(t, admin, "vpc", vpc["id"]), tip)
 
 	// An edit: again one reconcile, one commit.
 	admin.call(t, http.MethodPatch, vpcPath, map[string]any{
@@ -118,4 +121,17 @@ func TestWriteBackDoesNotLoop(t *testing.T) {
 	}, 10*time.Second, 50*time.Millisecond)
 	require.Equal(t, "removed_from_git", st.History[0].Trigger)
 	require.Equal(t, "orphaned", st.History[1].To)
+}
+
+// journalOf is the text of every journal entry on one plugin object
+// (model as in netbox_hedgehog.<model>).
+func journalOf(t *testing.T, c nbClient, model string, id any) string {
+	t.Helper()
+	entries, _ := c.call(t, http.MethodGet, fmt.Sprintf("/api/extras/journal-entries/?limit=1000&assigned_object_type=netbox_hedgehog.%s&assigned_object_id=%v", model, id), nil)
+	var b strings.Builder
+	for _, e := range entries["results"].([]any) {
+		b.WriteString(fmt.Sprint(e.(map[string]any)["comments"]))
+		b.WriteString("\n")
+	}
+	return b.String()
 }
