@@ -233,3 +233,21 @@ const (
 	DriftStatusInSync   = "in_sync"
 	DriftStatusDetected = "drift_detected"
 )
+
+// ArgocdHealthStatus is the plugin's argocd_health_status (its choices:
+// unknown, healthy, unhealthy, degraded, installing, failed) for an Argo CD
+// Application's health (Healthy, Progressing, Degraded, Suspended, Missing,
+// Unknown); "" for "".
+func ArgocdHealthStatus(argo string) string {
+	switch argo {
+	case "":
+		return ""
+	case "Healthy":
+		return "healthy"
+	case "Degraded":
+		return "degraded"
+	case "Missing", "Suspended":
+		return "unhealthy"
+	}
+	return "unknown" // Progressing: not yet known to be healthy
+}

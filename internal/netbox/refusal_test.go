@@ -71,3 +71,10 @@ func TestRefusedFields(t *testing.T) {
 		require.Equal(t, tc.want, newAPIError("PATCH", "/", tc.status, []byte(tc.body)).RefusedFields(), tc.body)
 	}
 }
+
+func TestArgocdHealthStatus(t *testing.T) {
+	for argo, want := range map[string]string{"": "", "Healthy": "healthy", "Degraded": "degraded", "Missing": "unhealthy",
+		"Suspended": "unhealthy", "Progressing": "unknown", "Unknown": "unknown"} {
+		require.Equal(t, want, ArgocdHealthStatus(argo), argo)
+	}
+}

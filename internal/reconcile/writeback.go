@@ -136,7 +136,7 @@ func (r *Reconciler) writeBackBatch(f netbox.Fabric, o outcome, recs map[string]
 	b.journal = journal
 	b.fabricFields = fabricFields(f, o.out, o.pushErr, o.invalid, byState[state.Drifted], byState[state.Pending])
 	if r.deployer != nil {
-		if h := r.deployer.Health(f.ID); h != "" && h != f.ArgocdHealthStatus {
+		if h := netbox.ArgocdHealthStatus(r.deployer.Health(f.ID)); h != "" && h != f.ArgocdHealthStatus {
 			b.fabricFields["argocd_health_status"] = h
 		}
 	}

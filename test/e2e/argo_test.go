@@ -108,6 +108,10 @@ func TestScenario3NetBoxToArgoCD(t *testing.T) {
 				o, _ := admin.call(t, http.MethodGet, fmt.Sprintf("%svpcs/%v/", plugin, ids[0]), nil)
 				return o["kubernetes_status"] == "live"
 			}, 30*time.Second, 200*time.Millisecond, "NetBox never showed the VPC live\n%s", s.Logs)
+			require.Eventually(t, func() bool {
+				f, _ := admin.call(t, http.MethodGet, fmt.Sprintf("%sfabrics/%v/", plugin, fab["id"]), nil)
+				return f["argocd_health_status"] == "healthy" // one of the plugin's choices, not Argo CD's "Healthy"
+			}, 30*time.Second, 200*time.Millisecond, "NetBox never showed the Application healthy\n%s", s.Logs)
 
 			// An edit: a new commit, pending, then synced at that commit.
 			begin := time.Now()
