@@ -45,10 +45,18 @@ func objects(t testing.TB, gen []fabric.Object) []Object {
 // subnet is a bare VPC name.
 func fixture(t testing.TB) []Object {
 	t.Helper()
-	objs := objects(t, fabric.Generate(fabric.SampleOptions()))
+	gen := fabric.Generate(fabric.SampleOptions())
+	// The sample has no SwitchGroup (the real plugin refuses its empty
+	// spec); rendering one, and leaves that name it, is still tested.
+	sg := fabric.Object{Kind: kindByName(t, "SwitchGroup"), Name: "eslag-1", Spec: map[string]any{}}
+	gen = append(gen[:2], append([]fabric.Object{sg}, gen[2:]...)...)
+	objs := objects(t, gen)
 	for i := range objs {
 		o := &objs[i]
 		switch {
+		case o.Kind.Name == "Switch" && (o.Name == "leaf-01" || o.Name == "leaf-02"):
+			o.Spec["groups"] = []any{"eslag-1"}
+			o.Spec["redundancy"] = map[string]any{"group": "eslag-1", "type": "eslag"}
 		case o.Kind.Name == "VPC" && o.Name == "vpc-01":
 			o.Spec = fromJSON(t, `{"ipv4Namespace":"default","vlanNamespace":"default","subnets":{
 				"default":{"subnet":"10.0.1.0/24","gateway":"10.0.1.1","vlan":1001},

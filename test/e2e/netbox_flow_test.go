@@ -54,7 +54,7 @@ func TestNetBoxChangesReachTheQueue(t *testing.T) {
 	for _, k := range kind.CRs() {
 		path := plugin + k.Endpoint
 		obj, rid := admin.call(t, http.MethodPost, path, map[string]any{
-			"fabric": fabricID, "name": "e2e-" + strings.ToLower(k.Name), "spec": map[string]any{}})
+			"fabric": fabricID, "name": "e2e-" + strings.ToLower(k.Name), "spec": map[string]any{"description": "created"}})
 		id := int64(obj["id"].(float64))
 		key := k.ObjectType() + ":" + strconv.FormatInt(id, 10)
 		expect(key, "created", rid)

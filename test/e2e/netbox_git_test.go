@@ -155,7 +155,7 @@ func TestResyncOnRequest(t *testing.T) {
 	admin := adminClient(t, env)
 	fab, _ := admin.newFabric(t, map[string]any{"name": "e2e-resync",
 		"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/r/"})
-	admin.call(t, http.MethodPost, plugin+"servers/", map[string]any{"fabric": fab["id"], "name": "server-01", "spec": map[string]any{}})
+	admin.call(t, http.MethodPost, plugin+"servers/", map[string]any{"fabric": fab["id"], "name": "server-01", "spec": map[string]any{"description": "server-01"}})
 	s := startSidecar(t, sc) // no bootstrap, no periodic reconcile: only a request syncs
 
 	sync := fmt.Sprintf("%s/api/v1/fabrics/%v/sync", s.URL, fab["id"])
