@@ -17,10 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/githedgehog/hnp-sidecar/internal/config"
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
-
-	"github.com/githedgehog/hnp-sidecar/internal/app"
 )
 
 // TestComposeFile parses compose.yaml and checks what running next to
@@ -87,7 +86,7 @@ func TestEnvFilesNameKnownVariables(t *testing.T) {
 		require.NoError(t, fh.Close())
 		require.Positive(t, n, f)
 	}
-	require.Empty(t, app.UnknownVariables(environ))
+	require.Empty(t, config.UnknownVariables(environ))
 }
 
 // TestDockerfileBuild does what the Dockerfile's build stage does, without

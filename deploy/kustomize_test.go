@@ -145,7 +145,7 @@ func TestKustomizeAndIngressDryRun(t *testing.T) {
 	}
 	checks = append(checks,
 		access{verb: "list", group: "agent.githedgehog.com", resource: "agents", allowed: true}, // internal/kube/agents.go
-		access{verb: "get", path: "/readyz", allowed: true},                                     // internal/app/argocd.go
+		access{verb: "get", path: "/readyz", allowed: true},                                     // internal/cluster/resolve.go (Health)
 		// Not more.
 		access{verb: "delete", group: "argoproj.io", resource: "applications", ns: "argocd"},
 		access{verb: "list", resource: "secrets", ns: "argocd"},

@@ -25,6 +25,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/githedgehog/hnp-sidecar/internal/app"
+	"github.com/githedgehog/hnp-sidecar/internal/client"
+	"github.com/githedgehog/hnp-sidecar/internal/config"
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -79,7 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func serve(stdout, stderr io.Writer) int {
-	cfg, err := app.LoadConfig(os.LookupEnv)
+	cfg, err := config.LoadConfig(os.LookupEnv)
 	if err != nil {
 		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
 		return 1
@@ -87,7 +90,7 @@ func serve(stdout, stderr io.Writer) int {
 	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	logger = logger.With("version", buildVersion())
 	redis.SetLogger(app.RedisLogger{Logger: logger})
-	for _, name := range app.UnknownVariables(os.Environ()) {
+	for _, name := range config.UnknownVariables(os.Environ()) {
 		logger.Warn("unknown configuration variable ignored", "variable", name)
 	}
 
@@ -120,7 +123,7 @@ func serve(stdout, stderr io.Writer) int {
 }
 
 func bootstrap(stdout, stderr io.Writer) int {
-	cfg, err := app.LoadBootstrapConfig(os.LookupEnv)
+	cfg, err := config.LoadBootstrapConfig(os.LookupEnv)
 	if err != nil {
 		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
 		return 1
@@ -130,7 +133,13 @@ func bootstrap(stdout, stderr io.Writer) int {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	lines, err := app.Bootstrap(ctx, cfg, logger)
+	var lines []string
+	nb, err := netbox.New(netbox.Options{URL: cfg.NetBoxURL, Token: cfg.NetBoxToken.Reveal()})
+	if err == nil {
+		lines, err = nb.InstallWebhooks(ctx, cfg.SidecarURL, cfg.WebhookSecret.Reveal(), logger)
+	} else {
+		err = fmt.Errorf("bootstrap: %w", err)
+	}
 	for _, l := range lines {
 		fmt.Fprintln(stdout, l)
 	}
@@ -153,8 +162,8 @@ func resync(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hnp-sidecar resync: --fabric <id|name> is required")
 		return 2
 	}
-	return clientCall(stderr, *timeout, func(ctx context.Context, cfg app.ClientConfig) error {
-		_, err := app.Resync(ctx, cfg, *fabric, stdout)
+	return clientCall(stderr, *timeout, func(ctx context.Context, cfg config.ClientConfig) error {
+		_, err := client.Resync(ctx, cfg, *fabric, stdout)
 		return err
 	})
 }
@@ -162,8 +171,8 @@ func resync(args []string, stdout, stderr io.Writer) int {
 // clientCall runs fn against the running sidecar (HNP_SIDECAR_URL,
 // HNP_API_TOKEN) with a context that ends on SIGINT/SIGTERM or after
 // timeout; the exit code is 1 when the configuration or fn fails.
-func clientCall(stderr io.Writer, timeout time.Duration, fn func(context.Context, app.ClientConfig) error) int {
-	cfg, err := app.LoadClientConfig(os.LookupEnv)
+func clientCall(stderr io.Writer, timeout time.Duration, fn func(context.Context, config.ClientConfig) error) int {
+	cfg, err := config.LoadClientConfig(os.LookupEnv)
 	if err != nil {
 		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
 		return 1
@@ -198,7 +207,7 @@ func argocdCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, use)
 		return 2
 	}
-	body, err := app.InstallArgoCDBody(*manifest, *wait)
+	body, err := client.InstallArgoCDBody(*manifest, *wait)
 	if err != nil {
 		fmt.Fprintf(stderr, "hnp-sidecar argocd install: %v\n", err)
 		return 2
@@ -207,8 +216,8 @@ func argocdCmd(args []string, stdout, stderr io.Writer) int {
 	if *wait > 0 {
 		follow = *wait
 	}
-	return clientCall(stderr, follow+20*time.Minute, func(ctx context.Context, cfg app.ClientConfig) error {
-		_, err := app.InstallArgoCD(ctx, cfg, *fabric, body, stdout)
+	return clientCall(stderr, follow+20*time.Minute, func(ctx context.Context, cfg config.ClientConfig) error {
+		_, err := client.InstallArgoCD(ctx, cfg, *fabric, body, stdout)
 		return err
 	})
 }
@@ -236,7 +245,7 @@ func stateCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		rest, a = append(rest, fs.Arg(0)), fs.Args()[1:]
 	}
-	cfg, err := app.LoadClientConfig(os.LookupEnv)
+	cfg, err := config.LoadClientConfig(os.LookupEnv)
 	if err != nil {
 		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)
 		return 1
@@ -250,7 +259,7 @@ func stateCmd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "hnp-sidecar state list: unexpected argument %q\n", rest[0])
 			return 2
 		}
-		err = app.StateList(ctx, cfg, *fabric, *kind, *st, *asJSON, stdout)
+		err = client.StateList(ctx, cfg, *fabric, *kind, *st, *asJSON, stdout)
 	} else {
 		parts := []string{}
 		if len(rest) == 1 {
@@ -260,7 +269,7 @@ func stateCmd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "hnp-sidecar state show: want FABRIC/KIND/NAMESPACE/NAME, e.g. fabric-1/VPC/default/vpc-1")
 			return 2
 		}
-		err = app.StateShow(ctx, cfg, parts[0], parts[1], parts[2], parts[3], *asJSON, stdout)
+		err = client.StateShow(ctx, cfg, parts[0], parts[1], parts[2], parts[3], *asJSON, stdout)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "hnp-sidecar: %v\n", err)

@@ -18,6 +18,8 @@ import (
 	"github.com/redis/go-redis/v9/logging"
 	"github.com/stretchr/testify/require"
 
+	"github.com/githedgehog/hnp-sidecar/internal/api"
+	"github.com/githedgehog/hnp-sidecar/internal/config"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/redistest"
 	"github.com/githedgehog/hnp-sidecar/internal/webhook"
@@ -55,7 +57,7 @@ type testApp struct {
 
 func startApp(t *testing.T, srv *redistest.Server, handler func(context.Context, queue.Item) error) *testApp {
 	t.Helper()
-	cfg, err := LoadConfig(env(map[string]string{
+	cfg, err := config.LoadConfig(env(map[string]string{
 		"HNP_REDIS_URL": srv.URL(), "HNP_WEBHOOK_SECRET": testSecret, "HNP_API_TOKEN": testToken,
 		"HNP_LISTEN_ADDR": "127.0.0.1:0", "HNP_LOG_LEVEL": "debug", "HNP_QUEUE_COALESCE_WINDOW": "20ms",
 		"HNP_QUEUE_BACKOFF_BASE": "10ms", "HNP_QUEUE_BACKOFF_MAX": "20ms", "HNP_QUEUE_MAX_ATTEMPTS": "2",
@@ -70,7 +72,7 @@ func startApp(t *testing.T, srv *redistest.Server, handler func(context.Context,
 		if handler != nil {
 			return handler(ctx, it)
 		}
-		return LogHandler(logger).Handle(ctx, it)
+		return queue.LogHandler(logger).Handle(ctx, it)
 	})
 	a, err := New(cfg, logger, h)
 	require.NoError(t, err)
@@ -125,7 +127,7 @@ func sampleBody(t *testing.T) []byte {
 }
 
 func waiting(t *testing.T, ta *testApp) int64 {
-	s, err := ta.queue.Stats(context.Background())
+	s, err := ta.stores.queue.Stats(context.Background())
 	require.NoError(t, err)
 	return s.Waiting + s.InFlight
 }
@@ -202,7 +204,7 @@ func TestProbesAndHealth(t *testing.T) {
 	ta := startApp(t, srv, nil)
 	require.Equal(t, 200, get(t, ta.url+"/livez", "").StatusCode)
 	require.Equal(t, 200, get(t, ta.url+"/readyz", "").StatusCode)
-	var h HealthResponse
+	var h api.HealthResponse
 	r := get(t, ta.url+"/api/v1/health", "")
 	require.Equal(t, 200, r.StatusCode)
 	decode(t, r, &h)
@@ -286,7 +288,7 @@ func TestMetricsPassPromlint(t *testing.T) {
 		require.Regexp(t, `^hnp_[a-z]+_[a-z_]+$`, mf.GetName())
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
-				require.Contains(t, []string{"result", "state", "fabric", "from", "to", "dependency", "remote", "phase"}, l.GetName(), "%s: high-cardinality label?", mf.GetName())
+				require.Contains(t, []string{"result", "state", "fabric", "from", "to", "dependency", "remote", "phase", "target"}, l.GetName(), "%s: high-cardinality label?", mf.GetName())
 			}
 		}
 	}
@@ -311,4 +313,8 @@ func TestLogsNeverContainSecrets(t *testing.T) {
 	for _, s := range []string{testSecret, testToken, webhook.Sign([]byte(testSecret), body), srv.Addr} {
 		require.NotContains(t, logs, s)
 	}
+}
+
+func env(kv map[string]string) config.Getenv {
+	return func(k string) (string, bool) { v, ok := kv[k]; return v, ok }
 }

@@ -16,7 +16,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 
-	"github.com/githedgehog/hnp-sidecar/internal/argocd"
+	"github.com/githedgehog/hnp-sidecar/internal/config"
 	"github.com/githedgehog/hnp-sidecar/internal/redistest"
 )
 
@@ -77,7 +77,7 @@ func TestDashboardQueriesExistingMetrics(t *testing.T) {
 	require.GreaterOrEqual(t, dash.SchemaVersion, 36)
 
 	srv := redistest.Start(t)
-	cfg, err := LoadConfig(env(map[string]string{
+	cfg, err := config.LoadConfig(env(map[string]string{
 		"HNP_REDIS_URL": srv.URL(), "HNP_WEBHOOK_SECRET": testSecret, "HNP_API_TOKEN": testToken,
 		"HNP_LISTEN_ADDR": "127.0.0.1:0", "HNP_GIT_WORKDIR": t.TempDir(),
 		// Never contacted but by the one reconcile below, which fails.
@@ -95,14 +95,10 @@ func TestDashboardQueriesExistingMetrics(t *testing.T) {
 		defer cancel()
 		require.NoError(t, a.Stop(ctx))
 	})
-	// Argo CD installation's metrics are registered by the first
-	// installation (install.go); register them the same way.
-	_, err = argocd.NewInstallMetrics(a.reg)
-	require.NoError(t, err)
 	ta := &testApp{App: a, url: "http://" + a.Addr()}
 	require.Equal(t, 202, postHook(t, ta, sampleBody(t), testSecret).StatusCode)
 	require.Eventually(t, func() bool { // the reconcile failed against the absent NetBox: dead-lettered
-		s, err := a.queue.Stats(context.Background())
+		s, err := a.stores.queue.Stats(context.Background())
 		return err == nil && s.Dead == 1
 	}, 20*time.Second, 20*time.Millisecond)
 

@@ -22,58 +22,16 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/githedgehog/hnp-sidecar/internal/argocd"
+	"github.com/githedgehog/hnp-sidecar/internal/argocd/install"
 	"github.com/githedgehog/hnp-sidecar/internal/argocdtest"
+	"github.com/githedgehog/hnp-sidecar/internal/client"
 	"github.com/githedgehog/hnp-sidecar/internal/clustertest"
+	"github.com/githedgehog/hnp-sidecar/internal/config"
 	"github.com/githedgehog/hnp-sidecar/internal/jobs"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/redistest"
 )
-
-func TestInstallRequest(t *testing.T) {
-	ic := installConfig{Manifest: argocd.DefaultInstallManifest, Timeout: 10 * time.Minute}
-	for _, tc := range []struct {
-		name   string
-		body   InstallBody
-		source string
-		wait   time.Duration
-		err    string
-	}{
-		{"defaults", InstallBody{}, argocd.DefaultInstallManifest, 10 * time.Minute, ""},
-		{"a URL and a wait", InstallBody{ManifestURL: "https://example.com/v3.6.1/install.yaml", Wait: "90s"},
-			"https://example.com/v3.6.1/install.yaml", 90 * time.Second, ""},
-		{"uploaded", InstallBody{Manifest: "kind: x"}, "uploaded manifest", 10 * time.Minute, ""},
-		{"a file on the sidecar", InstallBody{ManifestURL: "file:///etc/passwd"}, "", 0, "must be an http(s) URL"},
-		{"a path", InstallBody{ManifestURL: "/etc/passwd"}, "", 0, "must be an http(s) URL"},
-		{"both", InstallBody{ManifestURL: "https://example.com/i.yaml", Manifest: "x"}, "", 0, "not both"},
-		{"bad wait", InstallBody{Wait: "forever"}, "", 0, "wait: not a duration"},
-		{"too long", InstallBody{Wait: "3h"}, "", 0, "wait: not a duration"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			req, err := installRequest(tc.body, ic)
-			if tc.err != "" {
-				require.ErrorContains(t, err, tc.err)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tc.source, req.Source)
-			require.Equal(t, tc.wait, req.Wait)
-		})
-	}
-	base := map[string]string{"HNP_REDIS_URL": "redis://127.0.0.1:1/0", "HNP_WEBHOOK_SECRET": "s", "HNP_API_TOKEN": "0123456789abcdef"}
-	c, err := LoadConfig(env(base))
-	require.NoError(t, err)
-	require.Equal(t, argocd.DefaultInstallManifest, c.Argo.InstallManifest)
-	require.Equal(t, 10*time.Minute, c.Argo.InstallTimeout)
-	base["HNP_ARGOCD_INSTALL_TIMEOUT"], base["HNP_ARGOCD_INSTALL_MANIFEST"] = "1ms", "ftp://x"
-	_, err = LoadConfig(env(base))
-	require.ErrorContains(t, err, "HNP_ARGOCD_INSTALL_TIMEOUT")
-	require.ErrorContains(t, err, "HNP_ARGOCD_INSTALL_MANIFEST")
-
-	t.Setenv("KUBERNETES_SERVICE_HOST", "")
-	_, err = (&App{}).fabricRestConfig(fabricJSON(t, `{"id": 1}`))
-	require.ErrorContains(t, err, "HNP_KUBECONFIG")
-}
 
 func fabricJSON(t *testing.T, s string) (f netbox.Fabric) {
 	t.Helper()
@@ -167,7 +125,7 @@ func TestInstallArgoCDEndpoint(t *testing.T) {
 		2: `{"id": 2, "name": "fab-flux", "gitops_tool": "flux", "git_repository_url": "https://git.example.com/f.git"}`,
 		3: `{"id": 3, "name": "fab-no-repo"}`,
 	})
-	cfg, err := LoadConfig(env(map[string]string{
+	cfg, err := config.LoadConfig(env(map[string]string{
 		"HNP_REDIS_URL": srv.URL(), "HNP_WEBHOOK_SECRET": testSecret, "HNP_API_TOKEN": testToken,
 		"HNP_LISTEN_ADDR": "127.0.0.1:0", "HNP_NETBOX_URL": nb, "HNP_NETBOX_TOKEN": strings.Repeat("a", 40),
 		"HNP_RECONCILE_INTERVAL": "0", "HNP_KUBECONFIG": writeKubeconfig(t, c),
@@ -237,7 +195,7 @@ func TestInstallArgoCDEndpoint(t *testing.T) {
 	require.NotNil(t, j.Applied)
 	require.Equal(t, jobs.Applied{Created: j.Objects}, *j.Applied)
 	require.Contains(t, j.Phase, "Application argocd/hedgehog-fab-1")
-	require.True(t, phases[argocd.PhaseWorkloads.Description()], "progress: %v", phases)
+	require.True(t, phases[install.PhaseWorkloads.Description()], "progress: %v", phases)
 	t.Logf("endpoint, first run: %d objects %+v in %s; phases seen %d", j.Objects, *j.Applied, time.Since(start).Round(time.Millisecond), len(phases))
 
 	dyn, err := c.Dynamic()
@@ -251,11 +209,11 @@ func TestInstallArgoCDEndpoint(t *testing.T) {
 	require.NotContains(t, logs.String(), "git-password")
 
 	// The operator's command: the manifest file is read here and sent.
-	body, err := InstallArgoCDBody(manifest, time.Minute)
+	body, err := client.InstallArgoCDBody(manifest, time.Minute)
 	require.NoError(t, err)
 	var out bytes.Buffer
 	start = time.Now()
-	again, err := InstallArgoCD(ctx, ClientConfig{SidecarURL: base, APIToken: testToken}, "fab-1", body, &out)
+	again, err := client.InstallArgoCD(ctx, config.ClientConfig{SidecarURL: base, APIToken: testToken}, "fab-1", body, &out)
 	require.NoError(t, err, "%s", out.String())
 	t.Logf("argocd install, second run: %+v in %s:\n%s", *again.Applied, time.Since(start).Round(time.Millisecond), out.String())
 	require.Equal(t, jobs.Applied{Unchanged: j.Objects}, *again.Applied)

@@ -8,6 +8,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/githedgehog/hnp-sidecar/internal/api"
+	"github.com/githedgehog/hnp-sidecar/internal/client"
+	"github.com/githedgehog/hnp-sidecar/internal/config"
 	"github.com/githedgehog/hnp-sidecar/internal/redistest"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
 )
@@ -18,14 +21,14 @@ func TestResourcesAPI(t *testing.T) {
 	ctx := context.Background()
 	for i := range 5 {
 		k := state.Key{Fabric: 7, Kind: "VPC", Namespace: "default", Name: fmt.Sprintf("vpc-%d", i)}
-		require.NoError(t, ta.states.Move(ctx, state.Change{Key: k, To: state.Draft, FabricName: "fab-7", NetBoxID: int64(i + 1)}))
+		require.NoError(t, ta.stores.states.Move(ctx, state.Change{Key: k, To: state.Draft, FabricName: "fab-7", NetBoxID: int64(i + 1)}))
 		if i%2 == 0 {
-			require.NoError(t, ta.states.Move(ctx, state.Change{Key: k, To: state.Committed, Commit: "abc123", Committed: true}))
+			require.NoError(t, ta.stores.states.Move(ctx, state.Change{Key: k, To: state.Committed, Commit: "abc123", Committed: true}))
 		}
 	}
-	require.NoError(t, ta.states.Move(ctx, state.Change{Key: state.Key{Fabric: 8, Kind: "Switch", Namespace: "default", Name: "s1"}, To: state.Committed}))
+	require.NoError(t, ta.stores.states.Move(ctx, state.Change{Key: state.Key{Fabric: 8, Kind: "Switch", Namespace: "default", Name: "s1"}, To: state.Committed}))
 
-	var page ResourcesPage
+	var page api.ResourcesPage
 	decode(t, get(t, ta.url+"/api/v1/resources", testToken), &page)
 	require.Equal(t, 6, page.Count)
 	decode(t, get(t, ta.url+"/api/v1/resources?fabric=fab-7&state=committed", testToken), &page)
@@ -53,7 +56,7 @@ func TestResourcesAPI(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, get(t, ta.url+"/api/v1/resources/fab-7/VPC/default/nope", testToken).StatusCode)
 	require.Equal(t, http.StatusNotFound, get(t, ta.url+"/api/v1/resources/nofab/VPC/default/vpc-2", testToken).StatusCode)
 
-	var h HealthResponse
+	var h api.HealthResponse
 	decode(t, get(t, ta.url+"/api/v1/health", ""), &h)
 	sm := h.Components["state_management"]
 	require.Equal(t, "ok", string(sm.Status))
@@ -61,13 +64,13 @@ func TestResourcesAPI(t *testing.T) {
 	require.EqualValues(t, 0, sm.Details["illegal_transitions"])
 
 	// The CLI reads the same API.
-	cfg := ClientConfig{SidecarURL: ta.url, APIToken: testToken}
+	cfg := config.ClientConfig{SidecarURL: ta.url, APIToken: testToken}
 	var out syncBuffer
-	require.NoError(t, StateList(ctx, cfg, "fab-7", "", "draft", false, &out))
+	require.NoError(t, client.StateList(ctx, cfg, "fab-7", "", "draft", false, &out))
 	require.Contains(t, out.String(), "vpc-1")
 	require.Contains(t, out.String(), "2 objects")
 	out = syncBuffer{}
-	require.NoError(t, StateShow(ctx, cfg, "fab-7", "vpc", "default", "vpc-0", false, &out))
+	require.NoError(t, client.StateShow(ctx, cfg, "fab-7", "vpc", "default", "vpc-0", false, &out))
 	require.Contains(t, out.String(), "commit_to_git")
 	require.Contains(t, out.String(), "- -> draft", "history shows the record's beginning")
 }

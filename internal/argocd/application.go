@@ -199,6 +199,10 @@ func wrap(op, ns, name string, err error) error {
 	return fmt.Errorf("argocd: %s %s/%s: %w", op, ns, name, err)
 }
 
+// RepositorySecretName is the name of the repository Secret the sidecar
+// applies for a Git URL.
+func RepositorySecretName(url string) string { return "hnp-repo-" + shortHash(url) }
+
 // shortHash names a repository Secret after its URL.
 func shortHash(s string) string {
 	h := fnv.New32a()

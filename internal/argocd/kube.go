@@ -16,7 +16,8 @@ import (
 // ApplicationGVR is Argo CD's Application resource.
 var ApplicationGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}
 
-var secretGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+// SecretGVR is the resource of repository Secrets.
+var SecretGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 
 // FieldManager owns the fields the sidecar applies.
 const FieldManager = "hnp-sidecar"
@@ -39,7 +40,7 @@ func (k *Kube) EnsureRepository(ctx context.Context, ns string, r Repository) er
 			data[key] = v
 		}
 	}
-	name := "hnp-repo-" + shortHash(r.URL)
+	name := RepositorySecretName(r.URL)
 	body, err := json.Marshal(map[string]any{
 		"apiVersion": "v1", "kind": "Secret",
 		"metadata": map[string]any{"name": name, "namespace": ns,
@@ -50,7 +51,7 @@ func (k *Kube) EnsureRepository(ctx context.Context, ns string, r Repository) er
 		return err
 	}
 	force := true
-	_, err = k.dyn.Resource(secretGVR).Namespace(ns).Patch(ctx, name, types.ApplyPatchType, body,
+	_, err = k.dyn.Resource(SecretGVR).Namespace(ns).Patch(ctx, name, types.ApplyPatchType, body,
 		metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
 	if err != nil {
 		return fmt.Errorf("argocd: repository secret %s/%s for %s: %w", ns, name, redact(r.URL), err)

@@ -249,7 +249,7 @@ func (s *Syncer) reach(ctx context.Context, t Target) (changed bool, err error) 
 	var moves []state.Change
 	for _, r := range start {
 		moves = append(moves, state.Change{Key: r.Key, To: state.Pending, Expect: r.State, Commit: t.Commit,
-			Reason: "Argo CD asked to sync " + short(t.Commit)})
+			Reason: "Argo CD asked to sync " + state.ShortCommit(t.Commit)})
 	}
 	s.apply(ctx, t, moves)
 	pending = append(pending, start...)
@@ -318,10 +318,10 @@ func (s *Syncer) watch(ctx context.Context, t Target, pending []state.Record) er
 			var moves []state.Change
 			for _, r := range pending {
 				moves = append(moves, state.Change{Key: r.Key, To: state.Committed, Expect: state.Pending,
-					Reason: fmt.Sprintf("Argo CD did not apply %s within %s", short(t.Commit), s.opts.Timeout)})
+					Reason: fmt.Sprintf("Argo CD did not apply %s within %s", state.ShortCommit(t.Commit), s.opts.Timeout)})
 			}
 			s.apply(ctx, t, moves)
-			return fmt.Errorf("argocd: %s/%s: sync to %s not done within %s", t.App.Namespace, t.App.Name, short(t.Commit), s.opts.Timeout)
+			return fmt.Errorf("argocd: %s/%s: sync to %s not done within %s", t.App.Namespace, t.App.Name, state.ShortCommit(t.Commit), s.opts.Timeout)
 		}
 		select {
 		case <-ctx.Done():
@@ -382,5 +382,3 @@ func (s *Syncer) apply(ctx context.Context, t Target, moves []state.Change) {
 		}
 	}
 }
-
-func short(sha string) string { return sha[:min(len(sha), 12)] }

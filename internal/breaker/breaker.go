@@ -1,6 +1,7 @@
 // Package breaker puts circuit breakers (github.com/sony/gobreaker/v2) around
 // the sidecar's dependencies — Git, Argo CD, Kubernetes and NetBox — one per
-// dependency and remote, and retries calls with capped backoff outside them.
+// dependency and remote. Retries stay outside them (the queue's backoff,
+// the Argo CD syncer's own).
 //
 // # Classification
 //
@@ -13,8 +14,8 @@
 //     says nothing about the remote. A timeout of the call's own
 //     (Options.CallTimeout, or a context.WithTimeout inside fn) while the
 //     caller's ctx is alive is a failure: the remote did not answer in time.
-//   - An error marked neutral — wrapped with Neutral, or with any error in its
-//     chain having a BreakerNeutral() bool method that returns true — is a
+//   - An error marked neutral — any error in its chain having a
+//     BreakerNeutral() bool method that returns true (Neutraler) — is a
 //     success: the remote answered, so it is up. Mark 4xx validation answers
 //     and Argo CD's "another operation is already in progress" this way. Do
 //     returns it unchanged (errors.Is and errors.As still see the original)
@@ -23,20 +24,12 @@
 //     open the breaker.
 //
 // While a breaker is open, or half-open with its probes in flight, Do returns
-// an *OpenError without calling fn; errors.Is(err, ErrOpen) and IsOpen(err)
-// are true. That is no failure of the work: a queue requeues it after
-// OpenError.RetryAfter without counting it towards dead-lettering.
+// an *OpenError without calling fn; errors.Is(err, ErrOpen) is true. That is
+// no failure of the work: a queue requeues it after OpenError.RetryAfter
+// without counting it towards dead-lettering.
 //
-// # Retries
-//
-// Retry runs outside the breaker:
-//
-//	err := breaker.Retry(ctx, policy, func(ctx context.Context) error {
-//		return b.Do(ctx, call)
-//	})
-//
-// It stops at once on nil, ErrOpen, neutral and Permanent errors, and when
-// ctx ends.
+// Callers reach the breakers through Set.Guard (a Git writer), Set.Transport
+// (an HTTP client) or Set.Get.
 package breaker
 
 import (
@@ -159,4 +152,19 @@ func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) error 
 		return b.openError()
 	}
 	return err
+}
+
+// Guard is a Set's breakers of one dependency, keyed by remote.
+type Guard struct {
+	set *Set
+	dep Dependency
+}
+
+// Guard returns dep's breakers as a guard a client runs its calls
+// through (gitops.Guard).
+func (s *Set) Guard(dep Dependency) Guard { return Guard{set: s, dep: dep} }
+
+// Do runs fn through the breaker of remote (any address Remote reads).
+func (g Guard) Do(ctx context.Context, remote string, fn func(context.Context) error) error {
+	return g.set.Get(g.dep, remote).Do(ctx, fn)
 }

@@ -75,7 +75,7 @@ func TestTripsAfterConsecutiveFailures(t *testing.T) {
 			err := b.Do(t.Context(), func(context.Context) error { called = true; return nil })
 			require.False(t, called, "an open breaker must not call fn")
 			require.ErrorIs(t, err, ErrOpen)
-			require.True(t, IsOpen(err))
+			require.True(t, errors.Is(err, ErrOpen))
 			var oe *OpenError
 			require.ErrorAs(t, err, &oe)
 			require.Equal(t, Git, oe.Dependency)
@@ -111,13 +111,13 @@ func TestDoesNotTrip(t *testing.T) {
 		want error // errors.Is target of Do's answer
 	}{
 		{"4xx marked neutral", func(t *testing.T, b *Breaker) error {
-			return b.Do(t.Context(), fail(Neutral(fmt.Errorf("netbox: get vpc 4: %w", invalid))))
+			return b.Do(t.Context(), fail(neutral(fmt.Errorf("netbox: get vpc 4: %w", invalid))))
 		}, invalid},
 		{"error type implementing BreakerNeutral", func(t *testing.T, b *Breaker) error {
 			return b.Do(t.Context(), fail(fmt.Errorf("wrapped: %w", neutralType{})))
 		}, neutralType{}},
 		{"argo cd busy", func(t *testing.T, b *Breaker) error {
-			return b.Do(t.Context(), fail(Neutral(busy)))
+			return b.Do(t.Context(), fail(neutral(busy)))
 		}, busy},
 		{"caller cancels", func(t *testing.T, b *Breaker) error {
 			ctx, cancel := context.WithCancel(t.Context())
@@ -145,7 +145,7 @@ func TestDoesNotTrip(t *testing.T) {
 			for range 10 {
 				err := tc.call(t, b)
 				require.ErrorIs(t, err, tc.want)
-				require.False(t, IsOpen(err))
+				require.False(t, errors.Is(err, ErrOpen))
 			}
 			require.Equal(t, Closed, b.State())
 			require.Zero(t, counter(t, f.set.metrics.failures, ArgoCD, "argocd.example.com:443"))
@@ -157,10 +157,10 @@ func TestDoesNotTrip(t *testing.T) {
 func TestNeutralErrorIsReturnedUnchanged(t *testing.T) {
 	b := newFixture(t, nil).set.Get(NetBox, "")
 	inner := fmt.Errorf("netbox: HTTP 400: %w", errDown)
-	err := b.Do(t.Context(), fail(Neutral(inner)))
+	err := b.Do(t.Context(), fail(neutral(inner)))
 	require.Equal(t, inner.Error(), err.Error())
 	require.ErrorIs(t, err, errDown)
-	require.True(t, IsNeutral(err))
+	require.True(t, isNeutral(err))
 	require.NotNil(t, b.Report().LastSuccess, "a neutral answer proves the remote is up")
 }
 

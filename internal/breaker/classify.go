@@ -21,7 +21,7 @@ func classify(ctx context.Context, err error) outcome {
 		return success
 	case ctx.Err() != nil:
 		return excluded
-	case IsNeutral(err):
+	case isNeutral(err):
 		return success
 	}
 	return failure
@@ -59,39 +59,18 @@ func (e *neutralError) Error() string        { return e.err.Error() }
 func (e *neutralError) Unwrap() error        { return e.err }
 func (e *neutralError) BreakerNeutral() bool { return true }
 
-// Neutral marks err as an answer from a remote that is up: the breaker counts
-// it as a success and Retry does not retry it. Neutral(nil) is nil. The
-// message and the chain (errors.Is, errors.As) are unchanged.
-func Neutral(err error) error {
+// neutral marks err as an answer from a remote that is up: the breaker
+// counts it as a success. neutral(nil) is nil. The message and the chain
+// (errors.Is, errors.As) are unchanged.
+func neutral(err error) error {
 	if err == nil {
 		return nil
 	}
 	return &neutralError{err: err}
 }
 
-// IsNeutral reports whether err, or an error in its chain, is neutral.
-func IsNeutral(err error) bool {
+// isNeutral reports whether err, or an error in its chain, is neutral.
+func isNeutral(err error) bool {
 	var n Neutraler
 	return errors.As(err, &n) && n.BreakerNeutral()
-}
-
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string { return e.err.Error() }
-func (e *permanentError) Unwrap() error { return e.err }
-
-// Permanent marks err as not worth retrying: Retry returns it at once. The
-// breaker still counts it as a failure unless it is also neutral.
-// Permanent(nil) is nil.
-func Permanent(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &permanentError{err: err}
-}
-
-// IsPermanent reports whether err, or an error in its chain, is permanent.
-func IsPermanent(err error) bool {
-	var p *permanentError
-	return errors.As(err, &p)
 }

@@ -30,8 +30,8 @@ func TestMetrics(t *testing.T) {
 	for range 2 {
 		_ = git.Do(t.Context(), fail(errDown))
 	}
-	require.True(t, IsOpen(git.Do(t.Context(), ok)))
-	require.True(t, IsOpen(git.Do(t.Context(), ok)))
+	require.True(t, errors.Is(git.Do(t.Context(), ok), ErrOpen))
+	require.True(t, errors.Is(git.Do(t.Context(), ok), ErrOpen))
 	require.Equal(t, 2.0, counter(t, m.failures, Git, remote))
 	require.Equal(t, 2.0, counter(t, m.rejected, Git, remote))
 	require.Equal(t, 1.0, counter(t, m.transitions, Git, remote, "open"))
@@ -120,7 +120,7 @@ func TestConcurrent(t *testing.T) {
 				})
 				switch {
 				case err == nil:
-				case IsOpen(err):
+				case errors.Is(err, ErrOpen):
 					rejected.Add(1)
 				case errors.Is(err, errDown):
 					failed.Add(1)

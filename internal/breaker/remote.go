@@ -3,9 +3,7 @@ package breaker
 import (
 	"net"
 	"net/url"
-	"regexp"
 	"strings"
-	"unicode/utf8"
 )
 
 // Remote reduces a remote's address — a URL, an scp-like Git address
@@ -68,47 +66,4 @@ func defaultPort(scheme string) string {
 		return "9418"
 	}
 	return ""
-}
-
-var (
-	urlRE      = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s"'<>]+`)
-	userinfoRE = regexp.MustCompile(`[^\s"'/@:]+:[^\s"'/@]+@`)
-	bearerRE   = regexp.MustCompile(`(?i)\b(bearer|token)\s+[a-z0-9\-._~+/]{16,}=*`)
-	netboxRE   = regexp.MustCompile(`\bnbt_[A-Za-z0-9]+\.[A-Za-z0-9_-]+`)
-	secretRE   = regexp.MustCompile(`(?i)\b(token|password|passwd|secret|api[_-]?key)("?\s*[=:]\s*"?)[^\s"',;&}]+`)
-)
-
-// maxErrorLen bounds an error message kept for the health report.
-const maxErrorLen = 300
-
-// sanitize makes an error message fit for logs and the health report: URLs
-// lose their user, password, query and fragment, user:password@ and
-// token-looking values are redacted, and it is cut to maxErrorLen bytes.
-func sanitize(msg string) string {
-	msg = urlRE.ReplaceAllStringFunc(msg, redactURL)
-	msg = userinfoRE.ReplaceAllString(msg, "[redacted]@")
-	msg = bearerRE.ReplaceAllString(msg, "$1 [redacted]")
-	msg = secretRE.ReplaceAllString(msg, "$1$2[redacted]")
-	msg = netboxRE.ReplaceAllString(msg, "[redacted]")
-	if len(msg) > maxErrorLen {
-		cut := maxErrorLen
-		for cut > 0 && !utf8.RuneStart(msg[cut]) {
-			cut--
-		}
-		msg = msg[:cut] + "…"
-	}
-	return msg
-}
-
-// redactURL drops a URL's user, password, query and fragment. Punctuation
-// ending the match ("fetch https://host/r.git: EOF") is kept after it.
-func redactURL(s string) string {
-	trimmed := strings.TrimRight(s, ".,:;!?)]}")
-	tail := s[len(trimmed):]
-	u, err := url.Parse(trimmed)
-	if err != nil || u.Opaque != "" {
-		return s[:strings.Index(s, "://")] + "://[redacted]" + tail
-	}
-	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
-	return u.String() + tail
 }

@@ -17,7 +17,7 @@ func TestHalfOpen(t *testing.T) {
 		want  State
 	}{
 		{"probe succeeds: closes", ok, Closed},
-		{"probe answers neutral: closes", fail(Neutral(errors.New("HTTP 404"))), Closed},
+		{"probe answers neutral: closes", fail(neutral(errors.New("HTTP 404"))), Closed},
 		{"probe fails: opens again", fail(errDown), Open},
 	}
 	for _, tc := range cases {

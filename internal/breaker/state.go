@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/githedgehog/hnp-sidecar/internal/redact"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sony/gobreaker/v2"
 )
@@ -81,9 +82,6 @@ func (e *tripError) Error() string                 { return e.err.Error() }
 func (e *tripError) Unwrap() error                 { return e.err }
 func (e *tripError) UnavailableFor() time.Duration { return e.open.RetryAfter }
 
-// IsOpen reports whether err is a call refused by an open breaker.
-func IsOpen(err error) bool { return errors.Is(err, ErrOpen) }
-
 // Breaker guards the calls to one remote of one dependency.
 type Breaker struct {
 	set      *Set
@@ -152,7 +150,7 @@ func (b *Breaker) record(o outcome, err error) {
 		b.lastOK, b.consecutive = now, 0
 		return
 	}
-	b.lastFail, b.lastErr = now, sanitize(err.Error())
+	b.lastFail, b.lastErr = now, redact.Text(err.Error())
 	b.consecutive++
 }
 

@@ -60,7 +60,7 @@ func TestTransport(t *testing.T) {
 	before := hits.Load()
 	_, err = get()
 	require.ErrorIs(t, err, ErrOpen)
-	require.True(t, IsOpen(err))
+	require.True(t, errors.Is(err, ErrOpen))
 	require.Equal(t, before, hits.Load(), "nothing is sent while open")
 }
 
@@ -84,7 +84,7 @@ func TestTrippingFailureIsUnavailable(t *testing.T) {
 	require.ErrorIs(t, err, down)
 	require.ErrorAs(t, err, &u, "the failure that opened it")
 	require.Positive(t, u.UnavailableFor())
-	require.False(t, IsOpen(err), "it did reach the remote")
+	require.False(t, errors.Is(err, ErrOpen), "it did reach the remote")
 
 	require.Eventually(t, func() bool { return b.State() == HalfOpen }, time.Second, 5*time.Millisecond)
 	err = b.Do(t.Context(), fail)

@@ -6,7 +6,7 @@
 package gitops
 
 import (
-	"errors"
+	"context"
 	"fmt"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
@@ -14,17 +14,36 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport/ssh"
 )
 
-// Errors of the Git domain.
+// Errors of the Git domain. The remote answered each of them: they say so
+// to a circuit breaker (BreakerNeutral), so none counts as an outage.
 var (
-	ErrBadChange = errors.New("gitops: bad change")
+	ErrBadChange error = answer("gitops: bad change")
 	// ErrAuth: the remote refused our credentials. Not retried.
-	ErrAuth = errors.New("gitops: authentication failed")
+	ErrAuth error = answer("gitops: authentication failed")
 	// ErrRejected: the remote declined the push (a hook, a protected
 	// branch). Not retried.
-	ErrRejected = errors.New("gitops: push rejected by the remote")
+	ErrRejected error = answer("gitops: push rejected by the remote")
 	// ErrConflict: another writer kept winning the race to the branch.
-	ErrConflict = errors.New("gitops: branch kept moving; push retries exhausted")
+	ErrConflict error = answer("gitops: branch kept moving; push retries exhausted")
 )
+
+// answerError is an error the remote answered with (or a bad batch the
+// remote never saw): the remote is up.
+type answerError struct{ msg string }
+
+func answer(msg string) *answerError { return &answerError{msg: msg} }
+
+func (e *answerError) Error() string { return e.msg }
+
+// BreakerNeutral tells a circuit breaker (breaker.Neutraler) that the
+// remote is up.
+func (e *answerError) BreakerNeutral() bool { return true }
+
+// Guard runs each call to a remote through that remote's circuit breaker
+// (breaker.Set.Guard). A call the guard refuses returns its error.
+type Guard interface {
+	Do(ctx context.Context, remote string, fn func(context.Context) error) error
+}
 
 // Credentials for the remote; never written into the clone's config.
 type Credentials struct {
@@ -83,4 +102,7 @@ type Options struct {
 	Committer Signature
 	// PushAttempts bounds pushes per batch when the branch moves under us.
 	PushAttempts int
+	// Guard, when set, runs each Apply and Files through the remote's
+	// circuit breaker.
+	Guard Guard
 }

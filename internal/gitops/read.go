@@ -18,6 +18,17 @@ const maxReadFile = 4 << 20
 // (paths from the repository's root). An empty branch or a missing dir is
 // no files; the tip is then "" or the tip that lacks dir.
 func (w *Writer) Files(ctx context.Context, url, branch, dir string) (string, map[string][]byte, error) {
+	var tip string
+	var files map[string][]byte
+	err := w.guard(ctx, url, func(ctx context.Context) error {
+		var err error
+		tip, files, err = w.files(ctx, url, branch, dir)
+		return err
+	})
+	return tip, files, err
+}
+
+func (w *Writer) files(ctx context.Context, url, branch, dir string) (string, map[string][]byte, error) {
 	auth, err := w.opts.Credentials.auth(url)
 	if err != nil {
 		return "", nil, err

@@ -72,6 +72,24 @@ type Result struct {
 // up to PushAttempts times. Authentication failures and hook declines are
 // returned at once.
 func (w *Writer) Apply(ctx context.Context, b Batch) (Result, error) {
+	var res Result
+	err := w.guard(ctx, b.URL, func(ctx context.Context) error {
+		var err error
+		res, err = w.apply(ctx, b)
+		return err
+	})
+	return res, err
+}
+
+// guard runs fn through the remote's breaker, if there is a Guard.
+func (w *Writer) guard(ctx context.Context, url string, fn func(context.Context) error) error {
+	if w.opts.Guard == nil {
+		return fn(ctx)
+	}
+	return w.opts.Guard.Do(ctx, url, fn)
+}
+
+func (w *Writer) apply(ctx context.Context, b Batch) (Result, error) {
 	changes, err := group(b.Changes, b.Replace)
 	if err != nil {
 		return Result{}, err

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/githedgehog/hnp-sidecar/internal/keyspace"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -75,7 +76,7 @@ type Store struct {
 
 // New builds a store whose keys start with the Redis prefix.
 func New(rdb redis.UniversalClient, prefix string) *Store {
-	return &Store{rdb: rdb, prefix: "{" + prefix + "}:job:", ttl: 24 * time.Hour, now: time.Now}
+	return &Store{rdb: rdb, prefix: prefix, ttl: 24 * time.Hour, now: time.Now}
 }
 
 // Create records a queued job for fabric.
@@ -94,7 +95,7 @@ func (s *Store) CreateKind(ctx context.Context, fabric int64, kind string) (Job,
 
 // Get reads a job.
 func (s *Store) Get(ctx context.Context, id string) (Job, error) {
-	raw, err := s.rdb.Get(ctx, s.prefix+id).Bytes()
+	raw, err := s.rdb.Get(ctx, keyspace.Key(s.prefix, "job", id)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return Job{}, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
@@ -126,7 +127,7 @@ func (s *Store) put(ctx context.Context, j Job) error {
 	if err != nil {
 		return fmt.Errorf("jobs: encode: %w", err)
 	}
-	if err := s.rdb.Set(ctx, s.prefix+j.ID, raw, s.ttl).Err(); err != nil {
+	if err := s.rdb.Set(ctx, keyspace.Key(s.prefix, "job", j.ID), raw, s.ttl).Err(); err != nil {
 		return fmt.Errorf("jobs: store %s: %w", j.ID, err)
 	}
 	return nil

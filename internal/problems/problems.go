@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/githedgehog/hnp-sidecar/internal/keyspace"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 )
@@ -45,7 +46,7 @@ type metrics struct {
 // New builds a store whose keys start with the Redis prefix (one hash
 // slot, like every key of the sidecar) and registers its metrics.
 func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) (*Store, error) {
-	s := &Store{rdb: rdb, fabrics: "{" + prefix + "}:problems:fabrics", refused: "{" + prefix + "}:problems:refused",
+	s := &Store{rdb: rdb, fabrics: keyspace.Key(prefix, "problems", "fabrics"), refused: keyspace.Key(prefix, "problems", "refused"),
 		now: time.Now}
 	s.m.fabric = prometheus.NewCounter(prometheus.CounterOpts{Name: "hnp_problems_fabric_errors_total",
 		Help: "Configuration or data errors newly found on a fabric (a Git repository the sidecar cannot read, say)."})

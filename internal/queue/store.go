@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/githedgehog/hnp-sidecar/internal/keyspace"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -31,7 +32,7 @@ type keys struct {
 }
 
 func newKeys(prefix string) keys {
-	p := "{" + prefix + "}:q:"
+	p := keyspace.Key(prefix, "q", "")
 	return keys{
 		pfx: p, ready: p + "ready", inflight: p + "inflight", leases: p + "leases",
 		dirty: p + "dirty", attempts: p + "attempts", errors: p + "errors", dead: p + "dead",

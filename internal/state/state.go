@@ -167,3 +167,6 @@ type Entry struct {
 	Commit  string    `json:"commit,omitempty"`
 	At      time.Time `json:"at"`
 }
+
+// ShortCommit is a commit id cut to 12 characters, for messages and tables.
+func ShortCommit(sha string) string { return sha[:min(len(sha), 12)] }

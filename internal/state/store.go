@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/githedgehog/hnp-sidecar/internal/keyspace"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 )
@@ -80,7 +81,7 @@ func New(rdb redis.UniversalClient, opts Options, reg prometheus.Registerer) (*S
 }
 
 func (s *Store) key(parts ...string) string {
-	return "{" + s.opts.Prefix + "}:st:" + strings.Join(parts, ":")
+	return keyspace.Key(s.opts.Prefix, append([]string{"st"}, parts...)...)
 }
 
 func (s *Store) records(fabric int64) string { return s.key("r", strconv.FormatInt(fabric, 10)) }

@@ -33,10 +33,12 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/githedgehog/hnp-sidecar/internal/argocd"
+	"github.com/githedgehog/hnp-sidecar/internal/argocd/install"
 	"github.com/githedgehog/hnp-sidecar/internal/argocdtest"
+	"github.com/githedgehog/hnp-sidecar/internal/cluster"
 	"github.com/githedgehog/hnp-sidecar/internal/clustertest"
+	"github.com/githedgehog/hnp-sidecar/internal/drift"
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
-	"github.com/githedgehog/hnp-sidecar/internal/kube"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
 )
@@ -176,8 +178,8 @@ func testRBAC(t *testing.T, ctx context.Context, c *clustertest.Cluster, ap *clu
 	defaults := account(t, ctx, c, ap, sets["defaults"])
 	full := account(t, ctx, c, ap, sets["full"])
 	logger := slog.New(slog.DiscardHandler)
-	installer := func(rc *rest.Config) *argocd.Installer {
-		in, err := argocd.NewInstaller(rc, argocd.InstallerOptions{Namespace: "argocd", Poll: 200 * time.Millisecond}, logger, nil)
+	installer := func(rc *rest.Config) *install.Installer {
+		in, err := install.New(rc, install.Options{Namespace: "argocd", Poll: 200 * time.Millisecond}, logger, nil)
 		require.NoError(t, err)
 		return in
 	}
@@ -186,11 +188,11 @@ func testRBAC(t *testing.T, ctx context.Context, c *clustertest.Cluster, ap *clu
 	// Argo CD (and the access check applies nothing); the full set's
 	// (argocdInstall.enabled) passes the check and applies every object;
 	// only the wait fails, since this API server runs no controllers.
-	_, err := installer(defaults).Install(ctx, argocd.InstallRequest{Source: manifest, Wait: time.Second})
-	require.ErrorIs(t, err, argocd.ErrForbidden)
+	_, err := installer(defaults).Install(ctx, install.Request{Source: manifest, Wait: time.Second})
+	require.ErrorIs(t, err, install.ErrForbidden)
 	t.Logf("argocd install as the defaults account: %.200s…", err)
-	res, err := installer(full).Install(ctx, argocd.InstallRequest{Source: manifest, Wait: time.Second})
-	require.ErrorIs(t, err, argocd.ErrNotReady, "only the wait may fail")
+	res, err := installer(full).Install(ctx, install.Request{Source: manifest, Wait: time.Second})
+	require.ErrorIs(t, err, install.ErrNotReady, "only the wait may fail")
 	require.Positive(t, res.Created)
 	t.Logf("argocd install as the full set's account (argocdInstall.enabled): access check passed, %d objects created (%d CRDs), then %v", res.Created, res.CRDs, err)
 
@@ -222,7 +224,7 @@ func testRBAC(t *testing.T, ctx context.Context, c *clustertest.Cluster, ap *clu
 
 	// internal/kube as the defaults account: a real drift check, and the
 	// CRD reads it ignores when they fail; /readyz (internal/app kubeHealth).
-	d, err := kube.New(desired{}, states{}, kube.NewClusters(defaults, nil), kube.Options{}, nil, logger, prometheus.NewRegistry())
+	d, err := drift.New(desired{}, states{}, cluster.NewClusters(defaults, nil), drift.Options{}, nil, logger, prometheus.NewRegistry())
 	require.NoError(t, err)
 	rep, err := d.Check(ctx, 1)
 	require.NoError(t, err)
@@ -244,7 +246,7 @@ func testRBAC(t *testing.T, ctx context.Context, c *clustertest.Cluster, ap *clu
 	// Without the chart's RBAC (rbac.create=false) drift is refused: the
 	// rules above are what grants it.
 	none := account(t, ctx, c, ap, sets["rest"])
-	d, err = kube.New(desired{}, states{}, kube.NewClusters(none, nil), kube.Options{}, nil, logger, prometheus.NewRegistry())
+	d, err = drift.New(desired{}, states{}, cluster.NewClusters(none, nil), drift.Options{}, nil, logger, prometheus.NewRegistry())
 	require.NoError(t, err)
 	_, err = d.Check(ctx, 1)
 	require.Error(t, err)

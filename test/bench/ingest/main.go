@@ -32,6 +32,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/githedgehog/hnp-sidecar/internal/app"
+	"github.com/githedgehog/hnp-sidecar/internal/config"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/redistest"
 )
@@ -196,7 +197,7 @@ func startSidecar(redisURL string) (*app.App, error) {
 		"HNP_REDIS_URL": redisURL, "HNP_WEBHOOK_SECRET": secret, "HNP_API_TOKEN": token,
 		"HNP_LISTEN_ADDR": "127.0.0.1:0", "HNP_LOG_LEVEL": "error",
 	}
-	cfg, err := app.LoadConfig(func(name string) (string, bool) { v, ok := env[name]; return v, ok })
+	cfg, err := config.LoadConfig(func(name string) (string, bool) { v, ok := env[name]; return v, ok })
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,92 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/githedgehog/hnp-sidecar/internal/jobs"
+	"github.com/githedgehog/hnp-sidecar/internal/kind"
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/queue"
+	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
+)
+
+// SyncResponse answers a re-sync request.
+type SyncResponse struct {
+	Job       jobs.Job `json:"job"`
+	StatusURL string   `json:"status_url"`
+}
+
+// syncFabric queues a full reconcile of one fabric as a job:
+// POST /api/v1/fabrics/{id}/sync, and the path the plugin's own sync
+// button calls.
+func (s *Server) syncFabric(c echo.Context) error {
+	if s.NetBox == nil {
+		return c.JSON(http.StatusConflict, map[string]string{"error": "reconciling is off: set HNP_NETBOX_URL and HNP_NETBOX_TOKEN"})
+	}
+	ctx := c.Request().Context()
+	id, err := s.fabricID(ctx, c.Param("id"))
+	if errors.Is(err, netbox.ErrNotFound) {
+		return c.JSON(http.StatusNotFound, map[string]string{"error": "no fabric " + c.Param("id") + " in NetBox"})
+	} else if err != nil {
+		s.Logger.Error("re-sync: reading the fabric failed", "fabric", c.Param("id"), "err", err)
+		return c.JSON(http.StatusBadGateway, map[string]string{"error": "NetBox could not be read"})
+	}
+	job, err := s.Jobs.Create(ctx, id)
+	if err == nil {
+		_, err = s.Queue.Enqueue(ctx, queue.Hint{ObjectType: kind.Fabric.ObjectType(), ObjectID: id, Kind: kind.Fabric.Name,
+			Event: reconcile.EventResync, RequestID: reconcile.JobPrefix + job.ID})
+	}
+	if err != nil {
+		s.Logger.Error("re-sync not queued", "fabric_id", id, "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": "queue unavailable"})
+	}
+	s.Logger.Info("re-sync queued", "fabric_id", id, "job", job.ID)
+	return c.JSON(http.StatusAccepted, SyncResponse{Job: job, StatusURL: "/api/v1/jobs/" + job.ID})
+}
+
+// fabricID resolves a fabric given by id or by name.
+func (s *Server) fabricID(ctx context.Context, ref string) (int64, error) {
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		if id <= 0 {
+			return 0, netbox.ErrNotFound
+		}
+		_, err := s.NetBox.GetFabric(ctx, id)
+		return id, err
+	}
+	fabrics, err := s.NetBox.ListFabrics(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, f := range fabrics {
+		if f.Name == ref {
+			return f.ID, nil
+		}
+	}
+	return 0, netbox.ErrNotFound
+}
+
+func (s *Server) getJob(c echo.Context) error {
+	j, err := s.Jobs.Get(c.Request().Context(), c.Param("id"))
+	switch {
+	case errors.Is(err, jobs.ErrNotFound):
+		return c.JSON(http.StatusNotFound, map[string]string{"error": "no such job (jobs are kept for a day)"})
+	case err != nil:
+		s.Logger.Error("reading job failed", "job", c.Param("id"), "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": "job store unavailable"})
+	}
+	return c.JSON(http.StatusOK, j)
+}
+
+// fabric reads a fabric given by id or name.
+func (s *Server) fabric(ctx context.Context, ref string) (netbox.Fabric, error) {
+	id, err := s.fabricID(ctx, ref)
+	if err != nil {
+		return netbox.Fabric{}, err
+	}
+	return s.NetBox.GetFabric(ctx, id)
+}

@@ -1,0 +1,91 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/githedgehog/hnp-sidecar/internal/breaker"
+	"github.com/githedgehog/hnp-sidecar/internal/config"
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+)
+
+// redisClient is the client of HNP_REDIS_URL; it connects on first use.
+func redisClient(cfg config.Config) (*redis.Client, error) {
+	ropts, err := redis.ParseURL(cfg.RedisURL.Reveal())
+	if err != nil {
+		return nil, errors.New("app: HNP_REDIS_URL: not a valid Redis URL") // err may echo the password
+	}
+	ropts.DialTimeout, ropts.ReadTimeout, ropts.WriteTimeout = 5*time.Second, 3*time.Second, 3*time.Second
+	if ropts.PoolSize == 0 {
+		// Every webhook being answered holds a connection for one script
+		// call; go-redis's default (10 per CPU) makes webhooks queue for
+		// connections on a small pod. pool_size in the URL overrides this.
+		ropts.PoolSize = 128
+	}
+	return redis.NewClient(ropts), nil
+}
+
+// newBreakers is one circuit breaker per dependency and remote (Git, Argo
+// CD, Kubernetes, NetBox): an open one makes work wait, never fail.
+func newBreakers(cfg config.Config, logger *slog.Logger, reg prometheus.Registerer) (*breaker.Set, error) {
+	opts := breaker.DefaultOptions()
+	if cfg.Breakers.ConsecutiveFailures > 0 {
+		opts.ConsecutiveFailures = cfg.Breakers.ConsecutiveFailures
+	}
+	if cfg.Breakers.OpenTimeout > 0 {
+		opts.OpenTimeout = cfg.Breakers.OpenTimeout
+	}
+	set, err := breaker.NewSet(logger.With("component", "breaker"), reg, opts)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	return set, nil
+}
+
+// breakerClient is an HTTP client whose calls go through dep's breakers.
+func breakerClient(set *breaker.Set, dep breaker.Dependency, hc *http.Client, opts ...breaker.TransportOption) *http.Client {
+	c := *hc
+	c.Transport = set.Transport(dep, hc.Transport, opts...)
+	return &c
+}
+
+// netboxClient is the NetBox client, nil when NetBox is not configured.
+func netboxClient(cfg config.Config, breakers *breaker.Set) (*netbox.Client, error) {
+	if cfg.NetBox.URL == "" {
+		return nil, nil
+	}
+	nb, err := netbox.New(netbox.Options{URL: cfg.NetBox.URL, Token: cfg.NetBox.Token.Reveal(), UserAgent: "hnp-sidecar",
+		HTTPClient: breakerClient(breakers, breaker.NetBox, &http.Client{Timeout: 30 * time.Second},
+			// A database constraint refusing a write-back is NetBox
+			// answering, not NetBox being down.
+			breaker.NeutralAnswer(netbox.ConstraintAnswer))})
+	if err != nil {
+		return nil, fmt.Errorf("app: HNP_NETBOX_URL/HNP_NETBOX_TOKEN: %w", err)
+	}
+	return nb, nil
+}
+
+// checkRedis warns when Redis would lose accepted hints on a restart.
+func (a *App) checkRedis(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := a.rdb.Ping(ctx).Err(); err != nil {
+		a.logger.Warn("redis is not reachable yet; webhooks get 503 until it is", "err", err)
+		return
+	}
+	aof, err := a.rdb.ConfigGet(ctx, "appendonly").Result()
+	if err != nil {
+		return // CONFIG may be disabled on managed Redis
+	}
+	save, _ := a.rdb.ConfigGet(ctx, "save").Result()
+	if aof["appendonly"] != "yes" && save["save"] == "" {
+		a.logger.Warn("redis has no persistence (appendonly no, save \"\"): hints accepted but not yet processed are lost if Redis restarts; the periodic full reconcile is then the only backstop")
+	}
+}

@@ -1,0 +1,90 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/githedgehog/hnp-sidecar/internal/argocd"
+	"github.com/githedgehog/hnp-sidecar/internal/breaker"
+	"github.com/githedgehog/hnp-sidecar/internal/config"
+	"github.com/githedgehog/hnp-sidecar/internal/drift"
+	"github.com/githedgehog/hnp-sidecar/internal/gitops"
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/queue"
+	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
+)
+
+// pipeline is the data path of a sidecar with NetBox: the queue's handler
+// (reconcile), the Argo CD side, drift detection, and the loops that run
+// next to the workers.
+type pipeline struct {
+	nb         *netbox.Client
+	rec        *reconcile.Reconciler
+	handler    queue.Handler
+	argo       *argoParts // nil: Argo CD not configured
+	drift      *drift.Detector
+	background []func(context.Context)
+}
+
+func newPipeline(cfg config.Config, nb *netbox.Client, st stores, breakers *breaker.Set, reg prometheus.Registerer,
+	logger *slog.Logger) (*pipeline, error) {
+	p := &pipeline{nb: nb}
+	writer, err := gitops.New(gitops.Options{
+		WorkDir: cfg.Git.WorkDir,
+		Credentials: gitops.Credentials{Username: cfg.Git.Username, Token: cfg.Git.Token.Reveal(),
+			SSHKeyFile: cfg.Git.SSHKeyFile},
+		Guard: breakers.Guard(breaker.Git),
+	}, logger.With("component", "git"))
+	if err != nil {
+		return nil, fmt.Errorf("app: HNP_GIT_WORKDIR: %w", err)
+	}
+	if p.argo, err = newArgo(cfg, st.states, st.queue, breakers, logger); err != nil {
+		return nil, err
+	}
+	opts := []reconcile.Option{reconcile.WithStates(st.states), reconcile.WithProblems(st.problems)}
+	if cfg.WriteBack {
+		opts = append(opts, reconcile.WithWriteBack(nb),
+			reconcile.WithRequeue(reconcile.ResyncFabric(st.queue, logger.With("component", "reconcile"))))
+	}
+	if p.argo != nil {
+		defaults, err := argoDefaults(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		opts = append(opts, reconcile.WithDeployer(p.argo.syncer, defaults))
+		p.background = append(p.background, p.argo.syncer.Run)
+	}
+	p.rec = reconcile.New(nb, writer, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch},
+		logger.With("component", "reconcile"), opts...)
+	p.drift, err = drift.New(p.rec, st.states, newClusters(cfg, p, breakers, logger), drift.Options{Interval: cfg.DriftInterval,
+		HeartbeatMaxAge: cfg.DriftHeartbeatMaxAge}, reconcile.ResyncFabric(st.queue, logger.With("component", "drift")),
+		logger.With("component", "drift"), reg)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	p.handler = reconcile.NewHandler(p.rec, nb, st.jobs)
+	p.background = append(p.background, p.rec.RunWriteBack, p.drift.Run)
+	return p, nil
+}
+
+// argoDefaults complete the fabrics' Applications from the configuration,
+// with the Git credentials Argo CD reads the repositories with.
+func argoDefaults(cfg config.Config) (reconcile.ArgoDefaults, error) {
+	defaults := reconcile.ArgoDefaults{Namespace: cfg.Argo.Namespace, Project: cfg.Argo.Project,
+		DestServer: cfg.Argo.DestServer, DestNamespace: cfg.Argo.DestNS}
+	if cfg.Argo.RepositoryFromCreds {
+		defaults.Repo = argocd.Repository{Username: cfg.Git.Username, Password: cfg.Git.Token.Reveal()}
+		if cfg.Git.SSHKeyFile != "" {
+			key, err := os.ReadFile(cfg.Git.SSHKeyFile)
+			if err != nil {
+				return defaults, fmt.Errorf("HNP_GIT_SSH_KEY_FILE: %w", err)
+			}
+			defaults.Repo.SSHPrivateKey = string(key)
+		}
+	}
+	return defaults, nil
+}

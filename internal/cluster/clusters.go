@@ -1,0 +1,65 @@
+package cluster
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+)
+
+// Clusters hands out a client for each fabric's cluster: the fabric's own
+// kubernetes_server, _token and _ca_cert from NetBox when set, else the
+// sidecar's default (HNP_KUBECONFIG or in-cluster). Clients are reused.
+type Clusters struct {
+	def   *rest.Config
+	wrap  func(http.RoundTripper) http.RoundTripper
+	mu    sync.Mutex
+	cache map[string]dynamic.Interface
+}
+
+// NewClusters builds Clusters; def may be nil (then only fabrics that name
+// their cluster are checked). wrap (may be nil) wraps every client's
+// transport, e.g. in a circuit breaker.
+func NewClusters(def *rest.Config, wrap func(http.RoundTripper) http.RoundTripper) *Clusters {
+	return &Clusters{def: def, wrap: wrap, cache: map[string]dynamic.Interface{}}
+}
+
+// For returns the client for f's cluster and the server's URL.
+func (c *Clusters) For(f netbox.Fabric) (dynamic.Interface, string, error) {
+	cfg := c.def
+	if s := strings.TrimSpace(f.KubernetesServer); s != "" {
+		cfg = &rest.Config{Host: s, BearerToken: f.KubernetesToken}
+		if ca := strings.TrimSpace(f.KubernetesCACert); ca != "" {
+			cfg.CAData = []byte(ca)
+		}
+	}
+	if cfg == nil {
+		return nil, "", ErrNoCluster
+	}
+	cfg = rest.CopyConfig(cfg)
+	if c.wrap != nil {
+		cfg.Wrap(c.wrap)
+	}
+	// A check is ~25 requests; client-go's default 5/s would make it 5 s.
+	cfg.QPS, cfg.Burst = 50, 100
+	sum := sha256.Sum256([]byte(cfg.Host + "\x00" + cfg.BearerToken + "\x00" + string(cfg.CAData)))
+	key := hex.EncodeToString(sum[:])
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d := c.cache[key]; d != nil {
+		return d, cfg.Host, nil
+	}
+	d, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, cfg.Host, fmt.Errorf("cluster: client for %s: %w", cfg.Host, err)
+	}
+	c.cache[key] = d
+	return d, cfg.Host, nil
+}

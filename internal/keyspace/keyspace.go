@@ -1,0 +1,19 @@
+// Package keyspace names the sidecar's Redis keys. Every key starts with
+// the configured prefix as a hash tag, "{hnp}:", so a Redis Cluster keeps
+// them all in one slot and the multi-key scripts stay atomic. The families
+// under it:
+//
+//	{p}:q:…                the work queue (queue)
+//	{p}:st:…               object states and their history (state)
+//	{p}:job:<id>           re-sync and installation jobs (jobs)
+//	{p}:argocd-install:<fabric>  the lock of a running Argo CD installation (jobs)
+//	{p}:problems:…         fabrics' configuration problems, refused write-backs (problems)
+package keyspace
+
+import "strings"
+
+// Key is "{prefix}:" followed by parts joined with ":"; with no parts it
+// is the family's own prefix, "{prefix}:".
+func Key(prefix string, parts ...string) string {
+	return "{" + prefix + "}:" + strings.Join(parts, ":")
+}
