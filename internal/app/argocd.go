@@ -34,7 +34,8 @@ type argoParts struct {
 }
 
 // newArgo makes the driver and the syncer, or nothing when Argo CD is off.
-func newArgo(cfg config.Config, states *state.Store, q reconcile.Enqueuer, breakers *breaker.Set, logger *slog.Logger) (*argoParts, error) {
+func newArgo(cfg config.Config, states *state.Store, show func(context.Context, int64, []state.Key), breakers *breaker.Set,
+	logger *slog.Logger) (*argoParts, error) {
 	d := cfg.Argo.ResolveDriver(cluster.Available(cfg.Argo.Kubeconfig, os.Getenv))
 	if d == config.DriverOff {
 		logger.Info("Argo CD is not configured (HNP_ARGOCD_DRIVER): objects stop at committed")
@@ -71,7 +72,7 @@ func newArgo(cfg config.Config, states *state.Store, q reconcile.Enqueuer, break
 	}
 	log := logger.With("component", "argocd")
 	parts.syncer = argocd.NewSyncer(driver, states, argocd.Options{Timeout: cfg.Argo.SyncTimeout},
-		reconcile.ResyncFabric(q, log), log)
+		show, log)
 	return parts, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
+	"github.com/githedgehog/hnp-sidecar/internal/state"
 )
 
 // pipeline is the data path of a sidecar with NetBox: the queue's handler
@@ -42,13 +43,14 @@ func newPipeline(cfg config.Config, nb *netbox.Client, st stores, breakers *brea
 	if err != nil {
 		return nil, fmt.Errorf("app: HNP_GIT_WORKDIR: %w", err)
 	}
-	if p.argo, err = newArgo(cfg, st.states, st.queue, breakers, logger); err != nil {
+	// What Argo CD and drift detection move reaches NetBox directly.
+	show := func(ctx context.Context, fabric int64, keys []state.Key) { p.rec.ShowStates(ctx, fabric, keys) }
+	if p.argo, err = newArgo(cfg, st.states, show, breakers, logger); err != nil {
 		return nil, err
 	}
-	opts := []reconcile.Option{reconcile.WithStates(st.states), reconcile.WithProblems(st.problems)}
+	opts := []reconcile.Option{reconcile.WithStates(st.states), reconcile.WithProblems(st.problems), reconcile.WithMetrics(reg)}
 	if cfg.WriteBack {
-		opts = append(opts, reconcile.WithWriteBack(nb),
-			reconcile.WithRequeue(reconcile.ResyncFabric(st.queue, logger.With("component", "reconcile"))))
+		opts = append(opts, reconcile.WithWriteBack(nb))
 	}
 	if p.argo != nil {
 		defaults, err := argoDefaults(cfg)
@@ -60,8 +62,11 @@ func newPipeline(cfg config.Config, nb *netbox.Client, st stores, breakers *brea
 	}
 	p.rec = reconcile.New(nb, writer, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch},
 		logger.With("component", "reconcile"), opts...)
+	if err := p.rec.Err(); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	p.drift, err = drift.New(p.rec, st.states, newClusters(cfg, p, breakers, logger), drift.Options{Interval: cfg.DriftInterval,
-		HeartbeatMaxAge: cfg.DriftHeartbeatMaxAge}, reconcile.ResyncFabric(st.queue, logger.With("component", "drift")),
+		HeartbeatMaxAge: cfg.DriftHeartbeatMaxAge}, show,
 		logger.With("component", "drift"), reg)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)

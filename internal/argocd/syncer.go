@@ -56,9 +56,9 @@ type Syncer struct {
 	states States
 	logger *slog.Logger
 	opts   Options
-	// done is called after a fabric's objects changed state (the caller
-	// shows the new states in NetBox).
-	done    func(fabric int64)
+	// show takes the states the syncer moved to NetBox (reconcile's
+	// ShowStates), without a reconcile.
+	show    func(ctx context.Context, fabric int64, keys []state.Key)
 	mu      sync.Mutex
 	want    map[int64]Target
 	active  map[int64]bool
@@ -69,8 +69,9 @@ type Syncer struct {
 	tracker  health.Tracker
 }
 
-// NewSyncer builds a syncer; done may be nil.
-func NewSyncer(d Driver, st States, opts Options, done func(fabric int64), logger *slog.Logger) *Syncer {
+// NewSyncer builds a syncer; show (may be nil) is told the objects whose
+// state it moved.
+func NewSyncer(d Driver, st States, opts Options, show func(ctx context.Context, fabric int64, keys []state.Key), logger *slog.Logger) *Syncer {
 	if opts.Poll <= 0 {
 		opts.Poll = 500 * time.Millisecond
 	}
@@ -86,10 +87,10 @@ func NewSyncer(d Driver, st States, opts Options, done func(fabric int64), logge
 	if opts.RetryMax < opts.RetryBase {
 		opts.RetryMax = max(time.Minute, opts.RetryBase)
 	}
-	if done == nil {
-		done = func(int64) {}
+	if show == nil {
+		show = func(context.Context, int64, []state.Key) {}
 	}
-	return &Syncer{driver: d, states: st, logger: logger, opts: opts, done: done,
+	return &Syncer{driver: d, states: st, logger: logger, opts: opts, show: show,
 		want: map[int64]Target{}, active: map[int64]bool{}, healthy: map[int64]string{}, failures: map[int64]int{},
 		wake: make(chan struct{}, 1)}
 }
@@ -154,7 +155,7 @@ func (s *Syncer) work(ctx context.Context, fabric int64) {
 			return
 		}
 		s.mu.Unlock()
-		changed, err := s.reach(ctx, t)
+		err := s.reach(ctx, t)
 		switch {
 		case err == nil:
 			s.tracker.Success(time.Now())
@@ -166,9 +167,6 @@ func (s *Syncer) work(ctx context.Context, fabric int64) {
 			delay := s.retryLater(ctx, t, err)
 			s.logger.Warn("argo cd sync not done; tried again unless a newer commit comes first", "fabric", t.FabricName,
 				"application", t.App.Name, "commit", t.Commit, "retry_in", delay.String(), "err", err)
-		}
-		if changed {
-			s.done(fabric)
 		}
 	}
 }
@@ -213,12 +211,11 @@ func (s *Syncer) newer(fabric int64) bool {
 	return ok
 }
 
-// reach makes the Application sync to t.Commit and records the outcome;
-// changed says whether any object moved.
-func (s *Syncer) reach(ctx context.Context, t Target) (changed bool, err error) {
+// reach makes the Application sync to t.Commit and records the outcome.
+func (s *Syncer) reach(ctx context.Context, t Target) error {
 	recs, err := s.states.Load(ctx, t.Fabric)
 	if err != nil {
-		return false, err
+		return err
 	}
 	var start, pending []state.Record
 	for _, r := range recs {
@@ -230,21 +227,21 @@ func (s *Syncer) reach(ctx context.Context, t Target) (changed bool, err error) 
 		}
 	}
 	if len(start) == 0 && len(pending) == 0 {
-		return false, nil
+		return nil
 	}
 	if t.Repo.URL != "" {
 		if err := s.driver.EnsureRepository(ctx, t.App.Namespace, t.Repo); err != nil {
-			return false, err
+			return err
 		}
 	}
 	if err := s.driver.EnsureApplication(ctx, t.App); err != nil {
-		return false, err
+		return err
 	}
 	if err := s.driver.Refresh(ctx, t.App.Namespace, t.App.Name); err != nil {
-		return false, err
+		return err
 	}
 	if err := s.requestSync(ctx, t); err != nil {
-		return false, err
+		return err
 	}
 	var moves []state.Change
 	for _, r := range start {
@@ -253,7 +250,7 @@ func (s *Syncer) reach(ctx context.Context, t Target) (changed bool, err error) 
 	}
 	s.apply(ctx, t, moves)
 	pending = append(pending, start...)
-	return true, s.watch(ctx, t, pending)
+	return s.watch(ctx, t, pending)
 }
 
 // requestSync asks for the sync, backing off while another operation
@@ -376,9 +373,16 @@ func failure(res Resource, has bool, st Status) string {
 }
 
 func (s *Syncer) apply(ctx context.Context, t Target, moves []state.Change) {
+	var moved []state.Key
 	for i, err := range s.states.Apply(ctx, moves...) {
-		if err != nil && !errors.Is(err, state.ErrConflict) {
+		switch {
+		case err == nil:
+			moved = append(moved, moves[i].Key)
+		case !errors.Is(err, state.ErrConflict):
 			s.logger.Error("object state not recorded", "fabric", t.FabricName, "object", moves[i].Key.String(), "err", err)
 		}
+	}
+	if len(moved) > 0 {
+		s.show(ctx, t.Fabric, moved)
 	}
 }

@@ -58,7 +58,7 @@ type Detector struct {
 	clusters Clusters
 	opts     Options
 	logger   *slog.Logger
-	requeue  func(fabric int64)
+	show     func(ctx context.Context, fabric int64, keys []state.Key)
 	now      func() time.Time
 	m        *metrics
 
@@ -66,9 +66,9 @@ type Detector struct {
 	last map[int64]Report
 }
 
-// New builds a Detector. requeue (may be nil) is called for a fabric whose
-// states changed, so its reconcile writes them back to NetBox.
-func New(desired Desired, states States, clusters Clusters, opts Options, requeue func(int64),
+// New builds a Detector. show (may be nil) takes the states a check moved
+// to NetBox (reconcile's ShowStates), without a reconcile.
+func New(desired Desired, states States, clusters Clusters, opts Options, show func(ctx context.Context, fabric int64, keys []state.Key),
 	logger *slog.Logger, reg prometheus.Registerer) (*Detector, error) {
 	if opts.HeartbeatMaxAge <= 0 {
 		opts.HeartbeatMaxAge = 2 * time.Minute
@@ -81,7 +81,7 @@ func New(desired Desired, states States, clusters Clusters, opts Options, requeu
 		return nil, err
 	}
 	return &Detector{desired: desired, states: states, clusters: clusters, opts: opts, logger: logger,
-		requeue: requeue, now: time.Now, m: m, last: map[int64]Report{}}, nil
+		show: show, now: time.Now, m: m, last: map[int64]Report{}}, nil
 }
 
 // Item is one object in a report.
@@ -192,17 +192,17 @@ func (d *Detector) apply(ctx context.Context, rep *Report, changes []state.Chang
 	if len(changes) == 0 {
 		return
 	}
-	applied := 0
+	var moved []state.Key
 	for i, err := range d.states.Apply(ctx, changes...) {
 		switch {
 		case err == nil:
-			applied++
+			moved = append(moved, changes[i].Key)
 		case errors.Is(err, state.ErrConflict):
 		default:
 			d.logger.Warn("drift state not recorded", "fabric", rep.FabricName, "object", changes[i].Key.String(), "err", err)
 		}
 	}
-	if applied > 0 && d.requeue != nil {
-		d.requeue(rep.Fabric)
+	if len(moved) > 0 && d.show != nil {
+		d.show(ctx, rep.Fabric, moved)
 	}
 }

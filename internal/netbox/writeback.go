@@ -31,8 +31,8 @@ type Refusal struct {
 
 // PatchResult is what PatchObjects did besides the writes that landed.
 type PatchResult struct {
-	// Conflicts are objects changed since they were read (412): skipped.
-	Conflicts int
+	// Conflicted are objects changed since they were read (412): skipped.
+	Conflicted []int64
 	// Gone are objects deleted meanwhile (404): skipped.
 	Gone int
 	// Refused are writes NetBox refused because of the data.
@@ -43,7 +43,7 @@ type PatchResult struct {
 // the whole object, so a write-back racing an engineer's edit could undo
 // it: each request carries If-Match with the object's ETag (NetBox 4.7
 // checks it under a row lock), and an object changed meanwhile is skipped
-// (412) and counted in Conflicts. A write refused because of the data is
+// (412) and listed in Conflicted. A write refused because of the data is
 // listed in Refused and the next object is written; any other error stops
 // the run.
 func (c *Client) PatchObjects(ctx context.Context, k kind.Kind, patches []Patch) (PatchResult, error) {
@@ -58,7 +58,7 @@ func (c *Client) PatchObjects(ctx context.Context, k kind.Kind, patches []Patch)
 		switch {
 		case err == nil:
 		case ae != nil && ae.Status == http.StatusPreconditionFailed:
-			res.Conflicts++
+			res.Conflicted = append(res.Conflicted, p.ID)
 		case errors.Is(err, ErrNotFound):
 			res.Gone++
 		case Refused(err):

@@ -35,7 +35,7 @@ func TestPatchObjectsSkipsObjectsChangedMeanwhile(t *testing.T) {
 	require.NoError(t, c.Do(ctx, http.MethodPatch, fmt.Sprintf("%svpcs/%d/", PluginPath, read.ID), map[string]any{"name": "vpc-if2"}, nil))
 	res, err := c.PatchObjects(ctx, vpcKind, []Patch{{ID: read.ID, LastUpdated: read.LastUpdated, Fields: map[string]any{"sync_error": "stale"}}})
 	require.NoError(t, err)
-	require.Equal(t, 1, res.Conflicts)
+	require.Equal(t, []int64{read.ID}, res.Conflicted)
 	now, err := c.GetObject(ctx, vpcKind, read.ID)
 	require.NoError(t, err)
 	require.Equal(t, "vpc-if2", now.Name, "the edit stays")

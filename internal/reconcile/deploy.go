@@ -104,16 +104,3 @@ func (r *Reconciler) deploy(f netbox.Fabric, t Target, commit string) {
 	}
 	r.deployer.Committed(argocd.Target{Fabric: f.ID, FabricName: f.Name, App: app, Repo: repository(t, r.argo), Commit: commit})
 }
-
-// ResyncFabric returns a function that queues a full reconcile of a fabric
-// (after an Argo CD sync, so the new states reach NetBox; after a write-back
-// that had to skip objects changed since they were read).
-func ResyncFabric(q Enqueuer, logger interface {
-	Warn(msg string, args ...any)
-}) func(fabric int64) {
-	return func(fabric int64) {
-		if _, err := q.Enqueue(context.Background(), resyncHint(fabric)); err != nil {
-			logger.Warn("fabric reconcile not queued; the periodic reconcile does it", "fabric_id", fabric, "err", err)
-		}
-	}
-}

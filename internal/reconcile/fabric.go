@@ -62,7 +62,8 @@ const (
 // ErrFabricGone means NetBox has no such fabric; a *ConfigError means the
 // fabric cannot be synced as configured: the reason is then on its objects,
 // its journal and in health (see problem.go).
-func (r *Reconciler) SyncWithProgress(ctx context.Context, fabricID int64, hints []queue.Hint, report func(Progress)) (FabricResult, error) {
+func (r *Reconciler) SyncWithProgress(ctx context.Context, fabricID int64, hints []queue.Hint, report func(Progress)) (res FabricResult, err error) {
+	defer func() { r.countRun(res, err) }()
 	if report == nil {
 		report = func(Progress) {}
 	}
@@ -74,7 +75,7 @@ func (r *Reconciler) SyncWithProgress(ctx context.Context, fabricID int64, hints
 	if err != nil {
 		return FabricResult{}, fmt.Errorf("reconcile: fabric %d: %w", fabricID, err)
 	}
-	res := FabricResult{Fabric: f.Name, Invalid: map[render.ObjectRef][]error{}}
+	res = FabricResult{Fabric: f.Name, Invalid: map[render.ObjectRef][]error{}}
 	var cfgErr error
 	if res.Target, err = r.target(ctx, f); errors.Is(err, ErrFabricConfig) {
 		cfgErr = err // the objects are still read: the reason goes on each

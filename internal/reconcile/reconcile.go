@@ -15,6 +15,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Errors of the reconciler.
@@ -57,6 +58,7 @@ func configError(f netbox.Fabric, cause error, format string, args ...any) error
 // NetBox is what the reconciler reads from NetBox.
 type NetBox interface {
 	GetFabric(ctx context.Context, id int64) (netbox.Fabric, error)
+	GetObject(ctx context.Context, k kind.Kind, id int64) (netbox.Object, error)
 	GetGitRepository(ctx context.Context, id int64) (netbox.GitRepository, error)
 	ListObjects(ctx context.Context, k kind.Kind, fabric int64) ([]netbox.Object, error)
 }
@@ -73,17 +75,18 @@ type Defaults struct {
 
 // Reconciler makes Git match NetBox.
 type Reconciler struct {
-	nb       NetBox
-	git      Git
-	defaults Defaults
-	logger   *slog.Logger
-	states   States    // nil: states not recorded
-	wb       WriteBack // nil: nothing written back to NetBox
-	writer   *writer
-	deployer Deployer // nil: commits are not deployed
-	requeue  func(fabric int64)
-	argo     ArgoDefaults
-	problems Problems // nil: problems are logged and journalled every time
+	nb         NetBox
+	git        Git
+	defaults   Defaults
+	logger     *slog.Logger
+	states     States    // nil: states not recorded
+	wb         WriteBack // nil: nothing written back to NetBox
+	writer     *writer
+	deployer   Deployer // nil: commits are not deployed
+	argo       ArgoDefaults
+	problems   Problems               // nil: problems are logged and journalled every time
+	runs       *prometheus.CounterVec // nil: runs not counted
+	metricsErr error
 }
 
 // Option adds an optional part to a Reconciler.
@@ -94,11 +97,6 @@ func WithStates(st States) Option { return func(r *Reconciler) { r.states = st }
 
 // WithWriteBack shows states in NetBox through wb (needs WithStates).
 func WithWriteBack(wb WriteBack) Option { return func(r *Reconciler) { r.wb = wb } }
-
-// WithRequeue has a fabric reconciled again when its write-back had to
-// skip objects that changed after they were read: the fresh read then
-// writes the newest values (without it, the periodic reconcile does).
-func WithRequeue(fn func(fabric int64)) Option { return func(r *Reconciler) { r.requeue = fn } }
 
 // New builds a Reconciler.
 func New(nb NetBox, git Git, defaults Defaults, logger *slog.Logger, opts ...Option) *Reconciler {

@@ -103,26 +103,10 @@ func (r *Reconciler) writeBackBatch(f netbox.Fabric, o outcome, recs map[string]
 	for i, ob := range objects {
 		it := o.items[i]
 		rec, has := recs[state.Field(ob.key.Kind, ob.key.Namespace, ob.key.Name)]
-		fields := map[string]any{}
-		syncErr := ob.reason
-		if syncErr == "" && has && rec.State == state.Draft {
-			syncErr = rec.Reason
-		}
-		if syncErr != it.obj.SyncError {
-			fields["sync_error"] = syncErr
-			if syncErr != "" && o.problem == "" {
-				journal = append(journal, netbox.JournalEntry{Kind: it.kind, ObjectID: ob.id, Level: netbox.JournalWarning,
-					Comments: "hnp-sidecar: not in Git: " + syncErr})
-			}
-		}
-		if has && fileIn(rec) && rec.Path != "" && rec.Path != it.obj.GitFilePath {
-			fields["git_file_path"] = rec.Path
-		}
-		if has && rec.CommittedAt != nil && !sameTime(it.obj.LastSynced, *rec.CommittedAt) {
-			fields["last_synced"] = rec.CommittedAt.UTC().Format(time.RFC3339Nano)
-		}
-		if ks := kubernetesStatus(rec.State, ob.reason != ""); has && ks != "" && ks != it.obj.KubernetesStatus {
-			fields["kubernetes_status"] = ks
+		fields, syncErr := objectFields(rec, has, ob.reason, it.obj)
+		if syncErr != "" && o.problem == "" {
+			journal = append(journal, netbox.JournalEntry{Kind: it.kind, ObjectID: ob.id, Level: netbox.JournalWarning,
+				Comments: "hnp-sidecar: not in Git: " + syncErr})
 		}
 		if len(fields) > 0 {
 			b.patches[patchKey{it.kind.Name, ob.id}] = fields
@@ -134,20 +118,60 @@ func (r *Reconciler) writeBackBatch(f netbox.Fabric, o outcome, recs map[string]
 		}
 	}
 	b.journal = journal
-	b.fabricFields = fabricFields(f, o.out, o.pushErr, o.invalid, byState[state.Drifted], byState[state.Pending])
-	if r.deployer != nil {
-		if h := netbox.ArgocdHealthStatus(r.deployer.Health(f.ID)); h != "" && h != f.ArgocdHealthStatus {
-			b.fabricFields["argocd_health_status"] = h
-		}
+	b.fabricFields = fabricFields(f, o.out, o.pushErr)
+	for k, v := range r.stateFields(f, o.pushErr, o.invalid, byState) {
+		b.fabricFields[k] = v
 	}
 	return b
 }
 
-// fabricFields are the fabric's sync fields that differ from NetBox's.
-func fabricFields(f netbox.Fabric, out gitops.Result, pushErr error, invalid, drifted, pending int) map[string]any {
+// objectFields are an object's state fields (rec, when has) that differ
+// from what NetBox holds (obj); reason is why the run did not write it
+// (""). newError is its sync_error when that changed to a non-empty one.
+func objectFields(rec state.Record, has bool, reason string, obj netbox.Object) (fields map[string]any, newError string) {
+	fields = map[string]any{}
+	syncErr := reason
+	if syncErr == "" && has && rec.State == state.Draft {
+		syncErr = rec.Reason
+	}
+	if syncErr != obj.SyncError {
+		fields["sync_error"] = syncErr
+		newError = syncErr
+	}
+	if has && fileIn(rec) && rec.Path != "" && rec.Path != obj.GitFilePath {
+		fields["git_file_path"] = rec.Path
+	}
+	if has && rec.CommittedAt != nil && !sameTime(obj.LastSynced, *rec.CommittedAt) {
+		fields["last_synced"] = rec.CommittedAt.UTC().Format(time.RFC3339Nano)
+	}
+	if ks := kubernetesStatus(rec.State, reason != ""); has && ks != "" && ks != obj.KubernetesStatus {
+		fields["kubernetes_status"] = ks
+	}
+	return fields, newError
+}
+
+// fabricFields are the fabric's Git fields that differ from NetBox's.
+func fabricFields(f netbox.Fabric, out gitops.Result, pushErr error) map[string]any {
 	fields := map[string]any{}
-	// The plugin's model also lists in_sync and out_of_sync, but its
-	// database refuses them (DESIGN.md §4): out of sync is "error" too.
+	if pushErr == nil {
+		if out.Commit != f.DesiredStateCommit {
+			fields["desired_state_commit"] = out.Commit
+		}
+		if out.Committed || f.LastGitSync == "" {
+			fields["last_git_sync"] = time.Now().UTC().Format(time.RFC3339Nano)
+		}
+	}
+	return fields
+}
+
+// stateFields are the fabric's state fields that differ from NetBox's:
+// sync_status from the push and its objects' states (byState), drift,
+// and Argo CD's health.
+func (r *Reconciler) stateFields(f netbox.Fabric, pushErr error, invalid int, byState map[state.State]int) map[string]any {
+	fields := map[string]any{}
+	drifted, pending := byState[state.Drifted], byState[state.Pending]
+	// The plugin's model also lists out_of_sync, but the July-2025
+	// database refuses it (DESIGN.md §4): out of sync is "error" too.
 	status := netbox.SyncStatusInSync
 	switch {
 	case pushErr != nil, invalid > 0, drifted > 0:
@@ -158,14 +182,6 @@ func fabricFields(f netbox.Fabric, out gitops.Result, pushErr error, invalid, dr
 	if status != f.SyncStatus {
 		fields["sync_status"] = status
 	}
-	if pushErr == nil {
-		if out.Commit != f.DesiredStateCommit {
-			fields["desired_state_commit"] = out.Commit
-		}
-		if out.Committed || f.LastGitSync == "" {
-			fields["last_git_sync"] = time.Now().UTC().Format(time.RFC3339Nano)
-		}
-	}
 	driftStatus := netbox.DriftStatusInSync
 	if drifted > 0 {
 		driftStatus = netbox.DriftStatusDetected
@@ -175,6 +191,11 @@ func fabricFields(f netbox.Fabric, out gitops.Result, pushErr error, invalid, dr
 	}
 	if drifted != f.DriftCount {
 		fields["drift_count"] = drifted
+	}
+	if r.deployer != nil {
+		if h := netbox.ArgocdHealthStatus(r.deployer.Health(f.ID)); h != "" && h != f.ArgocdHealthStatus {
+			fields["argocd_health_status"] = h
+		}
 	}
 	return fields
 }

@@ -24,6 +24,9 @@ type wbBatch struct {
 	lastUpdated  map[patchKey]string // each object's last_updated as read
 	journal      []netbox.JournalEntry
 	fabricFields map[string]any
+	// show are objects whose state changed outside a run (Argo CD, drift):
+	// read fresh from NetBox when the batch is written (show.go).
+	show map[string]bool // state.Field of the record
 }
 
 // merge folds a newer batch into b: newer values win, journal entries add
@@ -50,6 +53,12 @@ func (b *wbBatch) merge(n *wbBatch) {
 	}
 	for name, v := range n.fabricFields {
 		b.fabricFields[name] = v
+	}
+	for k := range n.show {
+		if b.show == nil {
+			b.show = map[string]bool{}
+		}
+		b.show[k] = true
 	}
 	b.name = n.name
 }
@@ -138,10 +147,11 @@ func (r *Reconciler) RunWriteBack(ctx context.Context) {
 // and not sent again with the same values.
 func (w *writer) write(ctx context.Context, b *wbBatch) {
 	r := w.r
-	skipped := 0
+	w.resolveShow(ctx, b)
+	var conflicted []objectRef
 	defer func() {
-		if skipped > 0 && r.requeue != nil && ctx.Err() == nil {
-			r.requeue(b.fabric)
+		if len(conflicted) > 0 && ctx.Err() == nil {
+			w.reshow(ctx, b, conflicted)
 		}
 	}()
 	byKind := map[string][]netbox.Patch{}
@@ -158,10 +168,8 @@ func (w *writer) write(ctx context.Context, b *wbBatch) {
 			if err != nil {
 				r.logger.Warn("write-back to NetBox failed; retried by the next reconcile", "fabric", b.name, "kind", k.Name, "err", err)
 			}
-			if res.Conflicts > 0 {
-				skipped += res.Conflicts
-				r.logger.Info("write-back skipped objects changed in NetBox since they were read; the fabric is reconciled again",
-					"fabric", b.name, "kind", k.Name, "objects", res.Conflicts)
+			for _, id := range res.Conflicted {
+				conflicted = append(conflicted, objectRef{kind: k, id: id})
 			}
 			refusedJournal = append(refusedJournal, w.objectsRefused(ctx, b, k, ps[:n], res.Refused, err == nil)...)
 			ps = ps[n:]

@@ -5,10 +5,13 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	"github.com/githedgehog/hnp-sidecar/internal/state"
 )
 
 func TestWriteBackBatchesMerge(t *testing.T) {
@@ -29,34 +32,56 @@ func TestWriteBackBatchesMerge(t *testing.T) {
 	require.Equal(t, "f", a.name)
 }
 
-// conflictingWriteBack answers every PATCH as if the objects had changed
-// in NetBox since they were read.
-type conflictingWriteBack struct{ conflicts int }
+// conflictingWriteBack answers a PATCH carrying an old last_updated as
+// if the object had changed in NetBox since it was read (412), and serves
+// the object with its current last_updated.
+type conflictingWriteBack struct {
+	current string
+	sent    []netbox.Patch
+}
 
-func (c *conflictingWriteBack) PatchObjects(_ context.Context, _ kind.Kind, p []netbox.Patch) (netbox.PatchResult, error) {
-	return netbox.PatchResult{Conflicts: min(c.conflicts, len(p))}, nil
+func (c *conflictingWriteBack) PatchObjects(_ context.Context, _ kind.Kind, ps []netbox.Patch) (netbox.PatchResult, error) {
+	var res netbox.PatchResult
+	for _, p := range ps {
+		c.sent = append(c.sent, p)
+		if p.LastUpdated != c.current {
+			res.Conflicted = append(res.Conflicted, p.ID)
+		}
+	}
+	return res, nil
 }
 func (c *conflictingWriteBack) PatchFabric(context.Context, int64, map[string]any) error { return nil }
 func (c *conflictingWriteBack) AddJournalEntries(context.Context, []netbox.JournalEntry) error {
 	return nil
 }
+func (c *conflictingWriteBack) GetObject(_ context.Context, _ kind.Kind, id int64) (netbox.Object, error) {
+	return netbox.Object{ID: id, Name: "vpc-1", LastUpdated: c.current}, nil
+}
+func (c *conflictingWriteBack) GetFabric(context.Context, int64) (netbox.Fabric, error) {
+	return netbox.Fabric{}, nil
+}
+func (c *conflictingWriteBack) GetGitRepository(context.Context, int64) (netbox.GitRepository, error) {
+	return netbox.GitRepository{}, nil
+}
+func (c *conflictingWriteBack) ListObjects(context.Context, kind.Kind, int64) ([]netbox.Object, error) {
+	return nil, nil
+}
 
-// A write-back that had to skip objects (412: changed since read) has the
-// fabric reconciled again, so the skipped values are written from a fresh
-// read instead of waiting for the periodic reconcile; one that wrote
-// everything does not.
-func TestWriteBackConflictsRequeueTheFabric(t *testing.T) {
-	for _, tc := range []struct {
-		conflicts int
-		want      []int64
-	}{{0, nil}, {1, []int64{7}}} {
-		var got []int64
-		wb := &conflictingWriteBack{conflicts: tc.conflicts}
-		r := New(nil, nil, Defaults{}, slog.New(slog.DiscardHandler), WithWriteBack(wb),
-			WithRequeue(func(f int64) { got = append(got, f) }))
-		r.writer.write(t.Context(), &wbBatch{fabric: 7, name: "f",
-			patches:     map[patchKey]map[string]any{{"VPC", 1}: {"sync_error": ""}},
-			lastUpdated: map[patchKey]string{{"VPC", 1}: "t1"}})
-		require.Equal(t, tc.want, got, "conflicts %d", tc.conflicts)
-	}
+// A write-back NetBox skipped (412: the object changed since it was read,
+// usually by our own earlier write) is written once more from a fresh read
+// of that object alone: no reconcile of the fabric.
+func TestWriteBackConflictRereadsTheObject(t *testing.T) {
+	st, err := state.New(redistest.Start(t).Client(t), state.Options{Prefix: "t"}, prometheus.NewRegistry())
+	require.NoError(t, err)
+	k := state.Key{Fabric: 7, Kind: "VPC", Namespace: "default", Name: "vpc-1"}
+	require.NoError(t, st.Move(t.Context(), state.Change{Key: k, To: state.Draft, NetBoxID: 1, Reason: "bad"}))
+	wb := &conflictingWriteBack{current: "t2"}
+	r := New(wb, nil, Defaults{}, slog.New(slog.DiscardHandler), WithStates(st), WithWriteBack(wb))
+	r.writer.write(t.Context(), &wbBatch{fabric: 7, name: "f",
+		patches:     map[patchKey]map[string]any{{"VPC", 1}: {"sync_error": "bad"}},
+		lastUpdated: map[patchKey]string{{"VPC", 1}: "t1"}})
+	require.Len(t, wb.sent, 2)
+	require.Equal(t, "t1", wb.sent[0].LastUpdated)
+	require.Equal(t, netbox.Patch{ID: 1, LastUpdated: "t2", Fields: map[string]any{"sync_error": "bad"}}, wb.sent[1],
+		"the values of the record now, with the object's current last_updated")
 }

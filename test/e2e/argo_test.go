@@ -114,6 +114,8 @@ func TestScenario3NetBoxToArgoCD(t *testing.T) {
 			}, 30*time.Second, 200*time.Millisecond, "NetBox never showed the Application healthy\n%s", s.Logs)
 
 			// An edit: a new commit, pending, then synced at that commit.
+			time.Sleep(2 * time.Second) // what the creates caused has settled
+			runs := metricSum(t, s, "hnp_reconcile_runs_total")
 			begin := time.Now()
 			admin.call(t, http.MethodPatch, fmt.Sprintf("%svpcs/%v/", plugin, ids[0]), map[string]any{
 				"spec": map[string]any{"subnets": map[string]any{"default": map[string]any{"subnet": "10.99.0.0/24", "vlan": 1499}}}})
@@ -125,6 +127,14 @@ func TestScenario3NetBoxToArgoCD(t *testing.T) {
 			st := waitState(name0, "synced", tip)
 			t.Logf("%s driver: edit → synced at the new commit in %s; history %v", driver, time.Since(begin).Round(time.Millisecond), triggersOf(st))
 			require.Contains(t, triggersOf(st), "apply_to_cluster")
+			require.Eventually(t, func() bool {
+				o, _ := admin.call(t, http.MethodGet, fmt.Sprintf("%svpcs/%v/", plugin, ids[0]), nil)
+				return o["kubernetes_status"] == "live"
+			}, 30*time.Second, 200*time.Millisecond, "NetBox never showed the edited VPC live\n%s", s.Logs)
+			time.Sleep(2 * time.Second) // a reconcile the sync caused would come within this
+			reconciles := metricSum(t, s, "hnp_reconcile_runs_total") - runs
+			t.Logf("%s driver: reconciles for one edit and its Argo CD sync: %.0f (the edit's own; the sync's states reach NetBox without one)", driver, reconciles)
+			require.Equal(t, 1.0, reconciles, "an Argo CD sync causes no reconcile\n%s", s.Logs)
 			cr, err = dyn.Resource(vpcGVR).Namespace("default").Get(context.Background(), name0, metav1.GetOptions{})
 			require.NoError(t, err)
 			require.Equal(t, "10.99.0.0/24", fmt.Sprint(getPath(cr.Object, "spec", "subnets", "default", "subnet")))

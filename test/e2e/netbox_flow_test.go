@@ -97,3 +97,19 @@ func metric(t *testing.T, s *sidecar, series string) float64 {
 	require.NoError(t, err)
 	return v
 }
+
+// metricSum adds up every series of a metric.
+func metricSum(t *testing.T, s *sidecar, name string) float64 {
+	t.Helper()
+	r, err := http.Get(s.URL + "/metrics")
+	require.NoError(t, err)
+	defer func() { _ = r.Body.Close() }()
+	b, _ := io.ReadAll(r.Body)
+	sum := 0.0
+	for _, m := range regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(name)+`(?:\{[^}]*\})? (\S+)$`).FindAllSubmatch(b, -1) {
+		v, err := strconv.ParseFloat(string(m[1]), 64)
+		require.NoError(t, err)
+		sum += v
+	}
+	return sum
+}
