@@ -19,7 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 	"github.com/githedgehog/hnp-sidecar/internal/webhook"
 )
 
@@ -53,7 +53,7 @@ type testApp struct {
 	seen chan queue.Item
 }
 
-func startApp(t *testing.T, srv *redistest.Server, handler func(context.Context, queue.Item) error) *testApp {
+func startApp(t *testing.T, srv *redisenv.Server, handler func(context.Context, queue.Item) error) *testApp {
 	t.Helper()
 	cfg, err := LoadConfig(env(map[string]string{
 		"HNP_REDIS_URL": srv.URL(), "HNP_WEBHOOK_SECRET": testSecret, "HNP_API_TOKEN": testToken,
@@ -136,7 +136,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestServiceAnswersWebhooks(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	ta := startApp(t, srv, func(context.Context, queue.Item) error { time.Sleep(time.Hour); return nil })
 	ta.stopWorkers() // keep what is queued visible
 	body := sampleBody(t)
@@ -182,7 +182,7 @@ func TestServiceAnswersWebhooks(t *testing.T) {
 }
 
 func TestServiceProcessesAcceptedHint(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	ta := startApp(t, srv, nil)
 	r := postHook(t, ta, sampleBody(t), testSecret)
 	require.Equal(t, 202, r.StatusCode)
@@ -198,7 +198,7 @@ func TestServiceProcessesAcceptedHint(t *testing.T) {
 }
 
 func TestProbesAndHealth(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	ta := startApp(t, srv, nil)
 	require.Equal(t, 200, get(t, ta.url+"/livez", "").StatusCode)
 	require.Equal(t, 200, get(t, ta.url+"/readyz", "").StatusCode)
@@ -226,7 +226,7 @@ func TestProbesAndHealth(t *testing.T) {
 }
 
 func TestDeadLetterAPI(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	fail := make(chan bool, 10)
 	fail <- true
 	fail <- true
@@ -266,7 +266,7 @@ func TestDeadLetterAPI(t *testing.T) {
 }
 
 func TestMetricsPassPromlint(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	ta := startApp(t, srv, nil)
 	require.Equal(t, 202, postHook(t, ta, sampleBody(t), testSecret).StatusCode)
 	<-ta.seen
@@ -297,7 +297,7 @@ func TestMetricsPassPromlint(t *testing.T) {
 }
 
 func TestLogsNeverContainSecrets(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	ta := startApp(t, srv, nil)
 	body := sampleBody(t)
 	postHook(t, ta, body, testSecret)

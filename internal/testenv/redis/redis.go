@@ -1,7 +1,7 @@
-// Package redistest starts a private, real redis-server on 127.0.0.1 for
+// Package redisenv starts a private, real redis-server on 127.0.0.1 for
 // tests and stops it after. It installs Debian's redis-server package when
 // the binary is missing and the process may do so.
-package redistest
+package redisenv
 
 import (
 	"context"
@@ -71,12 +71,12 @@ func Binary() (string, error) {
 		return p, nil
 	}
 	if os.Geteuid() != 0 {
-		return "", errors.New("redistest: redis-server not found; install it with: apt-get install redis-server")
+		return "", errors.New("redisenv: redis-server not found; install it with: apt-get install redis-server")
 	}
 	out, err := exec.Command("sh", "-c",
 		"(apt-get install -y -qq redis-server || (apt-get update -qq && apt-get install -y -qq redis-server)) 2>&1").CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("redistest: installing redis-server failed: %w\n%s", err, out)
+		return "", fmt.Errorf("redisenv: installing redis-server failed: %w\n%s", err, out)
 	}
 	return exec.LookPath("redis-server")
 }
@@ -119,7 +119,7 @@ func start(bin, dir string, port int) (*Server, error) {
 		"--logfile", filepath.Join(dir, "redis.log"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("redistest: start redis-server: %w", err)
+		return nil, fmt.Errorf("redisenv: start redis-server: %w", err)
 	}
 	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, bin: bin, port: port, cmd: cmd, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(s.done) }()
@@ -136,12 +136,12 @@ func start(bin, dir string, port int) (*Server, error) {
 		select {
 		case <-s.done:
 			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-			return nil, fmt.Errorf("redistest: redis-server on port %d exited: %s", port, log)
+			return nil, fmt.Errorf("redisenv: redis-server on port %d exited: %s", port, log)
 		default:
 		}
 		if time.Now().After(deadline) {
 			s.Stop()
-			return nil, fmt.Errorf("redistest: redis-server on port %d not ready: %w", port, err)
+			return nil, fmt.Errorf("redisenv: redis-server on port %d not ready: %w", port, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -170,7 +170,7 @@ func (s *Server) Kill() {
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, fmt.Errorf("redistest: find a free port: %w", err)
+		return 0, fmt.Errorf("redisenv: find a free port: %w", err)
 	}
 	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port, nil

@@ -1,4 +1,4 @@
-package clustertest
+package clusterenv
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ import (
 )
 
 // FieldManager is the server-side apply field manager of Apply.
-const FieldManager = "hnp-clustertest"
+const FieldManager = "hnp-clusterenv"
 
 var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
@@ -48,7 +48,7 @@ func (c *Cluster) Dynamic() (dynamic.Interface, error) {
 
 // Applier applies manifests server-side to any API server, as kubectl
 // apply --server-side --force-conflicts would (Cluster's Apply methods use
-// one; internal/argocdtest too).
+// one; internal/testenv/argocd too).
 type Applier struct {
 	dyn    dynamic.Interface
 	mapper *restmapper.DeferredDiscoveryRESTMapper
@@ -60,11 +60,11 @@ type Applier struct {
 func NewApplier(cfg *rest.Config) (*Applier, error) {
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("clustertest: discovery client: %w", err)
+		return nil, fmt.Errorf("clusterenv: discovery client: %w", err)
 	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("clustertest: dynamic client: %w", err)
+		return nil, fmt.Errorf("clusterenv: dynamic client: %w", err)
 	}
 	return &Applier{dyn: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)), Namespace: "default"}, nil
 }
@@ -80,7 +80,7 @@ func Decode(data []byte) ([]*unstructured.Unstructured, error) {
 			if errors.Is(err, io.EOF) {
 				return out, nil
 			}
-			return nil, fmt.Errorf("clustertest: decode: %w", err)
+			return nil, fmt.Errorf("clusterenv: decode: %w", err)
 		}
 		if len(m) == 0 {
 			continue
@@ -89,7 +89,7 @@ func Decode(data []byte) ([]*unstructured.Unstructured, error) {
 		if u.IsList() {
 			l, err := u.ToList()
 			if err != nil {
-				return nil, fmt.Errorf("clustertest: decode list: %w", err)
+				return nil, fmt.Errorf("clusterenv: decode list: %w", err)
 			}
 			for i := range l.Items {
 				out = append(out, &l.Items[i])
@@ -106,7 +106,7 @@ func (c *Cluster) ApplyFiles(ctx context.Context, files ...string) error {
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return fmt.Errorf("clustertest: %w", err)
+			return fmt.Errorf("clusterenv: %w", err)
 		}
 		docs = append(docs, b)
 	}
@@ -192,7 +192,7 @@ func (a *Applier) ApplyObject(ctx context.Context, o *unstructured.Unstructured,
 		m, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("clustertest: %s %s: %w", gvk.Kind, o.GetName(), err)
+		return nil, fmt.Errorf("clusterenv: %s %s: %w", gvk.Kind, o.GetName(), err)
 	}
 	var ri dynamic.ResourceInterface = a.dyn.Resource(m.Resource)
 	if m.Scope.Name() == "namespace" {
@@ -208,7 +208,7 @@ func (a *Applier) ApplyObject(ctx context.Context, o *unstructured.Unstructured,
 	}
 	got, err := ri.Apply(ctx, o.GetName(), o, opts)
 	if err != nil {
-		return nil, fmt.Errorf("clustertest: apply %s %s: %w", gvk.Kind, o.GetName(), err)
+		return nil, fmt.Errorf("clusterenv: apply %s %s: %w", gvk.Kind, o.GetName(), err)
 	}
 	return got, nil
 }
@@ -220,14 +220,14 @@ func (a *Applier) WaitEstablished(ctx context.Context, names ...string) error {
 		for {
 			u, err := a.dyn.Resource(crdResource).Get(ctx, n, metav1.GetOptions{})
 			if err != nil {
-				return fmt.Errorf("clustertest: CRD %s: %w", n, err)
+				return fmt.Errorf("clusterenv: CRD %s: %w", n, err)
 			}
 			if established(u) {
 				break
 			}
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("clustertest: CRD %s not Established: %w", n, ctx.Err())
+				return fmt.Errorf("clusterenv: CRD %s not Established: %w", n, ctx.Err())
 			case <-time.After(20 * time.Millisecond):
 			}
 		}

@@ -1,8 +1,8 @@
-// Package argocdtest runs a real Argo CD (built from its Go module by
+// Package argocdenv runs a real Argo CD (built from its Go module by
 // test/cluster/build-argocd.sh) for tests, as three local processes —
 // argocd-repo-server, argocd-application-controller and argocd-server —
-// against a real Kubernetes API server (internal/clustertest) and Redis
-// (internal/redistest), and stops them after.
+// against a real Kubernetes API server (internal/testenv/cluster) and Redis
+// (internal/testenv/redis), and stops them after.
 //
 // Argo CD's application-controller opens its metrics port on every interface
 // (it has no address flag), so Start refuses to run outside a private network
@@ -10,13 +10,13 @@
 // under test/cluster/in-netns.sh, after building and downloading everything:
 //
 //	test/cluster/build.sh && test/cluster/build-argocd.sh
-//	go test -c -o /tmp/argocdtest.test ./internal/argocdtest
-//	test/cluster/in-netns.sh /tmp/argocdtest.test -test.v
+//	go test -c -o /tmp/argocdenv.test ./internal/testenv/argocd
+//	test/cluster/in-netns.sh /tmp/argocdenv.test -test.v
 //
 // Outside such a namespace, under -short, or when Argo CD is not built, tests
 // that call Start are skipped; with HNP_ARGOCD_REQUIRED=1 (CI) the last two
 // fail instead.
-package argocdtest
+package argocdenv
 
 import (
 	"bytes"
@@ -44,7 +44,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/githedgehog/hnp-sidecar/internal/clustertest"
+	clusterenv "github.com/githedgehog/hnp-sidecar/internal/testenv/cluster"
 )
 
 const (
@@ -64,7 +64,7 @@ type Options struct {
 	// token or a client certificate (data or files). Argo CD gets the same
 	// credentials, in a kubeconfig and in a cluster Secret.
 	Config *rest.Config
-	// RedisAddr is host:port of a Redis (internal/redistest) Argo CD may use.
+	// RedisAddr is host:port of a Redis (internal/testenv/redis) Argo CD may use.
 	RedisAddr string
 	// Manifests are applied server-side before Argo CD starts, after its own
 	// CRDs: e.g. the Hedgehog CRDs. Multi-document YAML or JSON.
@@ -129,14 +129,14 @@ func CacheDir() string {
 // BuildScript is test/cluster/build-argocd.sh, found from this source file.
 func BuildScript() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "test", "cluster", "build-argocd.sh")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "test", "cluster", "build-argocd.sh")
 }
 
 // Find returns the built Argo CD, or an error that says how to build it.
 func Find() (Paths, error) {
 	dir := CacheDir()
 	p := Paths{Bin: filepath.Join(dir, "bin")}
-	hint := fmt.Sprintf("argocdtest: Argo CD %s is not built; run %s first (a few minutes, ~3 GB)", Version, BuildScript())
+	hint := fmt.Sprintf("argocdenv: Argo CD %s is not built; run %s first (a few minutes, ~3 GB)", Version, BuildScript())
 	for _, f := range []string{"argocd", "argocd-application-controller", "argocd-repo-server", "argocd-server", "git-verify-wrapper.sh"} {
 		if st, err := os.Stat(filepath.Join(p.Bin, f)); err != nil || st.Mode()&0o111 == 0 {
 			return p, fmt.Errorf("%s: missing %s", hint, filepath.Join(p.Bin, f))
@@ -164,7 +164,7 @@ func InstallManifest(t testing.TB) string {
 	if p, err := Find(); err == nil {
 		return filepath.Join(p.Module, "manifests", "install.yaml")
 	}
-	f := filepath.Join(filepath.Dir(clustertest.HedgehogCRDDir()), "argocd", "install-v3.5.1.yaml")
+	f := filepath.Join(filepath.Dir(clusterenv.HedgehogCRDDir()), "argocd", "install-v3.5.1.yaml")
 	if _, err := os.Stat(f); err != nil {
 		t.Skipf("no Argo CD install manifest: Argo CD %s is not built (test/cluster/build-argocd.sh) and %s is missing", Version, f)
 	}
@@ -177,7 +177,7 @@ func InstallManifest(t testing.TB) string {
 func CheckNetns() error {
 	ifs, err := net.Interfaces()
 	if err != nil {
-		return fmt.Errorf("argocdtest: list network interfaces: %w", err)
+		return fmt.Errorf("argocdenv: list network interfaces: %w", err)
 	}
 	var other []string
 	for _, i := range ifs {
@@ -186,7 +186,7 @@ func CheckNetns() error {
 		}
 	}
 	if len(other) > 0 {
-		return fmt.Errorf("argocdtest: not in a private network namespace (interfaces %s besides lo); "+
+		return fmt.Errorf("argocdenv: not in a private network namespace (interfaces %s besides lo); "+
 			"Argo CD's controller would listen on them: run the test binary under test/cluster/in-netns.sh", strings.Join(other, ", "))
 	}
 	return nil
@@ -239,7 +239,7 @@ func Start(t testing.TB, opts Options) *Env {
 func Run(ctx context.Context, paths Paths, dir string, opts Options) (*Env, error) {
 	begin := time.Now()
 	if opts.Config == nil || opts.RedisAddr == "" {
-		return nil, errors.New("argocdtest: Options.Config and Options.RedisAddr are required")
+		return nil, errors.New("argocdenv: Options.Config and Options.RedisAddr are required")
 	}
 	e := &Env{Namespace: Namespace, Dir: dir, ClusterServer: strings.TrimSuffix(opts.Config.Host, "/")}
 	tmp := filepath.Join(dir, "tmp")
@@ -337,7 +337,7 @@ func (e *Env) start(paths Paths, name string, args, env []string) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		_ = log.Close()
-		return fmt.Errorf("argocdtest: start %s: %w", name, err)
+		return fmt.Errorf("argocdenv: start %s: %w", name, err)
 	}
 	p := &proc{name: name, cmd: cmd, log: log, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(p.done) }()
@@ -432,7 +432,7 @@ func writeKubeconfig(cfg *rest.Config, path string) error {
 	kc.Contexts["test"] = &clientcmdapi.Context{Cluster: "test", AuthInfo: "test", Namespace: Namespace}
 	kc.CurrentContext = "test"
 	if err := clientcmd.WriteToFile(*kc, path); err != nil {
-		return fmt.Errorf("argocdtest: write kubeconfig: %w", err)
+		return fmt.Errorf("argocdenv: write kubeconfig: %w", err)
 	}
 	return nil
 }
@@ -500,11 +500,11 @@ func adminPassword(ctx context.Context, cfg *rest.Config) (string, error) {
 			return string(s.Data["password"]), nil
 		}
 		if err != nil && !apierrors.IsNotFound(err) {
-			return "", fmt.Errorf("argocdtest: read argocd-initial-admin-secret: %w", err)
+			return "", fmt.Errorf("argocdenv: read argocd-initial-admin-secret: %w", err)
 		}
 		select {
 		case <-ctx.Done():
-			return "", fmt.Errorf("argocdtest: argocd-server wrote no argocd-initial-admin-secret: %w", ctx.Err())
+			return "", fmt.Errorf("argocdenv: argocd-server wrote no argocd-initial-admin-secret: %w", ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -520,16 +520,16 @@ func login(ctx context.Context, base, user, password string) (string, error) {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("argocdtest: login: %w", err)
+		return "", fmt.Errorf("argocdenv: login: %w", err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("argocdtest: login: HTTP %d: %s", resp.StatusCode, b)
+		return "", fmt.Errorf("argocdenv: login: HTTP %d: %s", resp.StatusCode, b)
 	}
 	var out struct{ Token string }
 	if err := json.Unmarshal(b, &out); err != nil || out.Token == "" {
-		return "", fmt.Errorf("argocdtest: login: no token in %s", b)
+		return "", fmt.Errorf("argocdenv: login: no token in %s", b)
 	}
 	return out.Token, nil
 }
@@ -552,9 +552,9 @@ func waitHTTP(ctx context.Context, url string, p *proc) error {
 		}
 		select {
 		case <-p.done:
-			return fmt.Errorf("argocdtest: %s exited (%v):\n%s", p.name, p.cmd.ProcessState, tail(readLog(p), 40))
+			return fmt.Errorf("argocdenv: %s exited (%v):\n%s", p.name, p.cmd.ProcessState, tail(readLog(p), 40))
 		case <-ctx.Done():
-			return fmt.Errorf("argocdtest: %s not ready at %s (%s): %w\n%s", p.name, url, last, ctx.Err(), tail(readLog(p), 40))
+			return fmt.Errorf("argocdenv: %s not ready at %s (%s): %w\n%s", p.name, url, last, ctx.Err(), tail(readLog(p), 40))
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -594,7 +594,7 @@ func freePorts(n int) ([]int, error) {
 	for range n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return nil, fmt.Errorf("argocdtest: find a free port: %w", err)
+			return nil, fmt.Errorf("argocdenv: find a free port: %w", err)
 		}
 		ls = append(ls, l)
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)

@@ -1,4 +1,4 @@
-// Package clustertest starts a private, real Kubernetes API server for tests
+// Package clusterenv starts a private, real Kubernetes API server for tests
 // and stops it after: etcd and kube-apiserver, built from source at pinned
 // versions by test/cluster/build.sh (cached; ~5 minutes cold), run as two
 // local processes on 127.0.0.1 with their data in a temporary directory. No
@@ -8,7 +8,7 @@
 // Start also installs the Hedgehog CRDs from ../shared/upstream/hedgehog-crds
 // (next to the repository) by server-side apply and waits until they are
 // Established; Apply installs any other manifests (CRDs first).
-package clustertest
+package clusterenv
 
 import (
 	"context"
@@ -104,7 +104,7 @@ func StartWith(t testing.TB, opts Options) *Cluster {
 		dir := HedgehogCRDDir()
 		var err error
 		if crds, err = filepath.Glob(filepath.Join(dir, "*.yaml")); err != nil || len(crds) == 0 {
-			t.Skipf("clustertest: no Hedgehog CRDs at %s (*.yaml): they are read at run time from ../shared/upstream/hedgehog-crds next to the repository", dir)
+			t.Skipf("clusterenv: no Hedgehog CRDs at %s (*.yaml): they are read at run time from ../shared/upstream/hedgehog-crds next to the repository", dir)
 		}
 	}
 	bins, err := Build()
@@ -117,20 +117,20 @@ func StartWith(t testing.TB, opts Options) *Cluster {
 	}
 	t.Cleanup(c.Stop)
 	etcdRSS, apiRSS := c.RSS()
-	t.Logf("clustertest: kube-apiserver %s at %s ready in %s; RSS etcd %d MB, kube-apiserver %d MB",
+	t.Logf("clusterenv: kube-apiserver %s at %s ready in %s; RSS etcd %d MB, kube-apiserver %d MB",
 		c.Version, c.URL, c.Started.Round(time.Millisecond), etcdRSS>>20, apiRSS>>20)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if len(crds) > 0 {
 		start := time.Now()
 		if err := c.ApplyFiles(ctx, crds...); err != nil {
-			t.Fatalf("clustertest: installing the Hedgehog CRDs: %v", err)
+			t.Fatalf("clusterenv: installing the Hedgehog CRDs: %v", err)
 		}
-		t.Logf("clustertest: %d Hedgehog CRDs established in %s", len(crds), time.Since(start).Round(time.Millisecond))
+		t.Logf("clusterenv: %d Hedgehog CRDs established in %s", len(crds), time.Since(start).Round(time.Millisecond))
 	}
 	if len(opts.Manifests) > 0 {
 		if err := c.Apply(ctx, opts.Manifests...); err != nil {
-			t.Fatalf("clustertest: applying manifests: %v", err)
+			t.Fatalf("clusterenv: applying manifests: %v", err)
 		}
 	}
 	return c
@@ -139,7 +139,7 @@ func StartWith(t testing.TB, opts Options) *Cluster {
 // RepoRoot is the repository's root, found from this source file.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
 }
 
 // HedgehogCRDDir is the shared upstream data's hedgehog-crds directory:
@@ -194,7 +194,7 @@ func Build() (Binaries, error) {
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
 		if err != nil {
-			built.err = fmt.Errorf("clustertest: %s: %w\n%s", BuildScript(), err, stderr.String())
+			built.err = fmt.Errorf("clusterenv: %s: %w\n%s", BuildScript(), err, stderr.String())
 			return
 		}
 		for line := range strings.Lines(string(out)) {
@@ -207,11 +207,11 @@ func Build() (Binaries, error) {
 			}
 		}
 		if built.bins.Etcd == "" || built.bins.KubeAPIServer == "" {
-			built.err = fmt.Errorf("clustertest: %s printed no binaries:\n%s%s", BuildScript(), out, stderr.String())
+			built.err = fmt.Errorf("clusterenv: %s printed no binaries:\n%s%s", BuildScript(), out, stderr.String())
 			return
 		}
 		if stderr.Len() > 0 { // something was built: show its times
-			fmt.Fprintf(os.Stderr, "%sclustertest: build.sh took %s\n", stderr.String(), time.Since(start).Round(time.Second))
+			fmt.Fprintf(os.Stderr, "%sclusterenv: build.sh took %s\n", stderr.String(), time.Since(start).Round(time.Second))
 		}
 	})
 	return built.bins, built.err
@@ -289,7 +289,7 @@ func run(bins Binaries, dir string, logLevel, try int) (*Cluster, error) {
 		TLSClientConfig: rest.TLSClientConfig{CAData: c.CA},
 		QPS:             1000,
 		Burst:           2000,
-		UserAgent:       "hnp-sidecar-clustertest",
+		UserAgent:       "hnp-sidecar-clusterenv",
 	}
 	c.Config = cfg
 	hc, err := rest.HTTPClientFor(cfg)
@@ -324,7 +324,7 @@ func (c *Cluster) spawn(name, bin string, args ...string) (*proc, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		_ = log.Close()
-		return nil, fmt.Errorf("clustertest: start %s: %w", name, err)
+		return nil, fmt.Errorf("clusterenv: start %s: %w", name, err)
 	}
 	p := &proc{name: name, cmd: cmd, log: log, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); _ = log.Close(); close(p.done) }()
@@ -357,11 +357,11 @@ func waitHTTP(hc *http.Client, p *proc, url, token string, timeout time.Duration
 		cancel()
 		select {
 		case <-p.done:
-			return fmt.Errorf("clustertest: %s exited before it was ready (%s): %s", p.name, p.cmd.ProcessState, tail(p.log.Name()))
+			return fmt.Errorf("clusterenv: %s exited before it was ready (%s): %s", p.name, p.cmd.ProcessState, tail(p.log.Name()))
 		default:
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("clustertest: %s not ready at %s after %s: %s\n%s", p.name, url, timeout, last, tail(p.log.Name()))
+			return fmt.Errorf("clusterenv: %s not ready at %s after %s: %s\n%s", p.name, url, timeout, last, tail(p.log.Name()))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -370,14 +370,14 @@ func waitHTTP(hc *http.Client, p *proc, url, token string, timeout time.Duration
 func (c *Cluster) version(hc *http.Client) (string, error) {
 	resp, err := hc.Get(c.URL + "/version")
 	if err != nil {
-		return "", fmt.Errorf("clustertest: /version: %w", err)
+		return "", fmt.Errorf("clusterenv: /version: %w", err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	const key = `"gitVersion": "`
 	i := strings.Index(string(b), key)
 	if resp.StatusCode != http.StatusOK || i < 0 {
-		return "", fmt.Errorf("clustertest: /version: %s: %s", resp.Status, b)
+		return "", fmt.Errorf("clusterenv: /version: %s: %s", resp.Status, b)
 	}
 	v, _, _ := strings.Cut(string(b[i+len(key):]), `"`)
 	return v, nil
@@ -453,7 +453,7 @@ func freePorts(n int) ([]int, error) {
 	for range n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return nil, fmt.Errorf("clustertest: find a free port: %w", err)
+			return nil, fmt.Errorf("clusterenv: find a free port: %w", err)
 		}
 		ls = append(ls, l)
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
@@ -494,7 +494,7 @@ func writeCredentials(dir string) (credentials, error) {
 	now := time.Now()
 	caTmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "hnp-sidecar clustertest CA"},
+		Subject:               pkix.Name{CommonName: "hnp-sidecar clusterenv CA"},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(24 * time.Hour),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
