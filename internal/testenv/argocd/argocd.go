@@ -28,12 +28,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -45,6 +43,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	clusterenv "github.com/githedgehog/hnp-sidecar/internal/testenv/cluster"
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/proc"
 )
 
 const (
@@ -97,14 +96,7 @@ type Env struct {
 	Started time.Duration
 	Phases  string
 
-	procs []*proc
-}
-
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	log  *os.File
-	done chan struct{}
+	procs []*proc.Proc
 }
 
 // Paths are the built Argo CD's files.
@@ -260,9 +252,9 @@ func Run(ctx context.Context, paths Paths, dir string, opts Options) (*Env, erro
 	if level == "" {
 		level = "info"
 	}
-	ports, err := freePorts(6)
+	ports, err := proc.FreePorts(6)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("argocdenv: %w", err)
 	}
 	repo, repoMetrics, ctrlMetrics, server, serverMetrics := ports[0], ports[1], ports[2], ports[3], ports[4]
 	e.RepoServer = addr(repo)
@@ -325,22 +317,13 @@ func Run(ctx context.Context, paths Paths, dir string, opts Options) (*Env, erro
 }
 
 func (e *Env) start(paths Paths, name string, args, env []string) error {
-	log, err := os.Create(filepath.Join(e.Dir, name+".log"))
+	// Its own process group (proc), so Stop also ends the git and helper
+	// processes it runs; killed with the test process if that dies first.
+	p, err := proc.Start(proc.Spec{Name: name, Path: filepath.Join(paths.Bin, name), Args: args,
+		Env: env, Dir: e.Dir, Log: filepath.Join(e.Dir, name+".log"), Pdeathsig: true})
 	if err != nil {
-		return err
+		return fmt.Errorf("argocdenv: %w", err)
 	}
-	cmd := exec.Command(filepath.Join(paths.Bin, name), args...)
-	cmd.Env, cmd.Dir = env, e.Dir
-	cmd.Stdout, cmd.Stderr = log, log
-	// Its own process group, so Stop also ends the git and helper
-	// processes it runs.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		_ = log.Close()
-		return fmt.Errorf("argocdenv: start %s: %w", name, err)
-	}
-	p := &proc{name: name, cmd: cmd, log: log, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(p.done) }()
 	e.procs = append(e.procs, p)
 	return nil
 }
@@ -348,20 +331,7 @@ func (e *Env) start(paths Paths, name string, args, env []string) error {
 // Stop ends the three processes (SIGTERM to each one's process group, then
 // SIGKILL after 5 s) in reverse order and waits for them.
 func (e *Env) Stop() {
-	for i := len(e.procs) - 1; i >= 0; i-- {
-		p := e.procs[i]
-		pid := p.cmd.Process.Pid
-		_ = syscall.Kill(-pid, syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-			<-p.done
-		}
-		// Whatever it left in its group.
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		_ = p.log.Close()
-	}
+	proc.StopAll(e.procs, 5*time.Second)
 	e.procs = nil
 }
 
@@ -369,7 +339,7 @@ func (e *Env) Stop() {
 func (e *Env) PIDs() map[string]int {
 	m := map[string]int{}
 	for _, p := range e.procs {
-		m[p.name] = p.cmd.Process.Pid
+		m[p.Name] = p.PID()
 	}
 	return m
 }
@@ -378,15 +348,8 @@ func (e *Env) PIDs() map[string]int {
 func (e *Env) RSS() map[string]int64 {
 	m := map[string]int64{}
 	for _, p := range e.procs {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-		if err != nil {
-			continue
-		}
-		for _, l := range strings.Split(string(b), "\n") {
-			if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
-				kb, _ := strconv.ParseInt(f[1], 10, 64)
-				m[p.name] = kb << 10
-			}
+		if n := p.RSS(); n > 0 {
+			m[p.Name] = n
 		}
 	}
 	return m
@@ -403,17 +366,9 @@ func (e *Env) withLogs(err error) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%v", err)
 	for _, p := range e.procs {
-		fmt.Fprintf(&b, "\n--- %s (last lines of %s):\n%s", p.name, filepath.Join(e.Dir, p.name+".log"), tail(e.Log(p.name), 20))
+		fmt.Fprintf(&b, "\n--- %s (last lines of %s):\n%s", p.Name, p.LogFile(), p.Tail(20))
 	}
 	return errors.New(b.String())
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // writeKubeconfig writes cfg as a kubeconfig for Argo CD's processes.
@@ -535,29 +490,11 @@ func login(ctx context.Context, base, user, password string) (string, error) {
 }
 
 // waitHTTP waits until url answers 200, failing early when p exits.
-func waitHTTP(ctx context.Context, url string, p *proc) error {
-	c := &http.Client{Timeout: time.Second}
-	var last string
-	for {
-		resp, err := c.Get(url)
-		if err == nil {
-			b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = fmt.Sprintf("HTTP %d: %s", resp.StatusCode, b)
-		} else {
-			last = err.Error()
-		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("argocdenv: %s exited (%v):\n%s", p.name, p.cmd.ProcessState, tail(readLog(p), 40))
-		case <-ctx.Done():
-			return fmt.Errorf("argocdenv: %s not ready at %s (%s): %w\n%s", p.name, url, last, ctx.Err(), tail(readLog(p), 40))
-		case <-time.After(50 * time.Millisecond):
-		}
+func waitHTTP(ctx context.Context, url string, p *proc.Proc) error {
+	if err := proc.WaitHTTP(ctx, nil, url, p); err != nil {
+		return fmt.Errorf("argocdenv: %w", err)
 	}
+	return nil
 }
 
 // environ is this process's environment without what would change how
@@ -575,29 +512,4 @@ func environ() []string {
 	return out
 }
 
-func readLog(p *proc) string {
-	b, _ := os.ReadFile(p.log.Name())
-	return string(b)
-}
-
 func addr(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
-
-// freePorts returns n distinct free ports of 127.0.0.1.
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			_ = l.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("argocdenv: find a free port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}

@@ -32,11 +32,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/proc"
 )
 
 // Cluster is a running etcd and kube-apiserver.
@@ -62,16 +63,8 @@ type Cluster struct {
 	// Version is the API server's /version gitVersion.
 	Version string
 
-	procs   []*proc
-	stop    sync.Once
+	procs   []*proc.Proc
 	clients clients
-}
-
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	log  *os.File
-	done chan struct{}
 }
 
 // Options says what to start.
@@ -237,9 +230,9 @@ func run(bins Binaries, dir string, logLevel, try int) (*Cluster, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(3)
+	ports, err := proc.FreePorts(3)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("clusterenv: %w", err)
 	}
 	c := &Cluster{Dir: dir, EtcdURL: "http://127.0.0.1:" + strconv.Itoa(ports[0])}
 	peer := "http://127.0.0.1:" + strconv.Itoa(ports[1])
@@ -257,7 +250,7 @@ func run(bins Binaries, dir string, logLevel, try int) (*Cluster, error) {
 		c.Stop()
 		return nil, err
 	}
-	if err := waitHTTP(http.DefaultClient, etcd, c.EtcdURL+"/health", "", 30*time.Second); err != nil {
+	if err := waitHTTP(http.DefaultClient, etcd, c.EtcdURL+"/health", 30*time.Second); err != nil {
 		c.Stop()
 		return nil, err
 	}
@@ -297,7 +290,7 @@ func run(bins Binaries, dir string, logLevel, try int) (*Cluster, error) {
 		c.Stop()
 		return nil, err
 	}
-	if err := waitHTTP(hc, api, c.URL+"/readyz", "", 60*time.Second); err != nil {
+	if err := waitHTTP(hc, api, c.URL+"/readyz", 60*time.Second); err != nil {
 		c.Stop()
 		return nil, err
 	}
@@ -311,60 +304,25 @@ func run(bins Binaries, dir string, logLevel, try int) (*Cluster, error) {
 	return c, nil
 }
 
-func (c *Cluster) spawn(name, bin string, args ...string) (*proc, error) {
-	log, err := os.Create(filepath.Join(c.Dir, name+".log"))
+func (c *Cluster) spawn(name, bin string, args ...string) (*proc.Proc, error) {
+	// Killed with the test process if that dies first.
+	p, err := proc.Start(proc.Spec{Name: name, Path: bin, Args: args, Dir: c.Dir,
+		Log: filepath.Join(c.Dir, name+".log"), Pdeathsig: true})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("clusterenv: %w", err)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.Dir = c.Dir
-	// Its own process group, so Stop ends whatever it started; and killed
-	// with the test process if that dies first.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		_ = log.Close()
-		return nil, fmt.Errorf("clusterenv: start %s: %w", name, err)
-	}
-	p := &proc{name: name, cmd: cmd, log: log, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); _ = log.Close(); close(p.done) }()
 	c.procs = append(c.procs, p)
 	return p, nil
 }
 
 // waitHTTP polls url until it answers 200, p exits, or timeout passes.
-func waitHTTP(hc *http.Client, p *proc, url, token string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	var last string
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := hc.Do(req)
-		if err == nil {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				cancel()
-				return nil
-			}
-			last = resp.Status + ": " + string(body)
-		} else {
-			last = err.Error()
-		}
-		cancel()
-		select {
-		case <-p.done:
-			return fmt.Errorf("clusterenv: %s exited before it was ready (%s): %s", p.name, p.cmd.ProcessState, tail(p.log.Name()))
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("clusterenv: %s not ready at %s after %s: %s\n%s", p.name, url, timeout, last, tail(p.log.Name()))
-		}
-		time.Sleep(50 * time.Millisecond)
+func waitHTTP(hc *http.Client, p *proc.Proc, url string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := proc.WaitHTTP(ctx, hc, url, p); err != nil {
+		return fmt.Errorf("clusterenv: %w", err)
 	}
+	return nil
 }
 
 func (c *Cluster) version(hc *http.Client) (string, error) {
@@ -383,82 +341,21 @@ func (c *Cluster) version(hc *http.Client) (string, error) {
 	return v, nil
 }
 
-// tail is the end of a log file, for errors.
-func tail(path string) string {
-	b, _ := os.ReadFile(path)
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return string(b)
-}
-
 // Stop ends kube-apiserver, then etcd (each process group: SIGTERM, then
 // SIGKILL after 10 s), and waits for them.
-func (c *Cluster) Stop() {
-	c.stop.Do(func() {
-		for i := len(c.procs) - 1; i >= 0; i-- {
-			p := c.procs[i]
-			pgid := p.cmd.Process.Pid
-			_ = syscall.Kill(-pgid, syscall.SIGTERM)
-			select {
-			case <-p.done:
-			case <-time.After(10 * time.Second):
-				_ = syscall.Kill(-pgid, syscall.SIGKILL)
-				<-p.done
-			}
-			_ = syscall.Kill(-pgid, syscall.SIGKILL) // anything the process left in its group
-		}
-	})
-}
+func (c *Cluster) Stop() { proc.StopAll(c.procs, 10*time.Second) }
 
 // RSS is the resident memory in bytes of etcd and kube-apiserver now.
 func (c *Cluster) RSS() (etcd, apiserver int64) {
 	for _, p := range c.procs {
-		n := rss(p.cmd.Process.Pid)
-		switch p.name {
+		switch p.Name {
 		case "etcd":
-			etcd = n
+			etcd = p.RSS()
 		case "kube-apiserver":
-			apiserver = n
+			apiserver = p.RSS()
 		}
 	}
 	return etcd, apiserver
-}
-
-func rss(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			f := strings.Fields(v)
-			if len(f) > 0 {
-				kb, _ := strconv.ParseInt(f[0], 10, 64)
-				return kb << 10
-			}
-		}
-	}
-	return 0
-}
-
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			_ = l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("clusterenv: find a free port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 type credentials struct {
