@@ -24,7 +24,7 @@ build: ## Build bin/hnp-sidecar.
 
 .PHONY: run
 run: build ## Bring up the local stack (NetBox, Redis, a Git remote, the sidecar, a sample fabric) on 127.0.0.1; HNP_RUN_CLUSTER=1 adds kube-apiserver and Argo CD. Ctrl-C stops it.
-	$(GO) build -o bin/load-fabric ./test/fabric/cmd/load-fabric
+	$(GO) build -o bin/load-fabric ./test/load-fabric
 	$(GO) build -o bin/gitserver ./test/gitserver
 	@if [ "$(HNP_RUN_CLUSTER)" = 1 ]; then $(MAKE) --no-print-directory cluster && $(GO) build -o bin/cluster-stack ./test/cluster/stack; fi
 	HNP_RUN_CLUSTER=$(HNP_RUN_CLUSTER) test/run/run.sh
@@ -55,8 +55,8 @@ cluster: ## Build etcd v3.6.16, kube-apiserver v1.37.2 and Argo CD v3.6.1 for th
 .PHONY: test-cluster
 test-cluster: cluster ## Argo CD end to end (scenario 3, Argo CD busy and unreachable, and Argo CD's own smoke test) inside a private network namespace.
 	$(GO) test -race -c -o bin/e2e.test ./test/e2e
-	$(GO) test -race -c -o bin/argocdtest.test ./internal/argocdtest
-	cd internal/argocdtest && HNP_ARGOCD_REQUIRED=1 ../../test/cluster/in-netns.sh ../../bin/argocdtest.test -test.count=1 -test.timeout 10m
+	$(GO) test -race -c -o bin/argocdenv.test ./internal/testenv/argocd
+	cd internal/testenv/argocd && HNP_ARGOCD_REQUIRED=1 ../../../test/cluster/in-netns.sh ../../../bin/argocdenv.test -test.count=1 -test.timeout 10m
 	cd test/e2e && HNP_ARGOCD_REQUIRED=1 ../cluster/in-netns.sh ../../bin/e2e.test -test.run '^(TestScenario3|TestArgoCDOutageRecovers)' -test.v -test.count=1 -test.timeout 20m
 
 .PHONY: test-short

@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
-	"github.com/githedgehog/hnp-sidecar/internal/clustertest"
+	clusterenv "github.com/githedgehog/hnp-sidecar/internal/testenv/cluster"
 )
 
 // kustomize is run from the module proxy, pinned, rather than imported
@@ -38,7 +38,7 @@ func build(t *testing.T, dir string) []*unstructured.Unstructured {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	require.NoError(t, err, "kustomize build %s: %s", dir, stderr.String())
-	objs, err := clustertest.Decode(out)
+	objs, err := clusterenv.Decode(out)
 	require.NoError(t, err)
 	return objs
 }
@@ -99,10 +99,10 @@ func TestKustomizeAndIngressDryRun(t *testing.T) {
 
 	ingress, err := os.ReadFile("ingress/ingress.yaml")
 	require.NoError(t, err)
-	ing, err := clustertest.Decode(ingress)
+	ing, err := clusterenv.Decode(ingress)
 	require.NoError(t, err)
 
-	cl := clustertest.StartWith(t, clustertest.Options{NoHedgehogCRDs: true})
+	cl := clusterenv.StartWith(t, clusterenv.Options{NoHedgehogCRDs: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for _, ns := range []string{"hnp-sidecar", "argocd", "netbox"} {

@@ -21,7 +21,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/api"
 	"github.com/githedgehog/hnp-sidecar/internal/config"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 	"github.com/githedgehog/hnp-sidecar/internal/webhook"
 )
 
@@ -55,7 +55,7 @@ type testApp struct {
 	seen chan queue.Item
 }
 
-func startApp(t *testing.T, srv *redistest.Server, handler func(context.Context, queue.Item) error) *testApp {
+func startApp(t *testing.T, srv *redisenv.Server, handler func(context.Context, queue.Item) error) *testApp {
 	t.Helper()
 	cfg, err := config.LoadConfig(env(map[string]string{
 		"HNP_REDIS_URL": srv.URL(), "HNP_WEBHOOK_SECRET": testSecret, "HNP_API_TOKEN": testToken,
@@ -138,7 +138,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestServiceAnswersWebhooks(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	ta := startApp(t, srv, func(context.Context, queue.Item) error { time.Sleep(time.Hour); return nil })
 	ta.stopWorkers() // keep what is queued visible
 	body := sampleBody(t)
@@ -184,7 +184,7 @@ func TestServiceAnswersWebhooks(t *testing.T) {
 }
 
 func TestServiceProcessesAcceptedHint(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	ta := startApp(t, srv, nil)
 	r := postHook(t, ta, sampleBody(t), testSecret)
 	require.Equal(t, 202, r.StatusCode)
@@ -200,7 +200,7 @@ func TestServiceProcessesAcceptedHint(t *testing.T) {
 }
 
 func TestProbesAndHealth(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	ta := startApp(t, srv, nil)
 	require.Equal(t, 200, get(t, ta.url+"/livez", "").StatusCode)
 	require.Equal(t, 200, get(t, ta.url+"/readyz", "").StatusCode)
@@ -228,7 +228,7 @@ func TestProbesAndHealth(t *testing.T) {
 }
 
 func TestDeadLetterAPI(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	fail := make(chan bool, 10)
 	fail <- true
 	fail <- true
@@ -268,7 +268,7 @@ func TestDeadLetterAPI(t *testing.T) {
 }
 
 func TestMetricsPassPromlint(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	ta := startApp(t, srv, nil)
 	require.Equal(t, 202, postHook(t, ta, sampleBody(t), testSecret).StatusCode)
 	<-ta.seen
@@ -299,7 +299,7 @@ func TestMetricsPassPromlint(t *testing.T) {
 }
 
 func TestLogsNeverContainSecrets(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	ta := startApp(t, srv, nil)
 	body := sampleBody(t)
 	postHook(t, ta, body, testSecret)

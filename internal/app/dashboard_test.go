@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/githedgehog/hnp-sidecar/internal/config"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 // dashboardFile is the Grafana dashboard of deploy/grafana.
@@ -76,7 +76,7 @@ func TestDashboardQueriesExistingMetrics(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &dash))
 	require.GreaterOrEqual(t, dash.SchemaVersion, 36)
 
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	cfg, err := config.LoadConfig(env(map[string]string{
 		"HNP_REDIS_URL": srv.URL(), "HNP_WEBHOOK_SECRET": testSecret, "HNP_API_TOKEN": testToken,
 		"HNP_LISTEN_ADDR": "127.0.0.1:0", "HNP_GIT_WORKDIR": t.TempDir(),

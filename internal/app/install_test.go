@@ -23,14 +23,14 @@ import (
 
 	"github.com/githedgehog/hnp-sidecar/internal/argocd"
 	"github.com/githedgehog/hnp-sidecar/internal/argocd/install"
-	"github.com/githedgehog/hnp-sidecar/internal/argocdtest"
 	"github.com/githedgehog/hnp-sidecar/internal/client"
-	"github.com/githedgehog/hnp-sidecar/internal/clustertest"
 	"github.com/githedgehog/hnp-sidecar/internal/config"
 	"github.com/githedgehog/hnp-sidecar/internal/jobs"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	argocdenv "github.com/githedgehog/hnp-sidecar/internal/testenv/argocd"
+	clusterenv "github.com/githedgehog/hnp-sidecar/internal/testenv/cluster"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 func fabricJSON(t *testing.T, s string) (f netbox.Fabric) {
@@ -65,7 +65,7 @@ func stubNetBox(t *testing.T, fabrics map[int]string) string {
 	return srv.URL
 }
 
-func writeKubeconfig(t *testing.T, c *clustertest.Cluster) string {
+func writeKubeconfig(t *testing.T, c *clusterenv.Cluster) string {
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters["test"] = &clientcmdapi.Cluster{Server: c.URL, CertificateAuthorityData: c.CA}
 	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{Token: c.Token}
@@ -116,9 +116,9 @@ func markWorkloadsReady(ctx context.Context, cs kubernetes.Interface) error {
 // progress and counts; then `argocd install` through the client sends
 // the manifest file again and changes nothing.
 func TestInstallArgoCDEndpoint(t *testing.T) {
-	manifest := argocdtest.InstallManifest(t)
-	c := clustertest.StartWith(t, clustertest.Options{NoHedgehogCRDs: true})
-	srv := redistest.Start(t)
+	manifest := argocdenv.InstallManifest(t)
+	c := clusterenv.StartWith(t, clusterenv.Options{NoHedgehogCRDs: true})
+	srv := redisenv.Start(t)
 	nb := stubNetBox(t, map[int]string{
 		1: `{"id": 1, "name": "fab-1", "git_repository_url": "https://git.example.com/fab.git", "git_branch": "main",
 			"gitops_directory": "/fab/", "prune_enabled": true}`,

@@ -11,12 +11,12 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/api"
 	"github.com/githedgehog/hnp-sidecar/internal/client"
 	"github.com/githedgehog/hnp-sidecar/internal/config"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 func TestResourcesAPI(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	ta := startApp(t, srv, nil)
 	ctx := context.Background()
 	for i := range 5 {

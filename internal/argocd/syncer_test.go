@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/githedgehog/hnp-sidecar/internal/health"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 // fakeArgo plays Argo CD for the syncer's logic: syncs finish at once with
@@ -78,7 +78,7 @@ func (f *fakeArgo) Status(context.Context, string, string) (Status, error) {
 
 func setupSyncer(t *testing.T, f *fakeArgo, timeout time.Duration) (*Syncer, *state.Store, chan []state.Key) {
 	t.Helper()
-	st, err := state.New(redistest.Start(t).Client(t), state.Options{Prefix: "t"}, prometheus.NewRegistry())
+	st, err := state.New(redisenv.Start(t).Client(t), state.Options{Prefix: "t"}, prometheus.NewRegistry())
 	require.NoError(t, err)
 	done := make(chan []state.Key, 10)
 	s := NewSyncer(f, st, Options{Poll: 10 * time.Millisecond, Timeout: timeout, BusyBackoff: 5 * time.Millisecond,

@@ -16,11 +16,11 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/githedgehog/hnp-sidecar/internal/cluster"
-	"github.com/githedgehog/hnp-sidecar/internal/clustertest"
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
+	clusterenv "github.com/githedgehog/hnp-sidecar/internal/testenv/cluster"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 // gitFiles stands in for the reconciler's read of Git (tested in gitops).
@@ -47,11 +47,11 @@ func golden(t *testing.T, p string) []byte {
 // this fabric's orphans; switch agents are converged only when they applied
 // their generation and beat recently.
 func TestDriftOrphansAndAgents(t *testing.T) {
-	cl := clustertest.Start(t)
+	cl := clusterenv.Start(t)
 	ctx := context.Background()
 	dyn, err := cl.Dynamic()
 	require.NoError(t, err)
-	st, err := state.New(redistest.Start(t).Client(t), state.Options{Prefix: "k"}, prometheus.NewRegistry())
+	st, err := state.New(redisenv.Start(t).Client(t), state.Options{Prefix: "k"}, prometheus.NewRegistry())
 	require.NoError(t, err)
 
 	files := map[string][]byte{

@@ -8,7 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/githedgehog/hnp-sidecar/internal/gittest"
+	gitenv "github.com/githedgehog/hnp-sidecar/internal/testenv/git"
 )
 
 // TestTenThousandFiles reports how long a 10,000-file batch and a no-op
@@ -18,7 +18,7 @@ func TestTenThousandFiles(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("a timing report: skipped under -short and -race")
 	}
-	srv := gittest.Start(t)
+	srv := gitenv.Start(t)
 	url := srv.NewRepo(t, "big", "main")
 	w := newWriter(t, srv, srv.Password)
 	changes := make([]Change, 10000)

@@ -8,13 +8,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/githedgehog/hnp-sidecar/internal/gittest"
+	gitenv "github.com/githedgehog/hnp-sidecar/internal/testenv/git"
 )
 
 // fsck checks a repository as Git itself would.
 func fsck(t *testing.T, dir string) {
 	t.Helper()
-	gittest.Git(t, dir, "fsck", "--strict", "--no-dangling")
+	gitenv.Git(t, dir, "fsck", "--strict", "--no-dangling")
 }
 
 // cloneDirs lists the writer's bare clones.
@@ -29,7 +29,7 @@ func cloneDirs(t *testing.T, w *Writer) []string {
 // creates, updates, deletes, a file moved with its content unchanged and
 // two files with the same content; remote and clone stay fsck-clean.
 func TestPushedPacksAreComplete(t *testing.T) {
-	srv := gittest.Start(t)
+	srv := gitenv.Start(t)
 	url := srv.NewRepo(t, "packs", "main")
 	w := newWriter(t, srv, srv.Password)
 	ctx := context.Background()
@@ -57,7 +57,7 @@ func TestPushedPacksAreComplete(t *testing.T) {
 // A push that failed leaves its objects in the clone but not on the
 // remote; the next attempt must send them again.
 func TestObjectsOfAFailedPushAreSentAgain(t *testing.T) {
-	srv := gittest.Start(t)
+	srv := gitenv.Start(t)
 	url := srv.NewRepo(t, "again", "main")
 	w := newWriter(t, srv, srv.Password)
 	ctx := context.Background()
@@ -78,7 +78,7 @@ func TestObjectsOfAFailedPushAreSentAgain(t *testing.T) {
 // before it takes our update: the remote refuses to lock the ref, and the
 // batch is rebuilt on the new tip.
 func TestBranchMovedDuringThePushIsRetried(t *testing.T) {
-	srv := gittest.Start(t)
+	srv := gitenv.Start(t)
 	url := srv.NewRepo(t, "moved", "main")
 	w := newWriter(t, srv, srv.Password)
 	ctx := context.Background()
@@ -97,13 +97,13 @@ c=$(GIT_AUTHOR_NAME=o GIT_AUTHOR_EMAIL=o@o GIT_COMMITTER_NAME=o GIT_COMMITTER_EM
 	require.Equal(t, 2, res.Attempts)
 	fsck(t, srv.Dir("moved"))
 	co := checkout(t, srv, url)
-	require.Equal(t, "Create VPC b\nother\ninit", gittest.Git(t, co, "log", "--format=%s"))
+	require.Equal(t, "Create VPC b\nother\ninit", gitenv.Git(t, co, "log", "--format=%s"))
 }
 
 // A batch big enough to be packed by several goroutines makes one valid
 // pack (run under -race too).
 func TestLargeBatchMakesOneValidPack(t *testing.T) {
-	srv := gittest.Start(t)
+	srv := gitenv.Start(t)
 	url := srv.NewRepo(t, "large", "main")
 	w := newWriter(t, srv, srv.Password)
 	changes := make([]Change, 3000)

@@ -6,12 +6,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/githedgehog/hnp-sidecar/internal/gittest"
+	gitenv "github.com/githedgehog/hnp-sidecar/internal/testenv/git"
 )
 
 // Files reads back what another writer pushed: it fetches first.
 func TestFilesReadsTheRemoteTip(t *testing.T) {
-	srv := gittest.Start(t)
+	srv := gitenv.Start(t)
 	url := srv.NewRepo(t, "read", "main")
 	w, reader := newWriter(t, srv, srv.Password), newWriter(t, srv, srv.Password)
 	ctx := context.Background()

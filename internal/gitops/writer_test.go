@@ -11,10 +11,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/githedgehog/hnp-sidecar/internal/gittest"
+	gitenv "github.com/githedgehog/hnp-sidecar/internal/testenv/git"
 )
 
-func newWriter(t *testing.T, srv *gittest.Server, token string) *Writer {
+func newWriter(t *testing.T, srv *gitenv.Server, token string) *Writer {
 	t.Helper()
 	w, err := New(Options{
 		WorkDir:     t.TempDir(),
@@ -26,10 +26,10 @@ func newWriter(t *testing.T, srv *gittest.Server, token string) *Writer {
 }
 
 // checkout clones url with the git CLI and returns the work tree.
-func checkout(t *testing.T, srv *gittest.Server, url string) string {
+func checkout(t *testing.T, srv *gitenv.Server, url string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "co")
-	gittest.Git(t, "", "clone", "-q", srv.AuthURL(url), dir)
+	gitenv.Git(t, "", "clone", "-q", srv.AuthURL(url), dir)
 	return dir
 }
 
@@ -41,7 +41,7 @@ func read(t *testing.T, dir, p string) string {
 }
 
 func TestApplyCommitsOnlyChanges(t *testing.T) {
-	srv := gittest.Start(t)
+	srv := gitenv.Start(t)
 	url := srv.NewRepo(t, "fabric", "main")
 	w := newWriter(t, srv, srv.Password)
 	ctx := context.Background()
@@ -59,8 +59,8 @@ func TestApplyCommitsOnlyChanges(t *testing.T) {
 	co := checkout(t, srv, url)
 	require.Equal(t, "kind: VPC\n", read(t, co, "fabric-1/managed/vpcs/vpc-1.yaml"))
 	require.Equal(t, "alice <alice@netbox>|hnp-sidecar <hnp-sidecar@example.com>|Create VPC vpc-1 (fabric-1)",
-		gittest.Git(t, co, "log", "-1", "--format=%an <%ae>|%cn <%ce>|%s"))
-	require.Equal(t, res.Commit, gittest.Git(t, co, "rev-parse", "HEAD"))
+		gitenv.Git(t, co, "log", "-1", "--format=%an <%ae>|%cn <%ce>|%s"))
+	require.Equal(t, res.Commit, gitenv.Git(t, co, "rev-parse", "HEAD"))
 
 	again, err := w.Apply(ctx, batch)
 	require.NoError(t, err)
@@ -71,14 +71,14 @@ func TestApplyCommitsOnlyChanges(t *testing.T) {
 		Changes: []Change{{Path: "fabric-1/managed/vpcs/vpc-1.yaml"}}})
 	require.NoError(t, err)
 	require.True(t, del.Committed)
-	gittest.Git(t, co, "pull", "-q")
+	gitenv.Git(t, co, "pull", "-q")
 	_, err = os.Stat(filepath.Join(co, "fabric-1/managed"))
 	require.True(t, os.IsNotExist(err), "emptied directories disappear")
-	require.Equal(t, "2", gittest.Git(t, co, "rev-list", "--count", "HEAD"))
+	require.Equal(t, "2", gitenv.Git(t, co, "rev-list", "--count", "HEAD"))
 }
 
 func TestPushRaceKeepsBothChanges(t *testing.T) {
-	srv := gittest.Start(t)
+	srv := gitenv.Start(t)
 	url := srv.NewRepo(t, "race", "main")
 	w := newWriter(t, srv, srv.Password)
 	ctx := context.Background()
@@ -90,9 +90,9 @@ func TestPushRaceKeepsBothChanges(t *testing.T) {
 	w.beforePush = func(attempt int) {
 		if attempt == 1 { // another writer wins the race to the branch
 			require.NoError(t, os.WriteFile(filepath.Join(other, "README.md"), []byte("by hand\n"), 0o644))
-			gittest.Git(t, other, "add", "README.md")
-			gittest.Git(t, other, "commit", "-q", "-m", "by hand")
-			gittest.Git(t, other, "push", "-q")
+			gitenv.Git(t, other, "add", "README.md")
+			gitenv.Git(t, other, "commit", "-q", "-m", "by hand")
+			gitenv.Git(t, other, "push", "-q")
 		}
 	}
 	res, err := w.Apply(ctx, Batch{URL: url, Branch: "main", Message: "Create VPC b",
@@ -104,11 +104,11 @@ func TestPushRaceKeepsBothChanges(t *testing.T) {
 	co := checkout(t, srv, url)
 	require.Equal(t, "by hand\n", read(t, co, "README.md"))
 	require.Equal(t, "b\n", read(t, co, "f/managed/vpcs/b.yaml"))
-	require.Equal(t, "Create VPC b\nby hand\ninit", gittest.Git(t, co, "log", "--format=%s"))
+	require.Equal(t, "Create VPC b\nby hand\ninit", gitenv.Git(t, co, "log", "--format=%s"))
 }
 
 func TestAuthFailureAndHookDeclineAreNotRetried(t *testing.T) {
-	srv := gittest.Start(t)
+	srv := gitenv.Start(t)
 	url := srv.NewRepo(t, "guarded", "main")
 	ctx := context.Background()
 	batch := Batch{URL: url, Branch: "main", Message: "x", Changes: []Change{{Path: "a", Content: []byte("a")}}}
@@ -125,7 +125,7 @@ func TestAuthFailureAndHookDeclineAreNotRetried(t *testing.T) {
 }
 
 func TestCredentialsNeverStoredInClone(t *testing.T) {
-	srv := gittest.Start(t)
+	srv := gitenv.Start(t)
 	url := srv.NewRepo(t, "secret", "main")
 	w := newWriter(t, srv, srv.Password)
 	_, err := w.Apply(context.Background(), Batch{URL: url, Branch: "main", Message: "x",
@@ -153,7 +153,7 @@ func TestBadPathsAreRefused(t *testing.T) {
 }
 
 func TestReplaceOwnsADirectoryWhole(t *testing.T) {
-	srv := gittest.Start(t)
+	srv := gitenv.Start(t)
 	url := srv.NewRepo(t, "replace", "main")
 	w := newWriter(t, srv, srv.Password)
 	ctx := context.Background()
@@ -170,14 +170,14 @@ func TestReplaceOwnsADirectoryWhole(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, res.Committed)
 	co := checkout(t, srv, url)
-	require.Equal(t, "f/managed/vpcs/a.yaml\nf/raw/mine.yaml", gittest.Git(t, co, "ls-files"))
+	require.Equal(t, "f/managed/vpcs/a.yaml\nf/raw/mine.yaml", gitenv.Git(t, co, "ls-files"))
 	res, err = w.Apply(ctx, full)
 	require.NoError(t, err)
 	require.False(t, res.Committed, "a full reconcile with nothing to change commits nothing")
 }
 
 func TestKeepSurvivesReplace(t *testing.T) {
-	srv := gittest.Start(t)
+	srv := gitenv.Start(t)
 	url := srv.NewRepo(t, "keep", "main")
 	w := newWriter(t, srv, srv.Password)
 	ctx := context.Background()
@@ -194,6 +194,6 @@ func TestKeepSurvivesReplace(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, res.Committed)
 	co := checkout(t, srv, url)
-	require.Equal(t, "m/vpcs/good.yaml\nm/vpcs/now-invalid.yaml", gittest.Git(t, co, "ls-files"))
+	require.Equal(t, "m/vpcs/good.yaml\nm/vpcs/now-invalid.yaml", gitenv.Git(t, co, "ls-files"))
 	require.Equal(t, "last valid\n", read(t, co, "m/vpcs/now-invalid.yaml"))
 }

@@ -6,11 +6,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 func TestStore(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	s := New(srv.Client(t), "t")
 	ctx := context.Background()
 	j, err := s.Create(ctx, 7)

@@ -7,13 +7,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 // One installation per fabric across replicas: a second taker learns the
 // holder's job; a release by a stale holder leaves the lock alone.
 func TestLockInstall(t *testing.T) {
-	rdb := redistest.Start(t).Client(t)
+	rdb := redisenv.Start(t).Client(t)
 	a, b := New(rdb, "t"), New(rdb, "t") // two replicas
 	ctx := context.Background()
 	l, running, err := a.LockInstall(ctx, 3, time.Minute)

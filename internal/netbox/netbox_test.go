@@ -13,11 +13,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
-	"github.com/githedgehog/hnp-sidecar/internal/netboxtest"
+	netboxenv "github.com/githedgehog/hnp-sidecar/internal/testenv/netbox"
 	"github.com/githedgehog/hnp-sidecar/webhooks"
 )
 
-func TestMain(m *testing.M) { os.Exit(netboxtest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(netboxenv.Main(m)) }
 
 func TestAuthHeader(t *testing.T) {
 	for _, tt := range []struct{ token, want string }{
@@ -42,7 +42,7 @@ func TestInTestedRange(t *testing.T) {
 	}
 }
 
-func client(t *testing.T, env netboxtest.Env, pageSize int) *Client {
+func client(t *testing.T, env netboxenv.Env, pageSize int) *Client {
 	t.Helper()
 	c, err := New(Options{URL: env.URL, Token: env.Token, PageSize: pageSize})
 	require.NoError(t, err)
@@ -50,7 +50,7 @@ func client(t *testing.T, env netboxtest.Env, pageSize int) *Client {
 }
 
 func TestPluginReadsAgainstRealNetBox(t *testing.T) {
-	env := netboxtest.Get(t)
+	env := netboxenv.Get(t)
 	c := client(t, env, 4)
 	vpcKind, _ := kind.Named("VPC")
 	ctx := context.Background()
@@ -114,7 +114,7 @@ func TestPluginReadsAgainstRealNetBox(t *testing.T) {
 }
 
 func TestBootstrapIsIdempotent(t *testing.T) {
-	env := netboxtest.Get(t)
+	env := netboxenv.Get(t)
 	c := client(t, env, 0)
 	defs, err := webhooks.Load()
 	require.NoError(t, err)

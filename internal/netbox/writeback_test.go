@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
-	"github.com/githedgehog/hnp-sidecar/internal/netboxtest"
+	netboxenv "github.com/githedgehog/hnp-sidecar/internal/testenv/netbox"
 )
 
 func TestETag(t *testing.T) {
@@ -21,7 +21,7 @@ func TestETag(t *testing.T) {
 // A write-back must never undo an engineer's edit made since the object
 // was read: NetBox refuses it (If-Match) and it is counted, not applied.
 func TestPatchObjectsSkipsObjectsChangedMeanwhile(t *testing.T) {
-	env := netboxtest.Get(t)
+	env := netboxenv.Get(t)
 	c := client(t, env, 50)
 	ctx := context.Background()
 	vpcKind, _ := kind.Named("VPC")

@@ -10,12 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/githedgehog/hnp-sidecar/internal/health"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 func store(t *testing.T) *Store {
 	t.Helper()
-	s, err := New(redistest.Start(t).Client(t), "t", prometheus.NewRegistry())
+	s, err := New(redisenv.Start(t).Client(t), "t", prometheus.NewRegistry())
 	require.NoError(t, err)
 	return s
 }

@@ -10,11 +10,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 func TestFailuresRetryWithBackoffThenDeadLetter(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	opts := fastOptions()
 	opts.MaxAttempts = 3
 	q := newQueue(t, srv, opts)
@@ -63,7 +63,7 @@ func TestFailuresRetryWithBackoffThenDeadLetter(t *testing.T) {
 }
 
 func TestNewHintRevivesDeadLetter(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	opts := fastOptions()
 	opts.MaxAttempts = 1
 	q := newQueue(t, srv, opts)
@@ -92,7 +92,7 @@ func TestNewHintRevivesDeadLetter(t *testing.T) {
 }
 
 func TestHintAcceptedBeforeCrashIsProcessedByNextProcess(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	ctx := context.Background()
 	first := newQueue(t, srv, fastOptions())
 	_, err := first.Enqueue(ctx, hint(5, "created", "dave"))
@@ -100,7 +100,7 @@ func TestHintAcceptedBeforeCrashIsProcessedByNextProcess(t *testing.T) {
 	// The first process dies here, before any worker ran. Redis is
 	// restarted too: the append-only file keeps the hint.
 	srv.Stop()
-	srv2, err := redistest.RunOn(srv.Binary(), srv.Dir, srv.Port())
+	srv2, err := redisenv.RunOn(srv.Binary(), srv.Dir, srv.Port())
 	require.NoError(t, err)
 	t.Cleanup(srv2.Stop)
 
@@ -111,7 +111,7 @@ func TestHintAcceptedBeforeCrashIsProcessedByNextProcess(t *testing.T) {
 }
 
 func TestKeyOfProcessThatDiedDuringRunIsTakenBack(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	ctx := context.Background()
 	opts := fastOptions()
 	dead := newQueue(t, srv, opts)
@@ -147,7 +147,7 @@ func TestKeyOfProcessThatDiedDuringRunIsTakenBack(t *testing.T) {
 }
 
 func TestShutdownFinishesRunningWork(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	q := newQueue(t, srv, fastOptions())
 	started := make(chan struct{})
 	rec := newRecorder(func(context.Context, Item) error {
@@ -164,7 +164,7 @@ func TestShutdownFinishesRunningWork(t *testing.T) {
 }
 
 func TestShutdownHandsBackWorkPastGrace(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	opts := fastOptions()
 	opts.ShutdownGrace = 100 * time.Millisecond
 	q := newQueue(t, srv, opts)
@@ -189,7 +189,7 @@ func TestShutdownHandsBackWorkPastGrace(t *testing.T) {
 }
 
 func TestPanickingHandlerIsAFailedRun(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	opts := fastOptions()
 	opts.MaxAttempts = 1
 	q := newQueue(t, srv, opts)
@@ -254,7 +254,7 @@ func (e downErr) UnavailableFor() time.Duration { return e.d }
 // again, as often as it takes, without an attempt counted: it is never
 // dead-lettered for that alone, and keeps its hints.
 func TestUnavailableDependencyIsNotAFailedAttempt(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	opts := fastOptions()
 	opts.MaxAttempts = 2
 	q := newQueue(t, srv, opts)

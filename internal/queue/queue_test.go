@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 func fastOptions() Options {
@@ -29,7 +29,7 @@ func fastOptions() Options {
 	return o
 }
 
-func newQueue(t *testing.T, srv *redistest.Server, opts Options) *Queue {
+func newQueue(t *testing.T, srv *redisenv.Server, opts Options) *Queue {
 	t.Helper()
 	q, err := New(srv.Client(t), opts, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
 	require.NoError(t, err)
@@ -119,7 +119,7 @@ func requireStats(t *testing.T, q *Queue, waiting, inFlight, dead int64) {
 }
 
 func TestCoalescesHintsForAWaitingKey(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	q := newQueue(t, srv, fastOptions())
 	ctx := context.Background()
 	var results []EnqueueResult
@@ -145,7 +145,7 @@ func TestCoalescesHintsForAWaitingKey(t *testing.T) {
 }
 
 func TestHintDuringRunCausesExactlyOneMoreRun(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	q := newQueue(t, srv, fastOptions())
 	ctx := context.Background()
 	started, release := make(chan struct{}), make(chan struct{})
@@ -177,7 +177,7 @@ func TestHintDuringRunCausesExactlyOneMoreRun(t *testing.T) {
 }
 
 func TestNeverRunsOneKeyOnTwoWorkers(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	opts := fastOptions()
 	opts.Workers = 8
 	opts.CoalesceWindow = 0

@@ -14,28 +14,28 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
-	"github.com/githedgehog/hnp-sidecar/internal/gittest"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
-	"github.com/githedgehog/hnp-sidecar/internal/netboxtest"
-	"github.com/githedgehog/hnp-sidecar/test/fabric"
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/fabric"
+	gitenv "github.com/githedgehog/hnp-sidecar/internal/testenv/git"
+	netboxenv "github.com/githedgehog/hnp-sidecar/internal/testenv/netbox"
 )
 
-func TestMain(m *testing.M) { os.Exit(netboxtest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(netboxenv.Main(m)) }
 
 type env struct {
 	nb  *netbox.Client
-	srv *gittest.Server
+	srv *gitenv.Server
 	url string
 	rec *Reconciler
 }
 
 func setup(t *testing.T, repo string) env {
 	t.Helper()
-	nbEnv := netboxtest.Get(t)
+	nbEnv := netboxenv.Get(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	nb, err := netbox.New(netbox.Options{URL: nbEnv.URL, Token: nbEnv.Token})
 	require.NoError(t, err)
-	srv := gittest.Start(t)
+	srv := gitenv.Start(t)
 	w, err := gitops.New(gitops.Options{WorkDir: t.TempDir(),
 		Credentials: gitops.Credentials{Username: srv.User, Token: srv.Password}}, logger)
 	require.NoError(t, err)
@@ -45,8 +45,8 @@ func setup(t *testing.T, repo string) env {
 func (e env) files(t *testing.T, dir string) []string {
 	t.Helper()
 	co := filepath.Join(t.TempDir(), "co")
-	gittest.Git(t, "", "clone", "-q", e.srv.AuthURL(e.url), co)
-	out := gittest.Git(t, co, "ls-files", dir)
+	gitenv.Git(t, "", "clone", "-q", e.srv.AuthURL(e.url), co)
+	out := gitenv.Git(t, co, "ls-files", dir)
 	if out == "" {
 		return nil
 	}

@@ -15,11 +15,11 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/health"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
-	"github.com/githedgehog/hnp-sidecar/internal/netboxtest"
 	"github.com/githedgehog/hnp-sidecar/internal/problems"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
-	"github.com/githedgehog/hnp-sidecar/test/fabric"
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/fabric"
+	netboxenv "github.com/githedgehog/hnp-sidecar/internal/testenv/netbox"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 // A fabric linked to a Git repository the sidecar's NetBox user cannot see
@@ -30,11 +30,11 @@ import (
 // the fabric syncs and the problem ends with a journal entry.
 func TestUnreadableRepositoryIsAConfigProblem(t *testing.T) {
 	e := setup(t, "unreadable")
-	nbEnv := netboxtest.Get(t)
+	nbEnv := netboxenv.Get(t)
 	ctx := context.Background()
 	sidecarNB, err := netbox.New(netbox.Options{URL: nbEnv.URL, Token: nbEnv.TokenRestricted})
 	require.NoError(t, err)
-	rdb := redistest.Start(t).Client(t)
+	rdb := redisenv.Start(t).Client(t)
 	st, err := state.New(rdb, state.Options{Prefix: "t"}, prometheus.NewRegistry())
 	require.NoError(t, err)
 	probs, err := problems.New(rdb, "t", prometheus.NewRegistry())

@@ -11,7 +11,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/problems"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 // refusingWriteBack refuses what the real plugin refuses: every fabric
@@ -60,7 +60,7 @@ func (w *refusingWriteBack) AddJournalEntries(_ context.Context, e []netbox.Jour
 
 func refusingSetup(t *testing.T, wb *refusingWriteBack) *Reconciler {
 	t.Helper()
-	probs, err := problems.New(redistest.Start(t).Client(t), "t", prometheus.NewRegistry())
+	probs, err := problems.New(redisenv.Start(t).Client(t), "t", prometheus.NewRegistry())
 	require.NoError(t, err)
 	return New(nil, nil, Defaults{}, slog.New(slog.DiscardHandler), WithWriteBack(wb), WithProblems(probs))
 }

@@ -15,9 +15,9 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
-	"github.com/githedgehog/hnp-sidecar/test/fabric"
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/fabric"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 // countingWriteBack is the real NetBox client, with its writes counted.
@@ -48,7 +48,7 @@ func (c *countingWriteBack) AddJournalEntries(ctx context.Context, e []netbox.Jo
 func TestStatesAndWriteBack(t *testing.T) {
 	e := setup(t, "states")
 	ctx := context.Background()
-	st, err := state.New(redistest.Start(t).Client(t), state.Options{Prefix: "t"}, prometheus.NewRegistry())
+	st, err := state.New(redisenv.Start(t).Client(t), state.Options{Prefix: "t"}, prometheus.NewRegistry())
 	require.NoError(t, err)
 	wb := &countingWriteBack{Client: e.nb}
 	w, err := gitops.New(gitops.Options{WorkDir: t.TempDir(),

@@ -10,8 +10,8 @@ import (
 
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 func TestWriteBackBatchesMerge(t *testing.T) {
@@ -71,7 +71,7 @@ func (c *conflictingWriteBack) ListObjects(context.Context, kind.Kind, int64) ([
 // usually by our own earlier write) is written once more from a fresh read
 // of that object alone: no reconcile of the fabric.
 func TestWriteBackConflictRereadsTheObject(t *testing.T) {
-	st, err := state.New(redistest.Start(t).Client(t), state.Options{Prefix: "t"}, prometheus.NewRegistry())
+	st, err := state.New(redisenv.Start(t).Client(t), state.Options{Prefix: "t"}, prometheus.NewRegistry())
 	require.NoError(t, err)
 	k := state.Key{Fabric: 7, Kind: "VPC", Namespace: "default", Name: "vpc-1"}
 	require.NoError(t, st.Move(t.Context(), state.Change{Key: k, To: state.Draft, NetBoxID: 1, Reason: "bad"}))

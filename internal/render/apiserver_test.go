@@ -11,8 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/githedgehog/hnp-sidecar/internal/clustertest"
-	"github.com/githedgehog/hnp-sidecar/test/fabric"
+	clusterenv "github.com/githedgehog/hnp-sidecar/internal/testenv/cluster"
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/fabric"
 )
 
 // TestRenderedCRsAcceptedByAPIServer renders every object of the golden
@@ -25,7 +25,7 @@ import (
 // permanent diff for Argo CD. The fabric's own admission webhook is not
 // there; Validate stands in for it.
 func TestRenderedCRsAcceptedByAPIServer(t *testing.T) {
-	c := clustertest.Start(t)
+	c := clusterenv.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
@@ -44,7 +44,7 @@ func TestRenderedCRsAcceptedByAPIServer(t *testing.T) {
 		for _, o := range s.objs {
 			body, err := Render(testFabric, o)
 			require.NoError(t, err, "%s: %s", s.name, o.Ref())
-			docs, err := clustertest.Decode(body)
+			docs, err := clusterenv.Decode(body)
 			require.NoError(t, err)
 			require.Len(t, docs, 1)
 			total++

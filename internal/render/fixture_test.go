@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
-	"github.com/githedgehog/hnp-sidecar/test/fabric"
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/fabric"
 )
 
 var testFabric = Fabric{ID: 1, Name: "fabric-1"}

@@ -198,7 +198,7 @@ func shuffled(rng *rand.Rand, v any) any {
 		return out
 	case float64:
 		if t == float64(int64(t)) && rng.IntN(2) == 0 {
-			return int(t) // Go ints, as test/fabric writes them
+			return int(t) // Go ints, as internal/testenv/fabric writes them
 		}
 	}
 	return v

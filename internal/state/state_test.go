@@ -11,12 +11,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 func newStore(t *testing.T) (*Store, *prometheus.Registry) {
 	t.Helper()
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	reg := prometheus.NewRegistry()
 	s, err := New(srv.Client(t), Options{Prefix: "t", HistoryLen: 100}, reg)
 	require.NoError(t, err)

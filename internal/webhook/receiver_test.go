@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 type fakeQueue struct {
@@ -211,7 +211,7 @@ func TestReceiverQueueDown(t *testing.T) {
 }
 
 func TestReceiverWithRealRedis(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	q, err := queue.New(srv.Client(t), queue.DefaultOptions(), slog.New(slog.NewJSONHandler(io.Discard, nil)), prometheus.NewRegistry())
 	require.NoError(t, err)
 	e, _ := newTestReceiver(t, q, secret)

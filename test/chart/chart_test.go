@@ -34,13 +34,13 @@ import (
 
 	"github.com/githedgehog/hnp-sidecar/internal/argocd"
 	"github.com/githedgehog/hnp-sidecar/internal/argocd/install"
-	"github.com/githedgehog/hnp-sidecar/internal/argocdtest"
 	"github.com/githedgehog/hnp-sidecar/internal/cluster"
-	"github.com/githedgehog/hnp-sidecar/internal/clustertest"
 	"github.com/githedgehog/hnp-sidecar/internal/drift"
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
+	argocdenv "github.com/githedgehog/hnp-sidecar/internal/testenv/argocd"
+	clusterenv "github.com/githedgehog/hnp-sidecar/internal/testenv/cluster"
 )
 
 // serviceMonitorCRD stands in for prometheus-operator's CRD, which the API
@@ -64,7 +64,7 @@ spec:
 // render runs the chart's renderer and returns each value set's objects.
 func render(t *testing.T) map[string][]*unstructured.Unstructured {
 	t.Helper()
-	dir := filepath.Join(clustertest.RepoRoot(), "charts", "hnp-sidecar", "test")
+	dir := filepath.Join(clusterenv.RepoRoot(), "charts", "hnp-sidecar", "test")
 	out := t.TempDir()
 	cmd := exec.Command("go", "run", ".", "-out", out)
 	cmd.Dir = dir
@@ -77,7 +77,7 @@ func render(t *testing.T) map[string][]*unstructured.Unstructured {
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)
-		objs, err := clustertest.Decode(data)
+		objs, err := clusterenv.Decode(data)
 		require.NoError(t, err, f)
 		sets[strings.TrimSuffix(filepath.Base(f), ".yaml")] = objs
 	}
@@ -92,10 +92,10 @@ func TestChart(t *testing.T) {
 		t.Skip("needs a real kube-apiserver; skipped under -short")
 	}
 	sets := render(t)
-	c := clustertest.Start(t)
+	c := clusterenv.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	ap, err := clustertest.NewApplier(c.Config)
+	ap, err := clusterenv.NewApplier(c.Config)
 	require.NoError(t, err)
 
 	// The namespaces the objects name (the releases' and Argo CD's) must
@@ -152,7 +152,7 @@ func TestChart(t *testing.T) {
 
 // account applies a value set's ServiceAccount and RBAC objects for real
 // and returns a config that acts as that ServiceAccount.
-func account(t *testing.T, ctx context.Context, c *clustertest.Cluster, ap *clustertest.Applier, objs []*unstructured.Unstructured) *rest.Config {
+func account(t *testing.T, ctx context.Context, c *clusterenv.Cluster, ap *clusterenv.Applier, objs []*unstructured.Unstructured) *rest.Config {
 	t.Helper()
 	var sa *unstructured.Unstructured
 	for _, o := range objs {
@@ -173,8 +173,8 @@ func account(t *testing.T, ctx context.Context, c *clustertest.Cluster, ap *clus
 	return cfg
 }
 
-func testRBAC(t *testing.T, ctx context.Context, c *clustertest.Cluster, ap *clustertest.Applier, sets map[string][]*unstructured.Unstructured) {
-	manifest := argocdtest.InstallManifest(t)
+func testRBAC(t *testing.T, ctx context.Context, c *clusterenv.Cluster, ap *clusterenv.Applier, sets map[string][]*unstructured.Unstructured) {
+	manifest := argocdenv.InstallManifest(t)
 	defaults := account(t, ctx, c, ap, sets["defaults"])
 	full := account(t, ctx, c, ap, sets["full"])
 	logger := slog.New(slog.DiscardHandler)

@@ -13,8 +13,8 @@
 # redis-server and git installed), then run the compiled test binary here:
 #
 #   test/cluster/build.sh && test/cluster/build-argocd.sh
-#   go test -c -o /tmp/argocdtest.test ./internal/argocdtest
-#   test/cluster/in-netns.sh /tmp/argocdtest.test -test.v
+#   go test -c -o /tmp/argocdenv.test ./internal/testenv/argocd
+#   test/cluster/in-netns.sh /tmp/argocdenv.test -test.v
 #
 # Needs root (or an unprivileged user namespace: set HNP_NETNS_USERNS=1 to add
 # --map-root-user) and unshare(1) and ip(8).

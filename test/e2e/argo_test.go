@@ -18,9 +18,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/githedgehog/hnp-sidecar/internal/argocd"
-	"github.com/githedgehog/hnp-sidecar/internal/argocdtest"
-	"github.com/githedgehog/hnp-sidecar/internal/clustertest"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	argocdenv "github.com/githedgehog/hnp-sidecar/internal/testenv/argocd"
+	clusterenv "github.com/githedgehog/hnp-sidecar/internal/testenv/cluster"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 var vpcGVR = schema.GroupVersionResource{Group: "vpc.githedgehog.com", Version: "v1beta1", Resource: "vpcs"}
@@ -35,10 +35,10 @@ var vpcGVR = schema.GroupVersionResource{Group: "vpc.githedgehog.com", Version: 
 // while the others stay synced. Runs only inside a private network
 // namespace (make test does that: see test/cluster/in-netns.sh).
 func TestScenario3NetBoxToArgoCD(t *testing.T) {
-	argocdtest.Skip(t)
+	argocdenv.Skip(t)
 	start := time.Now()
-	cl := clustertest.Start(t)
-	ar := argocdtest.Start(t, argocdtest.Options{Config: cl.Config, RedisAddr: redistest.Start(t).Addr,
+	cl := clusterenv.Start(t)
+	ar := argocdenv.Start(t, argocdenv.Options{Config: cl.Config, RedisAddr: redisenv.Start(t).Addr,
 		ConfigMapData: map[string]string{"timeout.reconciliation": "10s"}})
 	t.Logf("API server and Argo CD up in %s (API server %s, Argo CD %s)", time.Since(start).Round(time.Millisecond),
 		cl.Started.Round(time.Millisecond), ar.Started.Round(time.Millisecond))
@@ -221,9 +221,9 @@ func getPath(m map[string]any, path ...string) any {
 // waits in committed; when it is back the syncer tries again by itself
 // and the object reaches synced at the new commit, with no manual step.
 func TestArgoCDOutageRecovers(t *testing.T) {
-	argocdtest.Skip(t)
-	cl := clustertest.Start(t)
-	ar := argocdtest.Start(t, argocdtest.Options{Config: cl.Config, RedisAddr: redistest.Start(t).Addr,
+	argocdenv.Skip(t)
+	cl := clusterenv.Start(t)
+	ar := argocdenv.Start(t, argocdenv.Options{Config: cl.Config, RedisAddr: redisenv.Start(t).Addr,
 		ConfigMapData: map[string]string{"timeout.reconciliation": "10s"}})
 	u, err := url.Parse(ar.URL)
 	require.NoError(t, err)

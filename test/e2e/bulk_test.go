@@ -15,7 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/githedgehog/hnp-sidecar/internal/gittest"
+	gitenv "github.com/githedgehog/hnp-sidecar/internal/testenv/git"
 )
 
 // A bulk change of N objects in one NetBox request (HNP_BULK_OBJECTS,
@@ -79,13 +79,13 @@ func TestBulkChangeThroughNetBox(t *testing.T) {
 		metric(t, s, `hnp_webhooks_received_total{result="own_change"}`))
 }
 
-func commits(t *testing.T, srv *gittest.Server) int {
+func commits(t *testing.T, srv *gitenv.Server) int {
 	return strings.Count(gitLog(t, srv, "bulk", "%H"), "\n") + 1
 }
 
 // filesWithVLAN counts the VPC files at the remote's tip whose VLAN is
 // <thousands>xxx: 1xxx after the create, 2xxx after the edit.
-func filesWithVLAN(t *testing.T, srv *gittest.Server, thousands int) int {
+func filesWithVLAN(t *testing.T, srv *gitenv.Server, thousands int) int {
 	t.Helper()
 	out, _ := exec.Command("git", "-C", srv.Dir("bulk"), "grep", "-l", "-E", fmt.Sprintf("vlan: %d[0-9]{3}$", thousands),
 		"main", "--", "b/managed/vpcs/").Output()

@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 	"github.com/githedgehog/hnp-sidecar/internal/webhook"
 )
 
@@ -43,7 +43,7 @@ func postSample(t *testing.T, s *sidecar) int {
 // A hint answered with 202 survives kill -9 of the process before any
 // worker touched it: the restarted process handles it.
 func TestKill9BetweenAcceptAndProcessing(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	env := baseEnv(srv.URL())
 	env["HNP_QUEUE_COALESCE_WINDOW"] = "2s" // the hint waits: room to kill
 	first := startSidecar(t, env)
@@ -60,7 +60,7 @@ func TestKill9BetweenAcceptAndProcessing(t *testing.T) {
 
 // SIGTERM: stop accepting, finish running work, exit 0.
 func TestSIGTERMShutsDownCleanly(t *testing.T) {
-	srv := redistest.Start(t)
+	srv := redisenv.Start(t)
 	s := startSidecar(t, baseEnv(srv.URL()))
 	require.Equal(t, 202, postSample(t, s))
 	s.waitLog(t, 10*time.Second, `"msg":"processed"`)

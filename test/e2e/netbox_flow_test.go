@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
-	"github.com/githedgehog/hnp-sidecar/internal/netboxtest"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	netboxenv "github.com/githedgehog/hnp-sidecar/internal/testenv/netbox"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 const plugin = "/api/plugins/hedgehog/"
@@ -23,8 +23,8 @@ const plugin = "/api/plugins/hedgehog/"
 // and each of the 12 kinds, create, update and delete reach the queue with
 // the right key, event, user and request id.
 func TestNetBoxChangesReachTheQueue(t *testing.T) {
-	env := netboxtest.Get(t)
-	srv := redistest.Start(t)
+	env := netboxenv.Get(t)
+	srv := redisenv.Start(t)
 	s := startSidecar(t, baseEnv(srv.URL()))
 
 	out := runBootstrap(t, env, env.Token, s.URL, secret)

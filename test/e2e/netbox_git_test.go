@@ -14,21 +14,21 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/githedgehog/hnp-sidecar/internal/gittest"
-	"github.com/githedgehog/hnp-sidecar/internal/netboxtest"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	gitenv "github.com/githedgehog/hnp-sidecar/internal/testenv/git"
+	netboxenv "github.com/githedgehog/hnp-sidecar/internal/testenv/netbox"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 // reconcileSetup starts a NetBox (shared by the package), a Git remote
 // with an empty repository repo, and a Redis, and returns the sidecar
 // environment that reconciles into that remote, with extra as name/value
 // pairs on top.
-func reconcileSetup(t *testing.T, repo string, extra ...string) (netboxtest.Env, *gittest.Server, string, map[string]string) {
+func reconcileSetup(t *testing.T, repo string, extra ...string) (netboxenv.Env, *gitenv.Server, string, map[string]string) {
 	t.Helper()
-	env := netboxtest.Get(t)
-	srv := gittest.Start(t)
+	env := netboxenv.Get(t)
+	srv := gitenv.Start(t)
 	repoURL := srv.NewRepo(t, repo, "main")
-	sc := baseEnv(redistest.Start(t).URL())
+	sc := baseEnv(redisenv.Start(t).URL())
 	for k, v := range map[string]string{
 		"HNP_NETBOX_URL": env.URL, "HNP_NETBOX_TOKEN": env.Token, "HNP_GIT_WORKDIR": t.TempDir(),
 		"HNP_GIT_USERNAME": srv.User, "HNP_GIT_TOKEN": srv.Password,
@@ -42,7 +42,7 @@ func reconcileSetup(t *testing.T, repo string, extra ...string) (netboxtest.Env,
 }
 
 // remoteFile reads path at the tip of the remote branch ("" if absent).
-func remoteFile(t *testing.T, srv *gittest.Server, name, path string) string {
+func remoteFile(t *testing.T, srv *gitenv.Server, name, path string) string {
 	t.Helper()
 	out, err := exec.Command("git", "-C", srv.Dir(name), "show", "main:"+path).Output()
 	if err != nil {
@@ -123,7 +123,7 @@ func TestNetBoxChangeReachesGit(t *testing.T) {
 	require.LessOrEqual(t, commits, 7, "at most: the fabric's manifest, five creates, one delete")
 }
 
-func gitLog(t *testing.T, srv *gittest.Server, name, format string) string {
+func gitLog(t *testing.T, srv *gitenv.Server, name, format string) string {
 	t.Helper()
 	out, err := exec.Command("git", "-C", srv.Dir(name), "log", "main", "--format="+format).Output()
 	require.NoError(t, err)
@@ -240,7 +240,7 @@ func TestMovedObjectLeavesNoStaleFile(t *testing.T) {
 
 // netboxLogin logs the admin into NetBox's UI and returns the session and
 // CSRF cookies a browser would hold.
-func netboxLogin(t *testing.T, env netboxtest.Env) (session, csrf string) {
+func netboxLogin(t *testing.T, env netboxenv.Env) (session, csrf string) {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)

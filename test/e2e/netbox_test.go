@@ -13,12 +13,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/githedgehog/hnp-sidecar/internal/netboxtest"
-	"github.com/githedgehog/hnp-sidecar/test/fabric"
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/fabric"
+	netboxenv "github.com/githedgehog/hnp-sidecar/internal/testenv/netbox"
 )
 
 func TestMain(m *testing.M) {
-	code := netboxtest.Main(m)
+	code := netboxenv.Main(m)
 	if build.path != "" {
 		_ = os.RemoveAll(filepath.Dir(build.path))
 	}
@@ -59,7 +59,7 @@ func (c nbClient) call(t *testing.T, method, path string, body any) (map[string]
 
 // adminClient provisions a v2 token for the admin user, so changes are
 // made by a person, not by the sidecar's own NetBox user.
-func adminClient(t *testing.T, env netboxtest.Env) nbClient {
+func adminClient(t *testing.T, env netboxenv.Env) nbClient {
 	t.Helper()
 	tok, _ := nbClient{url: env.URL}.call(t, http.MethodPost, "/api/users/tokens/provision/",
 		map[string]string{"username": env.AdminUser, "password": env.AdminPassword})
@@ -67,7 +67,7 @@ func adminClient(t *testing.T, env netboxtest.Env) nbClient {
 }
 
 // runBootstrap runs `hnp-sidecar bootstrap` and returns its output.
-func runBootstrap(t *testing.T, env netboxtest.Env, token, sidecarURL, secret string) string {
+func runBootstrap(t *testing.T, env netboxenv.Env, token, sidecarURL, secret string) string {
 	t.Helper()
 	cmd := exec.Command(binary(t), "bootstrap")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HNP_NETBOX_URL=" + env.URL, "HNP_NETBOX_TOKEN=" + token,

@@ -15,8 +15,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/githedgehog/hnp-sidecar/internal/netns"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/netns"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 // cutProxy forwards TCP from its own 127.0.0.1 port to a target
@@ -228,7 +228,7 @@ func TestNetBoxAPIOutage(t *testing.T) {
 func TestRedisRestartMidStream(t *testing.T) {
 	env, srv, repoURL, sc := reconcileSetup(t, "rds", "HNP_RECONCILE_INTERVAL", "0", "HNP_QUEUE_COALESCE_WINDOW", "100ms",
 		"HNP_QUEUE_BACKOFF_BASE", "200ms", "HNP_QUEUE_BACKOFF_MAX", "2s")
-	rs := redistest.Start(t)
+	rs := redisenv.Start(t)
 	sc["HNP_REDIS_URL"] = rs.URL()
 	admin := adminClient(t, env)
 	fab, _ := admin.newFabric(t, map[string]any{"name": "e2e-redis-restart",
@@ -248,7 +248,7 @@ func TestRedisRestartMidStream(t *testing.T) {
 			}
 			n--
 			var err error
-			rs, err = redistest.RunOn(rs.Binary(), rs.Dir, rs.Port())
+			rs, err = redisenv.RunOn(rs.Binary(), rs.Dir, rs.Port())
 			require.NoError(t, err)
 			t.Cleanup(rs.Stop)
 			down = time.Since(stopped)

@@ -13,13 +13,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/githedgehog/hnp-sidecar/internal/netboxtest"
+	netboxenv "github.com/githedgehog/hnp-sidecar/internal/testenv/netbox"
 )
 
 // uiFabric creates a fabric the way NetBox's UI does: the plugin's add
 // form, which has no watch_crd_types field, so the fabric keeps the blank
 // default that makes every later REST write of it a 400. Returns its id.
-func uiFabric(t *testing.T, env netboxtest.Env, admin nbClient, fields url.Values) any {
+func uiFabric(t *testing.T, env netboxenv.Env, admin nbClient, fields url.Values) any {
 	t.Helper()
 	session, csrf := netboxLogin(t, env)
 	form := url.Values{"csrfmiddlewaretoken": {csrf}, "status": {"planned"}, "kubernetes_namespace": {"default"},
@@ -126,7 +126,7 @@ func TestUIMadeFabricStatusInItsJournal(t *testing.T) {
 // non-zero exit. Nothing is written to Git and nothing reads as success.
 func TestUnreadableRepositoryShownEverywhere(t *testing.T) {
 	env, srv, repoURL, sc := reconcileSetup(t, "unseen", "HNP_QUEUE_COALESCE_WINDOW", "100ms", "HNP_RECONCILE_INTERVAL", "0",
-		"HNP_NETBOX_TOKEN", netboxtest.Get(t).TokenRestricted)
+		"HNP_NETBOX_TOKEN", netboxenv.Get(t).TokenRestricted)
 	s := startSidecar(t, sc)
 	runBootstrap(t, env, env.Token, s.URL, secret)
 	admin := adminClient(t, env)

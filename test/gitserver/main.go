@@ -13,7 +13,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/githedgehog/hnp-sidecar/internal/gittest"
+	gitenv "github.com/githedgehog/hnp-sidecar/internal/testenv/git"
 )
 
 func main() {
@@ -32,7 +32,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gitserver:", err)
 		os.Exit(1)
 	}
-	s, err := gittest.Serve(*root, *user, strings.TrimSpace(string(pw)), *addr)
+	s, err := gitenv.Serve(*root, *user, strings.TrimSpace(string(pw)), *addr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gitserver:", err)
 		os.Exit(1)

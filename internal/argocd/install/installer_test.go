@@ -24,8 +24,8 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/githedgehog/hnp-sidecar/internal/argocd"
-	"github.com/githedgehog/hnp-sidecar/internal/argocdtest"
-	"github.com/githedgehog/hnp-sidecar/internal/clustertest"
+	argocdenv "github.com/githedgehog/hnp-sidecar/internal/testenv/argocd"
+	clusterenv "github.com/githedgehog/hnp-sidecar/internal/testenv/cluster"
 )
 
 // recorder keeps the progress an installation reports.
@@ -109,8 +109,8 @@ func byKind(r Result) string {
 // no kubelet); the second changes nothing; an unready workload times out
 // naming it.
 func TestInstallAgainstAPIServer(t *testing.T) {
-	manifest := argocdtest.InstallManifest(t)
-	c := clustertest.StartWith(t, clustertest.Options{NoHedgehogCRDs: true})
+	manifest := argocdenv.InstallManifest(t)
+	c := clusterenv.StartWith(t, clusterenv.Options{NoHedgehogCRDs: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cs, err := kubernetes.NewForConfig(c.Config)
@@ -125,7 +125,7 @@ func TestInstallAgainstAPIServer(t *testing.T) {
 		return in
 	}
 	app := &argocd.App{Name: "hedgehog-fab", Namespace: "argocd", Project: "default", RepoURL: "https://git.example.com/fab.git",
-		Revision: "main", Path: "fab/managed", DestServer: argocdtest.InCluster, DestNamespace: "default",
+		Revision: "main", Path: "fab/managed", DestServer: argocdenv.InCluster, DestNamespace: "default",
 		Automated: true, SelfHeal: true, Fabric: "fab"}
 	repo := argocd.Repository{URL: app.RepoURL, Username: "git", Password: "not-a-real-password"}
 	nothingApplied := func(t *testing.T) {

@@ -21,10 +21,10 @@ import (
 	"time"
 
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
-	"github.com/githedgehog/hnp-sidecar/internal/gittest"
 	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
 	"github.com/githedgehog/hnp-sidecar/internal/render"
-	"github.com/githedgehog/hnp-sidecar/test/fabric"
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/fabric"
+	gitenv "github.com/githedgehog/hnp-sidecar/internal/testenv/git"
 )
 
 func main() {
@@ -57,7 +57,7 @@ func run(target int) error {
 		return err
 	}
 	defer func() { _ = os.RemoveAll(tmp) }()
-	srv, err := gittest.Serve(filepath.Join(tmp, "remote"), "hnp", "bench-password", "127.0.0.1:0")
+	srv, err := gitenv.Serve(filepath.Join(tmp, "remote"), "hnp", "bench-password", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func (t cliTimes) total() time.Duration { return t.write + t.add + t.commit + t.
 // git add -A, commit and push. Automatic gc is off: commit would start it
 // in the background over the 10,000 loose objects, racing the push for
 // the CPUs and outliving the bench.
-func gitCLI(srv *gittest.Server, tmp string, changes []gitops.Change) (cliTimes, error) {
+func gitCLI(srv *gitenv.Server, tmp string, changes []gitops.Change) (cliTimes, error) {
 	var t cliTimes
 	url, err := srv.Create("cli", "main")
 	if err != nil {
@@ -207,7 +207,7 @@ func gitCLI(srv *gittest.Server, tmp string, changes []gitops.Change) (cliTimes,
 
 // verify checks what the sidecar pushed: git fsck of the remote and of the
 // sidecar's own clone, and a fresh clone holding exactly the rendered files.
-func verify(srv *gittest.Server, tmp string, changes []gitops.Change) error {
+func verify(srv *gitenv.Server, tmp string, changes []gitops.Change) error {
 	clones, err := filepath.Glob(filepath.Join(tmp, "work", "*"))
 	if err != nil || len(clones) != 1 {
 		return fmt.Errorf("verify: the sidecar's clone: %v %v", clones, err)

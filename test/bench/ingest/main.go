@@ -2,7 +2,7 @@
 // hnp-sidecar accepts, against a no-op Echo server that only reads the body
 // and answers 202. Both run in this process with the same load generator;
 // the sidecar records every hint in a private redis-server (appendfsync
-// always, as redistest configures it) and its workers drain the queue with
+// always, as redisenv configures it) and its workers drain the queue with
 // a handler that does nothing. It fails only on errors or non-202 answers
 // from the sidecar; the goals are printed, not asserted.
 //
@@ -34,7 +34,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/app"
 	"github.com/githedgehog/hnp-sidecar/internal/config"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 const (
@@ -77,11 +77,11 @@ func run() int {
 		return fail(err)
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	bin, err := redistest.Binary()
+	bin, err := redisenv.Binary()
 	if err != nil {
 		return fail(err)
 	}
-	srv, err := redistest.Run(bin, dir)
+	srv, err := redisenv.Run(bin, dir)
 	if err != nil {
 		return fail(err)
 	}

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/githedgehog/hnp-sidecar/internal/argocdtest"
-	"github.com/githedgehog/hnp-sidecar/internal/clustertest"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	argocdenv "github.com/githedgehog/hnp-sidecar/internal/testenv/argocd"
+	clusterenv "github.com/githedgehog/hnp-sidecar/internal/testenv/cluster"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 // inner runs inside the namespace: Redis, etcd and kube-apiserver with the
@@ -20,23 +20,23 @@ func inner(ctx context.Context, o options) error {
 	if out, err := exec.CommandContext(ctx, "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
 		return fmt.Errorf("bring up the loopback: %w: %s", err, out)
 	}
-	if err := argocdtest.CheckNetns(); err != nil {
+	if err := argocdenv.CheckNetns(); err != nil {
 		return err
 	}
-	paths, err := argocdtest.Find()
+	paths, err := argocdenv.Find()
 	if err != nil {
 		return err
 	}
-	bins, err := clustertest.Build()
+	bins, err := clusterenv.Build()
 	if err != nil {
 		return err
 	}
-	crds, err := filepath.Glob(filepath.Join(clustertest.HedgehogCRDDir(), "*.yaml"))
+	crds, err := filepath.Glob(filepath.Join(clusterenv.HedgehogCRDDir(), "*.yaml"))
 	if err != nil || len(crds) == 0 {
-		return fmt.Errorf("no Hedgehog CRDs at %s (set HNP_UPSTREAM_DIR to the folder holding hedgehog-crds/)", clustertest.HedgehogCRDDir())
+		return fmt.Errorf("no Hedgehog CRDs at %s (set HNP_UPSTREAM_DIR to the folder holding hedgehog-crds/)", clusterenv.HedgehogCRDDir())
 	}
 
-	redisBin, err := redistest.Binary()
+	redisBin, err := redisenv.Binary()
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func inner(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	rdb, err := redistest.Run(redisBin, rdir)
+	rdb, err := redisenv.Run(redisBin, rdir)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func inner(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	cl, err := clustertest.Run(bins, kdir, 0)
+	cl, err := clusterenv.Run(bins, kdir, 0)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func inner(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	env, err := argocdtest.Run(sctx, paths, adir, argocdtest.Options{Config: cl.Config, RedisAddr: rdb.Addr})
+	env, err := argocdenv.Run(sctx, paths, adir, argocdenv.Options{Config: cl.Config, RedisAddr: rdb.Addr})
 	if env != nil {
 		defer env.Stop()
 	}

@@ -17,7 +17,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/githedgehog/hnp-sidecar/internal/netns"
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/netns"
 )
 
 // outer listens on the host addresses, starts the inner half in a new

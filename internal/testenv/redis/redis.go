@@ -1,7 +1,7 @@
-// Package redistest starts a private, real redis-server on 127.0.0.1 for
+// Package redisenv starts a private, real redis-server on 127.0.0.1 for
 // tests and stops it after. It installs Debian's redis-server package when
 // the binary is missing and the process may do so.
-package redistest
+package redisenv
 
 import (
 	"context"
@@ -12,11 +12,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/proc"
 )
 
 // Server is a running redis-server.
@@ -25,8 +26,7 @@ type Server struct {
 	Dir  string
 	bin  string
 	port int
-	cmd  *exec.Cmd
-	done chan struct{}
+	proc *proc.Proc
 }
 
 // Binary is the redis-server the server runs.
@@ -71,12 +71,12 @@ func Binary() (string, error) {
 		return p, nil
 	}
 	if os.Geteuid() != 0 {
-		return "", errors.New("redistest: redis-server not found; install it with: apt-get install redis-server")
+		return "", errors.New("redisenv: redis-server not found; install it with: apt-get install redis-server")
 	}
 	out, err := exec.Command("sh", "-c",
 		"(apt-get install -y -qq redis-server || (apt-get update -qq && apt-get install -y -qq redis-server)) 2>&1").CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("redistest: installing redis-server failed: %w\n%s", err, out)
+		return "", fmt.Errorf("redisenv: installing redis-server failed: %w\n%s", err, out)
 	}
 	return exec.LookPath("redis-server")
 }
@@ -94,10 +94,11 @@ func RunOn(bin, dir string, port int) (*Server, error) {
 	for try := 0; try < 5; try++ {
 		p := port
 		if p == 0 {
-			var err error
-			if p, err = freePort(); err != nil {
-				return nil, err
+			ports, err := proc.FreePorts(1)
+			if err != nil {
+				return nil, fmt.Errorf("redisenv: %w", err)
 			}
+			p = ports[0]
 		}
 		s, err := start(bin, dir, p)
 		if err == nil {
@@ -112,17 +113,15 @@ func RunOn(bin, dir string, port int) (*Server, error) {
 }
 
 func start(bin, dir string, port int) (*Server, error) {
-	cmd := exec.Command(bin,
+	p, err := proc.Start(proc.Spec{Name: "redis-server", Path: bin, Args: []string{
 		"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir,
 		"--save", "", "--appendonly", "yes", "--appendfsync", "always",
 		"--protected-mode", "yes", "--daemonize", "no", "--loglevel", "warning",
-		"--logfile", filepath.Join(dir, "redis.log"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("redistest: start redis-server: %w", err)
+		"--logfile", filepath.Join(dir, "redis.log")}})
+	if err != nil {
+		return nil, fmt.Errorf("redisenv: %w", err)
 	}
-	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, bin: bin, port: port, cmd: cmd, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(s.done) }()
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, bin: bin, port: port, proc: p}
 	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
 	defer func() { _ = c.Close() }()
 	deadline := time.Now().Add(10 * time.Second)
@@ -134,44 +133,22 @@ func start(bin, dir string, port int) (*Server, error) {
 			return s, nil
 		}
 		select {
-		case <-s.done:
+		case <-p.Done():
 			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-			return nil, fmt.Errorf("redistest: redis-server on port %d exited: %s", port, log)
+			return nil, fmt.Errorf("redisenv: redis-server on port %d exited: %s", port, log)
 		default:
 		}
 		if time.Now().After(deadline) {
 			s.Stop()
-			return nil, fmt.Errorf("redistest: redis-server on port %d not ready: %w", port, err)
+			return nil, fmt.Errorf("redisenv: redis-server on port %d not ready: %w", port, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-// Stop ends the server (SIGTERM, then SIGKILL) and waits for it.
-func (s *Server) Stop() {
-	if s.cmd.Process == nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
+// Stop ends the server (SIGTERM to its process group, then SIGKILL after
+// 5 s) and waits for it.
+func (s *Server) Stop() { s.proc.Stop(5 * time.Second) }
 
 // Kill ends the server with SIGKILL, as a crash would.
-func (s *Server) Kill() {
-	_ = s.cmd.Process.Kill()
-	<-s.done
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("redistest: find a free port: %w", err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+func (s *Server) Kill() { s.proc.Kill() }

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
-	"github.com/githedgehog/hnp-sidecar/test/fabric"
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/fabric"
 )
 
 func main() {

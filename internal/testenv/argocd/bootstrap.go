@@ -1,4 +1,4 @@
-package argocdtest
+package argocdenv
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/githedgehog/hnp-sidecar/internal/clustertest"
+	clusterenv "github.com/githedgehog/hnp-sidecar/internal/testenv/cluster"
 )
 
 // argoCRDs are Argo CD's three CRDs in its module's manifests/crds.
@@ -30,9 +30,9 @@ func bootstrap(ctx context.Context, paths Paths, opts Options, server string) er
 	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}}
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("argocdtest: create namespace %s: %w", Namespace, err)
+		return fmt.Errorf("argocdenv: create namespace %s: %w", Namespace, err)
 	}
-	a, err := clustertest.NewApplier(opts.Config)
+	a, err := clusterenv.NewApplier(opts.Config)
 	if err != nil {
 		return err
 	}
@@ -40,7 +40,7 @@ func bootstrap(ctx context.Context, paths Paths, opts Options, server string) er
 	for _, f := range argoCRDs {
 		b, err := os.ReadFile(filepath.Join(paths.Module, "manifests", "crds", f))
 		if err != nil {
-			return fmt.Errorf("argocdtest: %w", err)
+			return fmt.Errorf("argocdenv: %w", err)
 		}
 		if err := a.Apply(ctx, b); err != nil {
 			return err
@@ -54,7 +54,7 @@ func bootstrap(ctx context.Context, paths Paths, opts Options, server string) er
 
 	install, err := os.ReadFile(filepath.Join(paths.Module, "manifests", "install.yaml"))
 	if err != nil {
-		return fmt.Errorf("argocdtest: %w", err)
+		return fmt.Errorf("argocdenv: %w", err)
 	}
 	// Only its ConfigMaps and Secrets: decoding the CRDs in it takes longer.
 	var docs [][]byte
@@ -63,9 +63,9 @@ func bootstrap(ctx context.Context, paths Paths, opts Options, server string) er
 			docs = append(docs, d)
 		}
 	}
-	objs, err := clustertest.Decode(bytes.Join(docs, []byte("\n---\n")))
+	objs, err := clusterenv.Decode(bytes.Join(docs, []byte("\n---\n")))
 	if err != nil {
-		return fmt.Errorf("argocdtest: install.yaml: %w", err)
+		return fmt.Errorf("argocdenv: install.yaml: %w", err)
 	}
 	n := 0
 	for _, o := range objs {
@@ -90,12 +90,12 @@ func bootstrap(ctx context.Context, paths Paths, opts Options, server string) er
 		n++
 	}
 	if n == 0 {
-		return errors.New("argocdtest: install.yaml has no ConfigMap or Secret")
+		return errors.New("argocdenv: install.yaml has no ConfigMap or Secret")
 	}
 
 	config, err := clusterConfig(opts.Config)
 	if err != nil {
-		return fmt.Errorf("argocdtest: cluster config: %w", err)
+		return fmt.Errorf("argocdenv: cluster config: %w", err)
 	}
 	secret := &corev1.Secret{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
@@ -106,10 +106,10 @@ func bootstrap(ctx context.Context, paths Paths, opts Options, server string) er
 	}
 	if _, err := cs.CoreV1().Secrets(Namespace).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
 		if !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("argocdtest: create the cluster Secret: %w", err)
+			return fmt.Errorf("argocdenv: create the cluster Secret: %w", err)
 		}
 		if _, err := cs.CoreV1().Secrets(Namespace).Update(ctx, secret, metav1.UpdateOptions{}); err != nil {
-			return fmt.Errorf("argocdtest: update the cluster Secret: %w", err)
+			return fmt.Errorf("argocdenv: update the cluster Secret: %w", err)
 		}
 	}
 	return nil

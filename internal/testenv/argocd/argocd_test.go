@@ -1,4 +1,4 @@
-package argocdtest_test
+package argocdenv_test
 
 import (
 	"bytes"
@@ -23,10 +23,10 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/githedgehog/hnp-sidecar/internal/argocdtest"
-	"github.com/githedgehog/hnp-sidecar/internal/clustertest"
-	"github.com/githedgehog/hnp-sidecar/internal/gittest"
-	"github.com/githedgehog/hnp-sidecar/internal/redistest"
+	argocdenv "github.com/githedgehog/hnp-sidecar/internal/testenv/argocd"
+	clusterenv "github.com/githedgehog/hnp-sidecar/internal/testenv/cluster"
+	gitenv "github.com/githedgehog/hnp-sidecar/internal/testenv/git"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 var applications = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}
@@ -36,21 +36,21 @@ var applications = schema.GroupVersionResource{Group: "argoproj.io", Version: "v
 // Synced and Healthy; a pushed change is synced through the REST API to the
 // new commit. Run it with test/cluster/in-netns.sh (see the package doc).
 func TestSmoke(t *testing.T) {
-	argocdtest.Skip(t)
+	argocdenv.Skip(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
 	begin := time.Now()
-	cluster := clustertest.Start(t)
-	rds := redistest.Start(t)
-	git := gittest.Start(t)
+	cluster := clusterenv.Start(t)
+	rds := redisenv.Start(t)
+	git := gitenv.Start(t)
 	repoURL := git.NewRepo(t, "fabric", "main")
 	work := t.TempDir()
-	gittest.Git(t, work, "clone", "-q", git.AuthURL(repoURL), ".")
+	gitenv.Git(t, work, "clone", "-q", git.AuthURL(repoURL), ".")
 	sha1 := commitConfigMap(t, work, "one")
 	infra := time.Since(begin)
 
-	env := argocdtest.Start(t, argocdtest.Options{Config: cluster.Config, RedisAddr: rds.Addr})
+	env := argocdenv.Start(t, argocdenv.Options{Config: cluster.Config, RedisAddr: rds.Addr})
 	up := time.Since(begin)
 	t.Logf("environment up in %s (API server, Redis, Git: %s; Argo CD: %s: %s) — argocd-server %s, logs in %s",
 		up.Round(time.Millisecond), infra.Round(time.Millisecond), env.Started.Round(time.Millisecond), env.Phases, env.URL, env.Dir)
@@ -64,7 +64,7 @@ func TestSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The repository's credentials, as the sidecar will give them.
-	_, err = cs.CoreV1().Secrets(argocdtest.Namespace).Create(ctx, &corev1.Secret{
+	_, err = cs.CoreV1().Secrets(argocdenv.Namespace).Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "repo-fabric", Labels: map[string]string{"argocd.argoproj.io/secret-type": "repository"}},
 		StringData: map[string]string{"type": "git", "url": repoURL, "username": git.User, "password": git.Password},
 	}, metav1.CreateOptions{})
@@ -79,7 +79,7 @@ func TestSmoke(t *testing.T) {
 	}{
 		{"smoke", env.ClusterServer, "default", true},
 		// kubernetes.default.svc, as DESIGN.md §8's Applications name it.
-		{"smoke-in-cluster", argocdtest.InCluster, "in-cluster", true},
+		{"smoke-in-cluster", argocdenv.InCluster, "in-cluster", true},
 		{"smoke-manual", env.ClusterServer, "manual", false},
 	}
 	for _, a := range apps {
@@ -90,7 +90,7 @@ func TestSmoke(t *testing.T) {
 			}
 		}
 		app := application(a.name, repoURL, a.server, a.ns, a.automated)
-		if _, err := dyn.Resource(applications).Namespace(argocdtest.Namespace).Create(ctx, app, metav1.CreateOptions{}); err != nil {
+		if _, err := dyn.Resource(applications).Namespace(argocdenv.Namespace).Create(ctx, app, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if !a.automated {
@@ -140,7 +140,7 @@ func TestSmoke(t *testing.T) {
 	// Kubernetes: the refresh annotation, then the operation with the commit
 	// (the controller does not check it against automated sync).
 	t0 = time.Now()
-	apps0 := dyn.Resource(applications).Namespace(argocdtest.Namespace)
+	apps0 := dyn.Resource(applications).Namespace(argocdenv.Namespace)
 	if _, err := apps0.Patch(ctx, "smoke-in-cluster", types.MergePatchType,
 		[]byte(`{"metadata":{"annotations":{"argocd.argoproj.io/refresh":"normal"}}}`), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
@@ -182,10 +182,10 @@ func commitConfigMap(t *testing.T, work, value string) string {
 	if err := os.WriteFile(filepath.Join(work, "managed", "cm.yaml"), []byte(cm), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	gittest.Git(t, work, "add", "-A")
-	gittest.Git(t, work, "commit", "-q", "-m", "value "+value)
-	gittest.Git(t, work, "push", "-q", "origin", "HEAD:main")
-	return gittest.Git(t, work, "rev-parse", "HEAD")
+	gitenv.Git(t, work, "add", "-A")
+	gitenv.Git(t, work, "commit", "-q", "-m", "value "+value)
+	gitenv.Git(t, work, "push", "-q", "origin", "HEAD:main")
+	return gitenv.Git(t, work, "rev-parse", "HEAD")
 }
 
 // syncREST asks for a sync to revision, retrying while Argo CD is busy.
@@ -211,7 +211,7 @@ func application(name, repoURL, server, ns string, automated bool) *unstructured
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "argoproj.io/v1alpha1",
 		"kind":       "Application",
-		"metadata":   map[string]any{"name": name, "namespace": argocdtest.Namespace},
+		"metadata":   map[string]any{"name": name, "namespace": argocdenv.Namespace},
 		"spec": map[string]any{
 			"project": "default",
 			"source": map[string]any{"repoURL": repoURL, "targetRevision": "main", "path": "managed",
@@ -224,11 +224,11 @@ func application(name, repoURL, server, ns string, automated bool) *unstructured
 
 // waitApplied waits until commit is applied as DESIGN.md §8 defines it and
 // the Application is Healthy.
-func waitApplied(ctx context.Context, t *testing.T, env *argocdtest.Env, dyn dynamic.Interface, name, commit string) {
+func waitApplied(ctx context.Context, t *testing.T, env *argocdenv.Env, dyn dynamic.Interface, name, commit string) {
 	t.Helper()
 	var last string
 	for {
-		u, err := dyn.Resource(applications).Namespace(argocdtest.Namespace).Get(ctx, name, metav1.GetOptions{})
+		u, err := dyn.Resource(applications).Namespace(argocdenv.Namespace).Get(ctx, name, metav1.GetOptions{})
 		if err == nil {
 			s := func(path ...string) string { v, _, _ := unstructured.NestedString(u.Object, path...); return v }
 			last = fmt.Sprintf("sync %s at %s, health %s, operation %s at %s: %s", s("status", "sync", "status"),

@@ -13,7 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/githedgehog/hnp-sidecar/internal/netns"
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/netns"
 )
 
 // privateNS starts a process in a new network namespace (loopback up) for

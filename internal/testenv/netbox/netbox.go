@@ -1,8 +1,8 @@
-// Package netboxtest starts one private NetBox 4.7 (test/netbox/up.sh) per
+// Package netboxenv starts one private NetBox 4.7 (test/netbox/up.sh) per
 // test process and stops it at the end. A cold machine needs ~6 minutes
 // (pip install and migrate); later starts restore the cached venv and
 // database dump in seconds.
-package netboxtest
+package netboxenv
 
 import (
 	"bufio"
@@ -38,7 +38,7 @@ var shared struct {
 // scripts is test/netbox, found from this source file.
 func scripts() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "test", "netbox")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "test", "netbox")
 }
 
 // Get returns the process's NetBox, starting it if needed. Skipped under

@@ -1,7 +1,7 @@
-// Package gittest serves bare Git repositories over smart HTTP for tests:
+// Package gitenv serves bare Git repositories over smart HTTP for tests:
 // the real `git http-backend` behind Go's net/http/cgi, with basic auth,
 // on 127.0.0.1.
-package gittest
+package gitenv
 
 import (
 	"bytes"
@@ -45,7 +45,7 @@ func Start(t testing.TB) *Server {
 func Serve(root, user, password, addr string) (*Server, error) {
 	out, err := exec.Command("git", "--exec-path").Output()
 	if err != nil {
-		return nil, fmt.Errorf("gittest: git not found: %w", err)
+		return nil, fmt.Errorf("gitenv: git not found: %w", err)
 	}
 	s := &Server{Root: root, User: user, Password: password}
 	h := &cgi.Handler{
@@ -55,7 +55,7 @@ func Serve(root, user, password, addr string) (*Server, error) {
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("gittest: listen: %w", err)
+		return nil, fmt.Errorf("gitenv: listen: %w", err)
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, p, ok := r.BasicAuth()
@@ -92,7 +92,7 @@ func (s *Server) Create(name, branch string) (string, error) {
 	if _, err := os.Stat(dir); err != nil {
 		for _, args := range [][]string{{"init", "-q", "--bare", "-b", branch, dir}, {"-C", dir, "config", "http.receivepack", "true"}} {
 			if out, err := exec.Command("git", args...).CombinedOutput(); err != nil {
-				return "", fmt.Errorf("gittest: git %s: %w\n%s", strings.Join(args, " "), err, out)
+				return "", fmt.Errorf("gitenv: git %s: %w\n%s", strings.Join(args, " "), err, out)
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package clustertest
+package clusterenv
 
 import (
 	"context"
@@ -93,7 +93,7 @@ func TestStart(t *testing.T) {
 	// Stop ends both processes.
 	var pids []int
 	for _, p := range c.procs {
-		pids = append(pids, p.cmd.Process.Pid)
+		pids = append(pids, p.PID())
 	}
 	c.Stop()
 	for _, pid := range pids {

@@ -1,4 +1,4 @@
-package clustertest
+package clusterenv
 
 import (
 	"bytes"
@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,33 +20,13 @@ import (
 )
 
 // FieldManager is the server-side apply field manager of Apply.
-const FieldManager = "hnp-clustertest"
+const FieldManager = "hnp-clusterenv"
 
 var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
-// clients are made on first use.
-type clients struct {
-	once    sync.Once
-	err     error
-	applier *Applier
-}
-
-func (c *Cluster) init() error {
-	c.clients.once.Do(func() { c.clients.applier, c.clients.err = NewApplier(c.Config) })
-	return c.clients.err
-}
-
-// Dynamic is a dynamic client for the cluster, as the admin.
-func (c *Cluster) Dynamic() (dynamic.Interface, error) {
-	if err := c.init(); err != nil {
-		return nil, err
-	}
-	return c.clients.applier.dyn, nil
-}
-
 // Applier applies manifests server-side to any API server, as kubectl
 // apply --server-side --force-conflicts would (Cluster's Apply methods use
-// one; internal/argocdtest too).
+// one; internal/testenv/argocd too).
 type Applier struct {
 	dyn    dynamic.Interface
 	mapper *restmapper.DeferredDiscoveryRESTMapper
@@ -60,11 +38,11 @@ type Applier struct {
 func NewApplier(cfg *rest.Config) (*Applier, error) {
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("clustertest: discovery client: %w", err)
+		return nil, fmt.Errorf("clusterenv: discovery client: %w", err)
 	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("clustertest: dynamic client: %w", err)
+		return nil, fmt.Errorf("clusterenv: dynamic client: %w", err)
 	}
 	return &Applier{dyn: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)), Namespace: "default"}, nil
 }
@@ -80,7 +58,7 @@ func Decode(data []byte) ([]*unstructured.Unstructured, error) {
 			if errors.Is(err, io.EOF) {
 				return out, nil
 			}
-			return nil, fmt.Errorf("clustertest: decode: %w", err)
+			return nil, fmt.Errorf("clusterenv: decode: %w", err)
 		}
 		if len(m) == 0 {
 			continue
@@ -89,7 +67,7 @@ func Decode(data []byte) ([]*unstructured.Unstructured, error) {
 		if u.IsList() {
 			l, err := u.ToList()
 			if err != nil {
-				return nil, fmt.Errorf("clustertest: decode list: %w", err)
+				return nil, fmt.Errorf("clusterenv: decode list: %w", err)
 			}
 			for i := range l.Items {
 				out = append(out, &l.Items[i])
@@ -98,44 +76,6 @@ func Decode(data []byte) ([]*unstructured.Unstructured, error) {
 		}
 		out = append(out, u)
 	}
-}
-
-// ApplyFiles applies the manifests in files (see Apply).
-func (c *Cluster) ApplyFiles(ctx context.Context, files ...string) error {
-	var docs [][]byte
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return fmt.Errorf("clustertest: %w", err)
-		}
-		docs = append(docs, b)
-	}
-	return c.Apply(ctx, docs...)
-}
-
-// Apply is Applier.Apply on the cluster; objects without a namespace that
-// need one go to "default".
-func (c *Cluster) Apply(ctx context.Context, manifests ...[]byte) error {
-	if err := c.init(); err != nil {
-		return err
-	}
-	return c.clients.applier.Apply(ctx, manifests...)
-}
-
-// ApplyObject is Applier.ApplyObject on the cluster.
-func (c *Cluster) ApplyObject(ctx context.Context, o *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error) {
-	if err := c.init(); err != nil {
-		return nil, err
-	}
-	return c.clients.applier.ApplyObject(ctx, o, dryRun)
-}
-
-// WaitEstablished is Applier.WaitEstablished on the cluster.
-func (c *Cluster) WaitEstablished(ctx context.Context, names ...string) error {
-	if err := c.init(); err != nil {
-		return err
-	}
-	return c.clients.applier.WaitEstablished(ctx, names...)
 }
 
 // Apply applies every object of the manifests server-side (forcing
@@ -192,7 +132,7 @@ func (a *Applier) ApplyObject(ctx context.Context, o *unstructured.Unstructured,
 		m, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("clustertest: %s %s: %w", gvk.Kind, o.GetName(), err)
+		return nil, fmt.Errorf("clusterenv: %s %s: %w", gvk.Kind, o.GetName(), err)
 	}
 	var ri dynamic.ResourceInterface = a.dyn.Resource(m.Resource)
 	if m.Scope.Name() == "namespace" {
@@ -208,7 +148,7 @@ func (a *Applier) ApplyObject(ctx context.Context, o *unstructured.Unstructured,
 	}
 	got, err := ri.Apply(ctx, o.GetName(), o, opts)
 	if err != nil {
-		return nil, fmt.Errorf("clustertest: apply %s %s: %w", gvk.Kind, o.GetName(), err)
+		return nil, fmt.Errorf("clusterenv: apply %s %s: %w", gvk.Kind, o.GetName(), err)
 	}
 	return got, nil
 }
@@ -220,14 +160,14 @@ func (a *Applier) WaitEstablished(ctx context.Context, names ...string) error {
 		for {
 			u, err := a.dyn.Resource(crdResource).Get(ctx, n, metav1.GetOptions{})
 			if err != nil {
-				return fmt.Errorf("clustertest: CRD %s: %w", n, err)
+				return fmt.Errorf("clusterenv: CRD %s: %w", n, err)
 			}
 			if established(u) {
 				break
 			}
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("clustertest: CRD %s not Established: %w", n, ctx.Err())
+				return fmt.Errorf("clusterenv: CRD %s not Established: %w", n, ctx.Err())
 			case <-time.After(20 * time.Millisecond):
 			}
 		}
