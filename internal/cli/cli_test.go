@@ -75,7 +75,7 @@ func TestEveryCommandAnswersHelp(t *testing.T) {
 		names[strings.Join(path, " ")] = true
 	}
 	for _, want := range []string{"", "serve", "bootstrap", "resync", "argocd", "argocd install", "state", "state list",
-		"state show", "version", "completion", "help"} {
+		"state show", "version", "completion", "docs", "help"} {
 		require.True(t, names[want], "command %q missing from the tree", want)
 	}
 	for _, path := range cmds {

@@ -146,7 +146,7 @@ flag value).`,
 	}
 	add(groupService, newServeCommand(o), newBootstrapCommand(o))
 	add(groupClient, newResyncCommand(o), newArgoCDCommand(o), newStateCommand(o))
-	add(groupOther, newVersionCommand(o), newCompletionCommand())
+	add(groupOther, newVersionCommand(o), newCompletionCommand(), newDocsCommand())
 	return root
 }
 
