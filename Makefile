@@ -84,6 +84,10 @@ bench-ingest: ## Signed 2 KB webhooks, 64 connections: sidecar vs a no-op 202 ha
 bench-git: ## 10,000 CRs rendered and pushed vs the git CLI; no-op reconcile; peak RSS.
 	$(GO) run ./test/bench/git
 
+.PHONY: docs
+docs: ## Regenerate the README's command line reference from the commands' --help.
+	$(GO) run ./cmd/hnp-sidecar docs --readme README.md
+
 .PHONY: clean
 clean: ## Remove build output.
 	rm -rf bin

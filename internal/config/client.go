@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ClientConfig is what the client commands (resync, state) need: where the sidecar is
@@ -12,12 +13,22 @@ type ClientConfig struct {
 	APIToken   Secret
 }
 
+// clientSidecarURL is HNP_SIDECAR_URL as the client commands read it: the
+// running sidecar's API (bootstrap reads the same name as the URL NetBox
+// posts to, which is usually the same service).
+var clientSidecarURL = variable{name: "HNP_SIDECAR_URL", required: true,
+	help: "URL of the running sidecar's API, e.g. http://hnp-sidecar:8090 (or --sidecar-url)",
+	set: func(c *Config, v string) error {
+		c.NetBox.SidecarURL = strings.TrimRight(v, "/")
+		return checkHTTPURL(v)
+	}}
+
 // LoadClientConfig reads the variables the client commands need.
 func LoadClientConfig(getenv Getenv) (ClientConfig, error) {
 	var c Config
-	var vars []variable
+	vars := []variable{clientSidecarURL}
 	for _, v := range allVariables() {
-		if v.name == "HNP_SIDECAR_URL" || v.name == "HNP_API_TOKEN" {
+		if v.name == "HNP_API_TOKEN" {
 			vars = append(vars, v)
 		}
 	}
