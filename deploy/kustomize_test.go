@@ -136,7 +136,7 @@ func TestKustomizeAndIngressDryRun(t *testing.T) {
 			access{verb: v, resource: "secrets", ns: "argocd", allowed: v != "get"}) // applied, never read
 	}
 	for _, r := range []string{"ipv4namespaces", "vpcs", "externals", "vpcattachments", "vpcpeerings", "externalattachments", "externalpeerings"} {
-		checks = append(checks, access{verb: "list", group: "vpc.githedgehog.com", resource: r, allowed: true}, // internal/kube/live.go
+		checks = append(checks, access{verb: "list", group: "vpc.githedgehog.com", resource: r, allowed: true}, // internal/drift/live.go
 			access{verb: "get", group: "apiextensions.k8s.io", resource: "customresourcedefinitions", name: r + ".vpc.githedgehog.com", allowed: true})
 	}
 	for _, r := range []string{"vlannamespaces", "switchgroups", "switches", "servers", "connections"} {
@@ -144,7 +144,7 @@ func TestKustomizeAndIngressDryRun(t *testing.T) {
 			access{verb: "get", group: "apiextensions.k8s.io", resource: "customresourcedefinitions", name: r + ".wiring.githedgehog.com", allowed: true})
 	}
 	checks = append(checks,
-		access{verb: "list", group: "agent.githedgehog.com", resource: "agents", allowed: true}, // internal/kube/agents.go
+		access{verb: "list", group: "agent.githedgehog.com", resource: "agents", allowed: true}, // internal/drift/agents.go
 		access{verb: "get", path: "/readyz", allowed: true},                                     // internal/cluster/resolve.go (Health)
 		// Not more.
 		access{verb: "delete", group: "argoproj.io", resource: "applications", ns: "argocd"},

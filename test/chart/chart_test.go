@@ -184,7 +184,7 @@ func testRBAC(t *testing.T, ctx context.Context, c *clusterenv.Cluster, ap *clus
 		return in
 	}
 
-	// internal/argocd/install*.go: the default account may not install
+	// internal/argocd/install: the default account may not install
 	// Argo CD (and the access check applies nothing); the full set's
 	// (argocdInstall.enabled) passes the check and applies every object;
 	// only the wait fails, since this API server runs no controllers.
@@ -222,8 +222,8 @@ func testRBAC(t *testing.T, ctx context.Context, c *clusterenv.Cluster, ap *clus
 	require.True(t, apierrors.IsForbidden(err), "the account cannot read Secrets: %v", err)
 	t.Log("Kubernetes driver as the defaults account: repository Secret and Application applied twice, refresh, sync, status; forbidden in namespace default and to list Secrets")
 
-	// internal/kube as the defaults account: a real drift check, and the
-	// CRD reads it ignores when they fail; /readyz (internal/app kubeHealth).
+	// internal/drift as the defaults account: a real drift check, and the
+	// CRD reads it ignores when they fail; /readyz (cluster.Health).
 	d, err := drift.New(desired{}, states{}, cluster.NewClusters(defaults, nil), drift.Options{}, nil, logger, prometheus.NewRegistry())
 	require.NoError(t, err)
 	rep, err := d.Check(ctx, 1)
