@@ -91,7 +91,9 @@ func TestNetBoxChangeReachesGit(t *testing.T) {
 	f, _ := admin.call(t, http.MethodGet, fmt.Sprintf("%sfabrics/%v/", plugin, fabricID), nil)
 	t.Logf("fabric: sync_status=%v desired_state_commit=%v last_git_sync=%v drift_status=%v", f["sync_status"],
 		f["desired_state_commit"], f["last_git_sync"], f["drift_status"])
-	require.Contains(t, journalOf(t, admin, "hedgehogfabric", fabricID), "GitOps status of this fabric: sync_status=in_sync.")
+	require.Eventually(t, func() bool { // written once the other fields are
+		return strings.Contains(journalOf(t, admin, "hedgehogfabric", fabricID), "GitOps status of this fabric: sync_status=in_sync.")
+	}, 30*time.Second, 100*time.Millisecond, "the fabric's sync status never reached its journal\n%s", s.Logs)
 
 	file := remoteFile(t, srv, "fabric", "fab/managed/vpcs/vpc-0.yaml")
 	require.Contains(t, file, "kind: VPC")

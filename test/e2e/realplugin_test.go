@@ -148,8 +148,10 @@ func TestUnreadableRepositoryShownEverywhere(t *testing.T) {
 		return strings.Contains(fj, want)
 	}, 30*time.Second, 100*time.Millisecond)
 	t.Logf("NetBox, the fabric's journal: %s", strings.TrimSpace(fj))
-	f, _ := admin.call(t, http.MethodGet, fmt.Sprintf("%sfabrics/%v/", plugin, fab["id"]), nil)
-	require.Equal(t, "error", f["sync_status"])
+	require.Eventually(t, func() bool { // the fabric's fields are written after its journal
+		f, _ := admin.call(t, http.MethodGet, fmt.Sprintf("%sfabrics/%v/", plugin, fab["id"]), nil)
+		return f["sync_status"] == "error"
+	}, 30*time.Second, 100*time.Millisecond, "the fabric never showed sync_status error\n%s", s.Logs)
 
 	code, h := health(t, s)
 	fabrics := h["components"].(map[string]any)["fabrics"].(map[string]any)

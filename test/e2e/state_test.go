@@ -62,7 +62,9 @@ func TestWriteBackDoesNotLoop(t *testing.T) {
 	// The July-2025 plugin's database refuses sync_status in_sync (its
 	// CHECK allows synced, which its serializer refuses): the rest of the
 	// fields are written, the status is in the fabric's journal.
-	require.Contains(t, journalOf(t, admin, "hedgehogfabric", fabricID), "GitOps status of this fabric: sync_status=in_sync")
+	require.Eventually(t, func() bool { // written once the other fields are
+		return strings.Contains(journalOf(t, admin, "hedgehogfabric", fabricID), "GitOps status of this fabric: sync_status=in_sync")
+	}, 30*time.Second, 100*time.Millisecond, "the fabric's sync status never reached its journal\n%s", s.Logs)
 
 	settle := func() (reconciles, commits int, own float64) {
 		time.Sleep(3 * time.Second) // NetBox's webhooks for the write-back come within this
@@ -97,7 +99,8 @@ func TestWriteBackDoesNotLoop(t *testing.T) {
 	require.Equal(t, tip, st.Commit)
 	f, _ := admin.call(t, http.MethodGet, fabricPath, nil)
 	require.Equal(t, tip, f["desired_state_commit"])
-	require.Contains(t, journalOf(t, admin, "vpc", vpc["id"]), tip)
+	require.Eventually(t, func() bool { return strings.Contains(journalOf(t, admin, "vpc", vpc["id"]), tip) },
+		10*time.Second, 100*time.Millisecond, "the commit never reached the VPC's journal") // written after the fields
 
 	// An edit: again one reconcile, one commit.
 	admin.call(t, http.MethodPatch, vpcPath, map[string]any{
