@@ -36,9 +36,6 @@ const (
 	installSlack = 15 * time.Minute
 )
 
-// errNoCluster: neither HNP_KUBECONFIG nor a pod's service account.
-var errNoCluster = errors.New("no Kubernetes cluster configured: set HNP_KUBECONFIG (or run the sidecar in a pod with a service account allowed to install Argo CD)")
-
 // installArgoCD installs Argo CD into a fabric's cluster as a job:
 // 202 with the job, which GET /api/v1/jobs/{id} follows.
 func (s *Server) installArgoCD(c echo.Context) error {

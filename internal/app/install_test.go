@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -24,6 +25,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/argocd"
 	"github.com/githedgehog/hnp-sidecar/internal/argocd/install"
 	"github.com/githedgehog/hnp-sidecar/internal/client"
+	"github.com/githedgehog/hnp-sidecar/internal/cluster"
 	"github.com/githedgehog/hnp-sidecar/internal/config"
 	"github.com/githedgehog/hnp-sidecar/internal/jobs"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
@@ -37,6 +39,20 @@ func fabricJSON(t *testing.T, s string) (f netbox.Fabric) {
 	t.Helper()
 	require.NoError(t, json.Unmarshal([]byte(s), &f))
 	return f
+}
+
+// With no cluster configured, an installation is refused with how to
+// give the sidecar one.
+func TestInstallWithoutCluster(t *testing.T) {
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	cfg, err := config.LoadConfig(env(map[string]string{"HNP_REDIS_URL": "redis://127.0.0.1:1/0",
+		"HNP_WEBHOOK_SECRET": testSecret, "HNP_API_TOKEN": testToken}))
+	require.NoError(t, err)
+	inst, err := (&pipeline{}).installer(cfg, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	_, err = inst.Cluster(fabricJSON(t, `{"id": 1}`))
+	require.ErrorContains(t, err, "set HNP_KUBECONFIG")
+	require.ErrorIs(t, err, cluster.ErrNoCluster)
 }
 
 // stubNetBox answers the plugin's fabric endpoints from fabrics (by id).

@@ -52,7 +52,7 @@ func (w *writer) resolveShow(ctx context.Context, b *wbBatch) {
 	var refs []objectRef
 	for field := range b.show {
 		if rec, ok := recs[field]; ok && rec.NetBoxID != 0 {
-			if k, ok := kind.Named(rec.Key.Kind); ok {
+			if k, ok := kind.Named(rec.Kind); ok {
 				refs = append(refs, objectRef{kind: k, id: rec.NetBoxID})
 			}
 		}

@@ -133,7 +133,7 @@ func journalOf(t *testing.T, c nbClient, model string, id any) string {
 	entries, _ := c.call(t, http.MethodGet, fmt.Sprintf("/api/extras/journal-entries/?limit=1000&assigned_object_type=netbox_hedgehog.%s&assigned_object_id=%v", model, id), nil)
 	var b strings.Builder
 	for _, e := range entries["results"].([]any) {
-		b.WriteString(fmt.Sprint(e.(map[string]any)["comments"]))
+		fmt.Fprint(&b, e.(map[string]any)["comments"])
 		b.WriteString("\n")
 	}
 	return b.String()
