@@ -2,53 +2,30 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/build"
 	"github.com/stretchr/testify/require"
 )
-
-var build struct {
-	once sync.Once
-	bin  string
-	err  error
-}
 
 // buildBinary builds the command once, the way make build does, with the
 // version set by -ldflags.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	build.once.Do(func() {
-		dir, err := os.MkdirTemp("", "hnp-sidecar-main-")
-		if err != nil {
-			build.err = err
-			return
-		}
-		build.bin = filepath.Join(dir, "hnp-sidecar")
-		out, err := exec.Command("go", "build", "-ldflags", "-X main.version=v9.9.9-main", "-o", build.bin, ".").CombinedOutput()
-		if err != nil {
-			build.err = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	require.NoError(t, build.err)
-	return build.bin
+	return build.Sidecar(t, "-X main.version=v9.9.9-main")
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if build.bin != "" {
-		_ = os.RemoveAll(filepath.Dir(build.bin))
-	}
+	build.Cleanup()
 	os.Exit(code)
 }
 

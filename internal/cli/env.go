@@ -1,11 +1,7 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"log/slog"
-	"net"
-	"net/url"
 	"os"
 
 	"github.com/githedgehog/hnp-sidecar/internal/config"
@@ -30,21 +26,21 @@ type envFlag struct {
 
 var (
 	sidecarURLFlag = envFlag{name: "sidecar-url", variable: "HNP_SIDECAR_URL",
-		usage: "the sidecar's `URL`, e.g. http://hnp-sidecar:8090", check: checkHTTPURL}
+		usage: "the sidecar's `URL`, e.g. http://hnp-sidecar:8090", check: checkVar("HNP_SIDECAR_URL")}
 	apiTokenFileFlag = envFlag{name: "api-token-file", variable: "HNP_API_TOKEN_FILE", hides: []string{"HNP_API_TOKEN"},
 		usage: "`file` holding the sidecar's API token", file: true, check: checkFile}
 	netboxURLFlag = envFlag{name: "netbox-url", variable: "HNP_NETBOX_URL",
-		usage: "NetBox's base `URL`, e.g. https://netbox.example.com", check: checkHTTPURL}
+		usage: "NetBox's base `URL`, e.g. https://netbox.example.com", check: checkVar("HNP_NETBOX_URL")}
 	netboxTokenFileFlag = envFlag{name: "netbox-token-file", variable: "HNP_NETBOX_TOKEN_FILE", hides: []string{"HNP_NETBOX_TOKEN"},
 		usage: "`file` holding the API token of the sidecar's NetBox user (v2 nbt_<key>.<secret> or v1)", file: true, check: checkFile}
 	bootstrapSidecarURLFlag = envFlag{name: "sidecar-url", variable: "HNP_SIDECAR_URL",
-		usage: "`URL` at which NetBox reaches the sidecar; the webhook posts to <URL>/webhooks/netbox", check: checkHTTPURL}
+		usage: "`URL` at which NetBox reaches the sidecar; the webhook posts to <URL>/webhooks/netbox", check: checkVar("HNP_SIDECAR_URL")}
 	webhookSecretFileFlag = envFlag{name: "webhook-secret-file", variable: "HNP_WEBHOOK_SECRET_FILE", hides: []string{"HNP_WEBHOOK_SECRET"},
 		usage: "`file` holding the secret NetBox signs webhooks with", file: true, check: checkFile}
 	listenAddrFlag = envFlag{name: "listen-addr", variable: "HNP_LISTEN_ADDR",
-		usage: "`address` of the HTTP server (webhooks, API, probes, metrics), e.g. :8090", check: checkListenAddr}
+		usage: "`address` of the HTTP server (webhooks, API, probes, metrics), e.g. :8090", check: checkVar("HNP_LISTEN_ADDR")}
 	logLevelFlag = envFlag{name: "log-level", variable: "HNP_LOG_LEVEL",
-		usage: "log `level`: debug, info, warn or error", check: checkLogLevel}
+		usage: "log `level`: debug, info, warn or error", check: checkVar("HNP_LOG_LEVEL")}
 )
 
 // add defines the flag on cmd. Its default is empty, never the
@@ -108,30 +104,9 @@ func (s *checkedString) Set(v string) error {
 	return nil
 }
 
-// The checks below are the loaders' own rules (internal/app), applied to
-// the flag's value.
-
-func checkHTTPURL(v string) error {
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("not an http:// or https:// URL")
-	}
-	return nil
-}
-
-func checkListenAddr(v string) error {
-	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
-		return errors.New("not host:port, such as :8090 or 127.0.0.1:8090")
-	}
-	return nil
-}
-
-func checkLogLevel(v string) error {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(v)); err != nil {
-		return errors.New("not one of debug, info, warn, error")
-	}
-	return nil
+// checkVar is the rule of variable name (config.Check).
+func checkVar(name string) func(string) error {
+	return func(v string) error { return config.Check(name, v) }
 }
 
 func checkFile(v string) error {

@@ -105,26 +105,3 @@ func installLine(j jobs.Job) string {
 	}
 	return fmt.Sprintf("%-110s", line)
 }
-
-// callBody is call with a JSON request body.
-func callBody(ctx context.Context, cfg config.ClientConfig, method, path string, body io.Reader, want int, v any) error {
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(cfg.SidecarURL, "/")+path, body)
-	if err != nil {
-		return fmt.Errorf("sidecar api: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+cfg.APIToken.Reveal())
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("sidecar api: %w", err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != want {
-		return fmt.Errorf("sidecar api: %s %s: HTTP %d: %s", method, path, resp.StatusCode, strings.TrimSpace(string(b)))
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("sidecar api: decode %s: %w", path, err)
-	}
-	return nil
-}

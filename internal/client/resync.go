@@ -73,22 +73,32 @@ func progressLine(j jobs.Job) string {
 	return fmt.Sprintf("%-100s", line)
 }
 
+// call sends a request to the sidecar's API with its token and decodes
+// the answer into v; an answer other than want is an error with its body.
 func call(ctx context.Context, cfg config.ClientConfig, method, path string, want int, v any) error {
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(cfg.SidecarURL, "/")+path, nil)
+	return callBody(ctx, cfg, method, path, nil, want, v)
+}
+
+// callBody is call with a JSON request body (nil: none).
+func callBody(ctx context.Context, cfg config.ClientConfig, method, path string, body io.Reader, want int, v any) error {
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(cfg.SidecarURL, "/")+path, body)
 	if err != nil {
 		return fmt.Errorf("sidecar api: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+cfg.APIToken.Reveal())
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("sidecar api: %w", err)
 	}
 	defer func() { _ = resp.Body.Close() }()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != want {
-		return fmt.Errorf("sidecar api: %s %s: HTTP %d: %s", method, path, resp.StatusCode, strings.TrimSpace(string(body)))
+		return fmt.Errorf("sidecar api: %s %s: HTTP %d: %s", method, path, resp.StatusCode, strings.TrimSpace(string(b)))
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("sidecar api: decode %s: %w", path, err)
 	}
 	return nil

@@ -222,3 +222,16 @@ func parseRedisURL(s string) error {
 func allVariables() []variable {
 	return append(append(append([]variable{}, variables...), argoVariables...), bootstrapVariables...)
 }
+
+// Check applies the rule of variable name to value, as loading would, so
+// a command-line flag that stands for the variable refuses what the
+// variable refuses. A name that is no variable is an error.
+func Check(name, value string) error {
+	for _, v := range allVariables() {
+		if v.name == name {
+			var c Config
+			return v.set(&c, value)
+		}
+	}
+	return fmt.Errorf("config: no variable %s", name)
+}

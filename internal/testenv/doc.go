@@ -17,6 +17,7 @@
 //	internal/testenv/netns    netns       listen and dial in another network namespace; TCP forwarding
 //	internal/testenv/fabric   fabric      the sample fabric (and N-switch fabrics) and its loader
 //	internal/testenv/proc     proc        the process supervisor of redisenv, clusterenv and argocdenv
+//	internal/testenv/build    build       the hnp-sidecar binary, built once per test process
 //
 // Importers name the rigs explicitly, e.g.
 //

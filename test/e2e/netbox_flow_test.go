@@ -83,30 +83,28 @@ func TestNetBoxChangesReachTheQueue(t *testing.T) {
 }
 
 // metric reads one sample from the sidecar's /metrics (0 when absent).
+// metric is the value of one series of the sidecar's /metrics (0 when
+// absent).
 func metric(t *testing.T, s *sidecar, series string) float64 {
 	t.Helper()
-	r, err := http.Get(s.URL + "/metrics")
-	require.NoError(t, err)
-	defer func() { _ = r.Body.Close() }()
-	b, _ := io.ReadAll(r.Body)
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindSubmatch(b)
-	if m == nil {
-		return 0
-	}
-	v, err := strconv.ParseFloat(string(m[1]), 64)
-	require.NoError(t, err)
-	return v
+	return scrape(t, s, regexp.QuoteMeta(series))
 }
 
 // metricSum adds up every series of a metric.
 func metricSum(t *testing.T, s *sidecar, name string) float64 {
+	t.Helper()
+	return scrape(t, s, regexp.QuoteMeta(name)+`(?:\{[^}]*\})?`)
+}
+
+// scrape adds up the values of the series of /metrics that match pattern.
+func scrape(t *testing.T, s *sidecar, pattern string) float64 {
 	t.Helper()
 	r, err := http.Get(s.URL + "/metrics")
 	require.NoError(t, err)
 	defer func() { _ = r.Body.Close() }()
 	b, _ := io.ReadAll(r.Body)
 	sum := 0.0
-	for _, m := range regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(name)+`(?:\{[^}]*\})? (\S+)$`).FindAllSubmatch(b, -1) {
+	for _, m := range regexp.MustCompile(`(?m)^`+pattern+` (\S+)$`).FindAllSubmatch(b, -1) {
 		v, err := strconv.ParseFloat(string(m[1]), 64)
 		require.NoError(t, err)
 		sum += v

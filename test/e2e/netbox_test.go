@@ -8,20 +8,18 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/build"
 	"github.com/githedgehog/hnp-sidecar/internal/testenv/fabric"
 	netboxenv "github.com/githedgehog/hnp-sidecar/internal/testenv/netbox"
 )
 
 func TestMain(m *testing.M) {
 	code := netboxenv.Main(m)
-	if build.path != "" {
-		_ = os.RemoveAll(filepath.Dir(build.path))
-	}
+	build.Cleanup()
 	os.Exit(code)
 }
 

@@ -4,44 +4,24 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/build"
 	"github.com/stretchr/testify/require"
 )
-
-var build struct {
-	once sync.Once
-	path string
-	err  error
-}
 
 // binary builds cmd/hnp-sidecar once per test run.
 func binary(t *testing.T) string {
 	t.Helper()
-	build.once.Do(func() {
-		dir, err := os.MkdirTemp("", "hnp-e2e-bin-")
-		if err != nil {
-			build.err = err
-			return
-		}
-		build.path = filepath.Join(dir, "hnp-sidecar")
-		out, err := exec.Command("go", "build", "-o", build.path, "../../cmd/hnp-sidecar").CombinedOutput()
-		if err != nil {
-			build.err = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	require.NoError(t, build.err)
-	return build.path
+	return build.Sidecar(t, "")
 }
 
 // logBuffer collects a process's output.
