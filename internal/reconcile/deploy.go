@@ -100,6 +100,7 @@ func (r *Reconciler) deploy(f netbox.Fabric, t Target, commit string) {
 	}
 	app, err := application(f, t, r.argo)
 	if err != nil {
+		r.logger.Info("commit not handed to Argo CD; its objects stay committed", "fabric", f.Name, "reason", err.Error())
 		return
 	}
 	r.deployer.Committed(argocd.Target{Fabric: f.ID, FabricName: f.Name, App: app, Repo: repository(t, r.argo), Commit: commit})

@@ -61,7 +61,7 @@ func TestScenario3NetBoxToArgoCD(t *testing.T) {
 			runBootstrap(t, env, env.Token, s.URL, secret)
 			admin := adminClient(t, env)
 			fabName := "e2e-argo-" + driver
-			fab, _ := admin.newFabric(t, map[string]any{"name": fabName,
+			fab, _ := admin.newFabric(t, map[string]any{"name": fabName, "gitops_tool": "argocd",
 				"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/" + fabName + "/",
 				"self_heal_enabled": false}) // so that a live edit stays for drift detection to see
 			resource := func(name string) objState {
@@ -236,7 +236,7 @@ func TestArgoCDOutageRecovers(t *testing.T) {
 	runBootstrap(t, env, env.Token, s.URL, secret)
 	admin := adminClient(t, env)
 	fabName := "e2e-argo-outage"
-	fab, _ := admin.newFabric(t, map[string]any{"name": fabName,
+	fab, _ := admin.newFabric(t, map[string]any{"name": fabName, "gitops_tool": "argocd",
 		"git_repository_url": repoURL, "git_branch": "main", "gitops_directory": "/" + fabName + "/"})
 	vpc := func(vlan int) map[string]any {
 		return map[string]any{"fabric": fab["id"], "name": "vpc-o", "spec": map[string]any{"subnets": map[string]any{

@@ -42,7 +42,8 @@ func run(url, token, name string, switches int, gitURL string) error {
 	if switches > 0 {
 		opts = fabric.ForSwitches(switches)
 	}
-	fields := map[string]any{"gitops_directory": "/" + name + "/"}
+	// Argo CD syncs it (the plugin's default gitops_tool is manual).
+	fields := map[string]any{"gitops_directory": "/" + name + "/", "gitops_tool": "argocd"}
 	if gitURL != "" {
 		fields["git_repository_url"], fields["git_branch"] = gitURL, "main"
 	}
