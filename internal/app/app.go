@@ -121,12 +121,12 @@ func (a *App) build() error {
 	})
 	if nb != nil {
 		a.api.NetBox = nb
+		if a.api.Install, err = newInstaller(cfg, nb, a.pipe.kube(), reg, logger); err != nil {
+			return err
+		}
 	}
 	if a.pipe != nil {
 		a.api.Drift = a.pipe.drift
-		if a.api.Install, err = a.pipe.installer(cfg, reg, logger); err != nil {
-			return err
-		}
 	}
 	a.server = &http.Server{
 		Handler:           a.api.Handler(),

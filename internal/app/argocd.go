@@ -76,19 +76,28 @@ func newArgo(cfg config.Config, states *state.Store, show func(context.Context, 
 	return parts, nil
 }
 
-// defaultCluster is the sidecar's own cluster: the Kubernetes driver's,
-// else HNP_KUBECONFIG, else the pod's; cluster.ErrNoCluster when none.
-func (p *pipeline) defaultCluster(cfg config.Config) (*rest.Config, error) {
-	if p.argo != nil && p.argo.kube != nil {
-		return p.argo.kube, nil
+// defaultCluster is the sidecar's own cluster: the Kubernetes driver's
+// (kube, when it runs), else HNP_KUBECONFIG, else the pod's;
+// cluster.ErrNoCluster when none.
+func defaultCluster(cfg config.Config, kube *rest.Config) (*rest.Config, error) {
+	if kube != nil {
+		return kube, nil
 	}
 	return cluster.Default(cfg.Argo.Kubeconfig, os.Getenv)
+}
+
+// kube is the Kubernetes driver's cluster, if it runs.
+func (p *pipeline) kube() *rest.Config {
+	if p == nil || p.argo == nil {
+		return nil
+	}
+	return p.argo.kube
 }
 
 // newClusters is where drift detection looks: the fabric's own cluster
 // when NetBox names one, else the sidecar's, else nowhere.
 func newClusters(cfg config.Config, p *pipeline, breakers *breaker.Set, logger *slog.Logger) *cluster.Clusters {
-	def, err := p.defaultCluster(cfg)
+	def, err := defaultCluster(cfg, p.kube())
 	if err != nil && !errors.Is(err, cluster.ErrNoCluster) {
 		logger.Warn("drift detection: the default cluster is not usable; only fabrics with kubernetes_server in NetBox are checked", "err", err)
 	}
@@ -97,10 +106,10 @@ func newClusters(cfg config.Config, p *pipeline, breakers *breaker.Set, logger *
 	})
 }
 
-// installer is what the Argo CD installation endpoint needs. Its metrics
-// are built here, once. For now every fabric's Argo CD goes into the
-// sidecar's own cluster (defaultCluster).
-func (p *pipeline) installer(cfg config.Config, reg prometheus.Registerer, logger *slog.Logger) (*api.Install, error) {
+// newInstaller is what the Argo CD installation endpoint needs. Its
+// metrics are built here, once. For now every fabric's Argo CD goes into
+// the sidecar's own cluster (defaultCluster; kube is the driver's).
+func newInstaller(cfg config.Config, nb *netbox.Client, kube *rest.Config, reg prometheus.Registerer, logger *slog.Logger) (*api.Install, error) {
 	metrics, err := install.NewMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
@@ -113,11 +122,11 @@ func (p *pipeline) installer(cfg config.Config, reg prometheus.Registerer, logge
 			if err != nil {
 				return argocd.App{}, argocd.Repository{}, err
 			}
-			return reconcile.Application(ctx, p.nb, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch},
+			return reconcile.Application(ctx, nb, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch},
 				defaults, log, f)
 		},
 		Cluster: func(netbox.Fabric) (*rest.Config, error) {
-			rc, err := p.defaultCluster(cfg)
+			rc, err := defaultCluster(cfg, kube)
 			if err != nil {
 				return nil, errNoCluster(err)
 			}

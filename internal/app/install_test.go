@@ -48,7 +48,7 @@ func TestInstallWithoutCluster(t *testing.T) {
 	cfg, err := config.LoadConfig(env(map[string]string{"HNP_REDIS_URL": "redis://127.0.0.1:1/0",
 		"HNP_WEBHOOK_SECRET": testSecret, "HNP_API_TOKEN": testToken}))
 	require.NoError(t, err)
-	inst, err := (&pipeline{}).installer(cfg, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	inst, err := newInstaller(cfg, nil, nil, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	_, err = inst.Cluster(fabricJSON(t, `{"id": 1}`))
 	require.ErrorContains(t, err, "set HNP_KUBECONFIG")
