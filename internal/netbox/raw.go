@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/githedgehog/hnp-sidecar/internal/redact"
 )
 
 // PluginPath is the root of the Hedgehog plugin's REST API.
@@ -45,8 +47,13 @@ func newAPIError(method, path string, status int, raw []byte) *APIError {
 		first, _, _ := strings.Cut(se.Error, "\n")
 		e.Exception, e.Body = se.Exception, strings.TrimSpace(se.Exception+": "+first)
 	case status >= 500:
+		// Not NetBox's JSON (or cut short): keep the first line of the text,
+		// up to a JSON-escaped line break or a database error's DETAIL, with
+		// anything that looks like a secret redacted.
 		first, _, _ := strings.Cut(string(raw), "\n")
-		e.Body = first
+		first, _, _ = strings.Cut(first, `\n`)
+		first, _, _ = strings.Cut(first, "DETAIL")
+		e.Body = redact.Text(first)
 	default:
 		e.Body = string(raw)
 	}

@@ -51,6 +51,10 @@ func TestAnswerHidesTheFailingRow(t *testing.T) {
 	require.Equal(t, `IntegrityError: new row for relation "netbox_hedgehog_hedgehogfabric" violates check constraint "valid_sync_status"`, e.Answer())
 	require.NotContains(t, e.Error(), "secret-token-123")
 	require.NotContains(t, newAPIError("GET", "/", 500, []byte("plain\nsecret-token-123")).Error(), "secret-token-123")
+	cut := integrityBody[:len(integrityBody)-60] // cut short: not JSON any more
+	require.NotContains(t, newAPIError("PATCH", "/", 500, []byte(cut)).Error(), "secret-token-123",
+		"a body that is no JSON keeps no failing row either")
+	require.NotContains(t, newAPIError("PATCH", "/", 500, []byte(`oops token=abcdefgh12345678 DETAIL: row`)).Error(), "abcdefgh12345678")
 	require.Equal(t, `{"watch_crd_types":["This field cannot be blank."]}`,
 		newAPIError("PATCH", "/", 400, []byte(`{"watch_crd_types":["This field cannot be blank."]}`)).Answer())
 }
