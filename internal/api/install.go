@@ -93,11 +93,15 @@ func (s *Server) installArgoCD(c echo.Context) error {
 	// The installation outlives the request; a shutdown cancels it (the
 	// job then says so) and Stop waits for it.
 	ictx, cancel := context.WithTimeout(s.ctx, budget)
-	s.bg.Go(func() {
+	if !s.goBackground(func() {
 		defer cancel()
 		defer lock.Release(context.WithoutCancel(ictx))
 		s.runInstall(ictx, job, f, rc, req)
-	})
+	}) {
+		cancel()
+		lock.Release(context.WithoutCancel(ctx))
+		return jsonError(c, http.StatusServiceUnavailable, "the sidecar is shutting down; ask again")
+	}
 	s.Logger.Info("argocd install started", "fabric_id", f.ID, "fabric", f.Name, "job", job.ID, "source", req.Source,
 		"namespace", app.Namespace, "application", app.Name)
 	return c.JSON(http.StatusAccepted, SyncResponse{Job: job, StatusURL: "/api/v1/jobs/" + job.ID})

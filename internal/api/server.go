@@ -104,9 +104,11 @@ type Server struct {
 	Parts
 	nbAuth netboxAuth
 	// Installations outlive their request: Stop cancels and waits for them.
-	bg     sync.WaitGroup
-	ctx    context.Context
-	cancel context.CancelFunc
+	bgMu     sync.Mutex
+	stopping bool
+	bg       sync.WaitGroup
+	ctx      context.Context
+	cancel   context.CancelFunc
 }
 
 // New builds a Server on p.
@@ -118,6 +120,9 @@ func New(p Parts) *Server {
 // Stop cancels the installations still running and waits for them, or for
 // ctx to end.
 func (s *Server) Stop(ctx context.Context) error {
+	s.bgMu.Lock()
+	s.stopping = true
+	s.bgMu.Unlock()
 	s.cancel()
 	done := make(chan struct{})
 	go func() { s.bg.Wait(); close(done) }()
@@ -127,6 +132,17 @@ func (s *Server) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// goBackground runs fn as a tracked background task, unless Stop began.
+func (s *Server) goBackground(fn func()) bool {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.stopping {
+		return false
+	}
+	s.bg.Go(fn)
+	return true
 }
 
 func jsonError(c echo.Context, code int, msg string) error {
