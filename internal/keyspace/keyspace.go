@@ -4,7 +4,7 @@
 // under it:
 //
 //	{p}:q:…                the work queue (queue)
-//	{p}:st:…               object states and their history (state)
+//	{p}:st:…               object states, their history, and the moves NetBox has not seen yet (state)
 //	{p}:job:<id>           re-sync and installation jobs (jobs)
 //	{p}:argocd-install:<fabric>  the lock of a running Argo CD installation (jobs)
 //	{p}:problems:…         fabrics' configuration problems, refused write-backs (problems)

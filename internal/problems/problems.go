@@ -32,10 +32,14 @@ type Problem struct {
 // Store keeps problems in Redis.
 type Store struct {
 	rdb     redis.UniversalClient
+	prefix  string
 	fabrics string // hash: fabric id → Problem JSON
-	refused string // hash: "<fabric>/<target>" → digest of the refused values
-	now     func() time.Time
-	m       metrics
+	// fabricRefusals: fabric id → its Whole refusal (the fabric's data
+	// refuses every write-back), for health. Each fabric's refusals are a
+	// hash of their own (refusedKey).
+	fabricRefusals string
+	now            func() time.Time
+	m              metrics
 }
 
 type metrics struct {
@@ -46,8 +50,8 @@ type metrics struct {
 // New builds a store whose keys start with the Redis prefix (one hash
 // slot, like every key of the sidecar) and registers its metrics.
 func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) (*Store, error) {
-	s := &Store{rdb: rdb, fabrics: keyspace.Key(prefix, "problems", "fabrics"), refused: keyspace.Key(prefix, "problems", "refused"),
-		now: time.Now}
+	s := &Store{rdb: rdb, prefix: prefix, fabrics: keyspace.Key(prefix, "problems", "fabrics"),
+		fabricRefusals: keyspace.Key(prefix, "problems", "fabric-refusals"), now: time.Now}
 	s.m.fabric = prometheus.NewCounter(prometheus.CounterOpts{Name: "hnp_problems_fabric_errors_total",
 		Help: "Configuration or data errors newly found on a fabric (a Git repository the sidecar cannot read, say)."})
 	s.m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hnp_problems_writeback_refusals_total",

@@ -58,35 +58,60 @@ func TestFabricProblems(t *testing.T) {
 	require.Equal(t, health.OK, s.Health(ctx).Status)
 }
 
-// The same values refused twice are recorded once; other values, or the
-// same after an accepted write, are new again.
+// The same refusal twice is recorded once; another, or the same after an
+// accepted write, is new again. A fabric whose data refuses every write
+// shows in health; a deleted fabric is forgotten.
 func TestRefusedOnce(t *testing.T) {
 	s := store(t)
 	ctx := context.Background()
-	a := Digest(map[string]any{"sync_status": "synced", "drift_count": 0})
-	require.Equal(t, a, Digest(map[string]any{"drift_count": 0, "sync_status": "synced"}), "order does not matter")
-	b := Digest(map[string]any{"sync_status": "error"})
+	whole := Refusal{Fields: map[string]any{"sync_status": "error", "drift_count": 0}, Whole: true, LastUpdated: "t1",
+		Answer: `{"watch_crd_types":["This field cannot be blank."]}`, Name: "ui-made"}
+	value := Refusal{Fields: map[string]any{"sync_status": "in_sync"}, Answer: "IntegrityError: check constraint"}
 
-	first, err := s.Refused(ctx, 1, TargetFabric, a)
+	for _, tc := range []struct {
+		target string
+		r      Refusal
+		first  bool
+	}{{TargetFabric, whole, true}, {TargetFabric, whole, false}, {"VPC/2", value, true}, {"VPC/2", value, false}} {
+		first, err := s.Refused(ctx, 1, tc.target, tc.r)
+		require.NoError(t, err)
+		require.Equal(t, tc.first, first, tc.target)
+	}
+	got, err := s.Refusals(ctx, 1, []string{TargetFabric, "VPC/2", "VPC/3"})
 	require.NoError(t, err)
-	require.True(t, first)
-	first, err = s.Refused(ctx, 1, TargetFabric, a)
+	require.Len(t, got, 2)
+	require.True(t, got[TargetFabric].Whole)
+	s.now = func() time.Time { return time.Now().Add(2 * ValueRefusalTTL) }
+	first, err := s.Refused(ctx, 1, "VPC/2", value)
 	require.NoError(t, err)
-	require.False(t, first)
-	seen, err := s.WasRefused(ctx, 1, map[string]string{TargetFabric: a, "VPC/2": a})
+	require.False(t, first, "refused again after it expired: not told again")
+	s.now = time.Now
+	renewed, err := s.Refusals(ctx, 1, []string{"VPC/2"})
 	require.NoError(t, err)
-	require.Equal(t, map[string]bool{TargetFabric: true}, seen)
-	seen, err = s.WasRefused(ctx, 1, map[string]string{TargetFabric: b})
-	require.NoError(t, err)
-	require.Empty(t, seen)
+	require.False(t, renewed["VPC/2"].Expired(time.Now().Add(2*ValueRefusalTTL)), "its time renewed")
+	require.Equal(t, "in_sync", got["VPC/2"].Fields["sync_status"])
+	require.False(t, got["VPC/2"].Expired(got["VPC/2"].Since.Add(ValueRefusalTTL-time.Minute)))
+	require.True(t, got["VPC/2"].Expired(got["VPC/2"].Since.Add(ValueRefusalTTL+time.Minute)))
+	require.False(t, got[TargetFabric].Expired(got[TargetFabric].Since.Add(100*ValueRefusalTTL)), "a refusal of the data does not expire")
 
-	first, err = s.Refused(ctx, 1, "VPC/2", b)
-	require.NoError(t, err)
-	require.True(t, first)
+	h := s.Health(ctx)
+	require.Equal(t, health.Degraded, h.Status)
+	require.Contains(t, h.Error, "fabric ui-made: NetBox refuses to save its GitOps status")
+	require.Len(t, h.Details["refused_writebacks"], 1)
+
 	require.NoError(t, s.Accepted(ctx, 1, TargetFabric, "VPC/2"))
-	first, err = s.Refused(ctx, 1, TargetFabric, a)
+	require.Equal(t, health.OK, s.Health(ctx).Status)
+	first, err = s.Refused(ctx, 1, TargetFabric, whole)
 	require.NoError(t, err)
 	require.True(t, first, "accepted in between: told again")
 	require.Equal(t, 2.0, testutil.ToFloat64(s.m.refused.WithLabelValues(TargetFabric)))
 	require.Equal(t, 1.0, testutil.ToFloat64(s.m.refused.WithLabelValues(TargetObject)))
+
+	_, err = s.Set(ctx, Problem{Fabric: 1, Name: "ui-made", Reason: "no repository"})
+	require.NoError(t, err)
+	require.NoError(t, s.Forget(ctx, 1))
+	require.Equal(t, health.OK, s.Health(ctx).Status, "a deleted fabric leaves nothing behind")
+	got, err = s.Refusals(ctx, 1, []string{TargetFabric})
+	require.NoError(t, err)
+	require.Empty(t, got)
 }

@@ -68,6 +68,7 @@ func (h *Handler) Handle(ctx context.Context, it queue.Item) error {
 	if k.IsFabric() {
 		if hinted && latest.Event == "deleted" {
 			h.r.logger.Warn("fabric deleted in NetBox: no longer managed; its files stay in Git", "fabric_id", id)
+			h.r.FabricGone(ctx, id)
 			return nil
 		}
 		return h.syncFabric(ctx, id, it)
@@ -135,6 +136,7 @@ func (h *Handler) syncFabric(ctx context.Context, fabric int64, it queue.Item) e
 	switch {
 	case errors.Is(err, ErrFabricGone):
 		h.r.logger.Warn("fabric not found in NetBox; nothing to reconcile", "fabric_id", fabric, "key", string(it.Key))
+		h.r.FabricGone(ctx, fabric)
 		h.record(ctx, it, func(j *jobs.Job) { j.State, j.Error = jobs.Succeeded, "fabric not found in NetBox" })
 		return nil
 	case errors.Is(err, ErrFabricConfig):

@@ -17,10 +17,12 @@ import (
 // NetBox refused, across replicas, so each is told to the user once.
 type Problems interface {
 	Set(ctx context.Context, p problems.Problem) (first bool, err error)
+	Get(ctx context.Context, fabric int64) (problems.Problem, bool, error)
 	Clear(ctx context.Context, fabric int64) (had bool, err error)
-	Refused(ctx context.Context, fabric int64, target, digest string) (first bool, err error)
-	WasRefused(ctx context.Context, fabric int64, targets map[string]string) (map[string]bool, error)
+	Refused(ctx context.Context, fabric int64, target string, r problems.Refusal) (first bool, err error)
+	Refusals(ctx context.Context, fabric int64, targets []string) (map[string]problems.Refusal, error)
 	Accepted(ctx context.Context, fabric int64, targets ...string) error
+	Forget(ctx context.Context, fabric int64) error
 }
 
 // WithProblems records fabrics' configuration problems and refused
@@ -67,8 +69,24 @@ func (r *Reconciler) configProblem(ctx context.Context, f netbox.Fabric, objs []
 			Comments: fmt.Sprintf("hnp-sidecar: nothing of this fabric reaches Git: %s. Fix it in NetBox; the sidecar tries "+
 				"again on the fabric's next change, at its periodic reconcile and on `hnp-sidecar resync`.", reason)})
 	}
-	r.writeBack(ctx, f, outcome{items: items, t: t, pushErr: err, problem: reason, journal: journal})
+	o := outcome{items: items, t: t, pushErr: err, problem: reason, journal: journal}
+	if first && r.problems != nil {
+		// Not told after all (the journal entry was not written): tell again.
+		o.undo = func(ctx context.Context) { _, _ = r.problems.Clear(ctx, f.ID) }
+	}
+	r.writeBack(ctx, f, o)
 	return err
+}
+
+// FabricGone forgets what was recorded about a fabric NetBox says is
+// deleted: its problem (health) and its refused write-backs.
+func (r *Reconciler) FabricGone(ctx context.Context, fabric int64) {
+	if r.problems == nil {
+		return
+	}
+	if err := r.problems.Forget(ctx, fabric); err != nil {
+		r.logger.Warn("deleted fabric's problems not forgotten", "fabric_id", fabric, "err", err)
+	}
 }
 
 // resolved ends a fabric's configuration problem once a run reached Git,

@@ -4,179 +4,187 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/problems"
 )
 
-// A write-back NetBox refuses because of the data (netbox.Refused: the
-// object's or fabric's own data fails NetBox's validation, or a database
-// constraint refuses the values) is told once — a journal entry with the
-// values and NetBox's answer, a counter — and the same values are not sent
-// again: only a change of the values, or a write that lands, starts over.
+// A write-back NetBox refuses because of the data (netbox.Refused) is
+// told once — a journal entry with the values and NetBox's answer, a
+// counter — and recorded (problems.Refusal), so that it is not sent again
+// as it was:
+//   - a refusal of the values themselves (it names only fields that were
+//     sent: the July-2025 plugin's CHECK refuses sync_status in_sync) takes
+//     those values out of later writes, for problems.ValueRefusalTTL; the
+//     other fields are written without them at once;
+//   - a refusal because of the target's other data (a fabric made in the
+//     plugin's UI refuses every PATCH: its watch_crd_types is blank) stops
+//     the same values being sent until the target changes in NetBox (its
+//     last_updated), which may have fixed it, or the values change.
+// A write that lands ends the record.
 
 func objectTarget(k kind.Kind, id int64) string { return fmt.Sprintf("%s/%d", k.Name, id) }
 
-// digestOf names the values of a write-back; timestamps that change on
-// every run (last_git_sync) do not count.
-func digestOf(fields map[string]any) string {
-	stable := make(map[string]any, len(fields))
+// stable is fields without the timestamps that change on every run.
+func stable(fields map[string]any) map[string]any {
+	out := make(map[string]any, len(fields))
 	for k, v := range fields {
 		if k != "last_git_sync" {
-			stable[k] = v
+			out[k] = v
 		}
 	}
-	return problems.Digest(stable)
+	return out
 }
 
-// notRefusedBefore drops the patches NetBox already refused with exactly
-// these values.
-func (w *writer) notRefusedBefore(ctx context.Context, b *wbBatch, k kind.Kind, ps []netbox.Patch) []netbox.Patch {
-	if w.r.problems == nil || len(ps) == 0 {
-		return ps
+// sendable is what of fields may be sent to a target with the refusal rec
+// (has) on record: nil when nothing. landed says which of rec's values a
+// successful write of the result would have written.
+func sendable(rec problems.Refusal, has bool, fields map[string]any, lastUpdated string, now time.Time) (send map[string]any, landing bool) {
+	if !has || rec.Expired(now) {
+		return fields, has
 	}
-	targets := make(map[string]string, len(ps))
-	for _, p := range ps {
-		targets[objectTarget(k, p.ID)] = digestOf(p.Fields)
+	if rec.Whole {
+		if rec.LastUpdated == lastUpdated && reflect.DeepEqual(stable(rec.Fields), stable(fields)) {
+			return nil, false
+		}
+		return fields, true
 	}
-	seen, err := w.r.problems.WasRefused(ctx, b.fabric, targets)
-	if err != nil {
-		w.r.logger.Warn("refused write-backs not read; writing them again", "fabric", b.name, "err", err)
-		return ps
-	}
-	return slices.DeleteFunc(ps, func(p netbox.Patch) bool { return seen[objectTarget(k, p.ID)] })
-}
-
-// objectsRefused records the refusals among sent and returns a journal
-// entry for each told the first time; when the run had no other error,
-// the writes that landed end their earlier refusals.
-func (w *writer) objectsRefused(ctx context.Context, b *wbBatch, k kind.Kind, sent []netbox.Patch, refused []netbox.Refusal, clean bool) []netbox.JournalEntry {
-	var journal []netbox.JournalEntry
-	bad := map[int64]bool{}
-	for _, rf := range refused {
-		bad[rf.ID] = true
-		if !w.firstRefusal(ctx, b, objectTarget(k, rf.ID), rf.Fields, rf.Err) {
+	send = map[string]any{}
+	landing = true
+	for k, v := range fields {
+		if rv, ok := rec.Fields[k]; ok && reflect.DeepEqual(rv, v) {
+			landing = false // still refused: left out
 			continue
 		}
-		journal = append(journal, netbox.JournalEntry{Kind: k, ObjectID: rf.ID, Level: netbox.JournalWarning,
-			Comments: fmt.Sprintf("hnp-sidecar: NetBox refused to save this object's GitOps status (HTTP %d: %s); not saved: %s. "+
-				"The object's own data fails NetBox's checks: fix it in NetBox, then its status is written.",
-				rf.Err.Status, rf.Err.Answer(), fieldList(rf.Fields))})
+		send[k] = v
 	}
-	if w.r.problems != nil && clean && len(refused) < len(sent) {
-		var ok []string
-		for _, p := range sent {
-			if !bad[p.ID] {
-				ok = append(ok, objectTarget(k, p.ID))
-			}
-		}
-		if err := w.r.problems.Accepted(ctx, b.fabric, ok...); err != nil {
-			w.r.logger.Warn("refused write-backs not cleared", "fabric", b.name, "err", err)
-		}
+	if len(send) == 0 {
+		return nil, false
 	}
-	return journal
+	return send, landing
 }
 
-// firstRefusal records a refusal and logs it; true when these values were
-// not refused before (then the user is told).
-func (w *writer) firstRefusal(ctx context.Context, b *wbBatch, target string, fields map[string]any, answer *netbox.APIError) bool {
-	first := true
+// filter applies the refusals on record to a kind's patches: drops or
+// trims them, and returns the targets whose refusal a successful write
+// ends.
+func (w *writer) filter(ctx context.Context, b *wbBatch, k kind.Kind, ps []netbox.Patch) ([]netbox.Patch, map[int64]bool) {
+	if w.r.problems == nil || len(ps) == 0 {
+		return ps, nil
+	}
+	targets := make([]string, len(ps))
+	for i, p := range ps {
+		targets[i] = objectTarget(k, p.ID)
+	}
+	recs, err := w.r.problems.Refusals(ctx, b.fabric, targets)
+	if err != nil {
+		w.r.logger.Warn("refused write-backs not read; writing them again", "fabric", b.name, "err", err)
+		return ps, nil
+	}
+	ending := map[int64]bool{}
+	out := ps[:0]
+	for i, p := range ps {
+		rec, has := recs[targets[i]]
+		send, landing := sendable(rec, has, p.Fields, p.LastUpdated, time.Now())
+		if send == nil {
+			continue
+		}
+		ending[p.ID] = landing
+		p.Fields = send
+		out = append(out, p)
+	}
+	return out, ending
+}
+
+// refusal records NetBox's refusal of fields for target (with the
+// target's last_updated as read) and returns what of fields may still be
+// written now (the fields the refusal did not name), and whether the user
+// must be told (the first time), with the journal entry's values.
+func (w *writer) refusal(ctx context.Context, b *wbBatch, target string, fields map[string]any, lastUpdated string,
+	answer *netbox.APIError) (rest, told map[string]any, whole, first bool) {
+	rec := problems.Refusal{Fields: fields, Whole: true, LastUpdated: lastUpdated, Answer: answer.Answer()}
+	named := answer.RefusedFields()
+	if len(named) > 0 && !slices.ContainsFunc(named, func(n string) bool { _, ok := fields[n]; return !ok }) {
+		rec = problems.Refusal{Fields: map[string]any{}, Answer: answer.Answer()}
+		rest = maps.Clone(fields)
+		for _, n := range named {
+			rec.Fields[n] = fields[n]
+			delete(rest, n)
+		}
+	}
+	if target == problems.TargetFabric {
+		rec.Name = b.name
+	}
+	first = true
 	if w.r.problems != nil {
 		var err error
-		if first, err = w.r.problems.Refused(ctx, b.fabric, target, digestOf(fields)); err != nil {
+		if first, err = w.r.problems.Refused(ctx, b.fabric, target, rec); err != nil {
 			w.r.logger.Warn("refused write-back not recorded", "fabric", b.name, "target", target, "err", err)
 			first = true
 		}
 	}
 	if first {
-		w.r.logger.Warn("NetBox refused a write-back because of the data; told in the journal, not retried with the same values",
+		w.r.logger.Warn("NetBox refused a write-back because of the data; told in the journal, not sent again as it was",
 			"fabric", b.name, "target", target, "status", answer.Status, "answer", answer.Answer())
+		b.undo = append(b.undo, func(ctx context.Context) { w.accepted(ctx, b, target) })
 	}
-	return first
+	return rest, rec.Fields, rec.Whole, first
 }
 
-// writeFabric writes the fabric's sync fields. What NetBox refuses goes
-// into a journal entry on the fabric instead, once per set of values: all
-// of them when the refusal is about the fabric's other data (the real
-// plugin refuses every PATCH of a fabric whose watch_crd_types is blank,
-// which a fabric made in its UI is), or only the values it names (the
-// July-2025 plugin's database refuses sync_status in_sync), the rest being
-// written again without them.
-func (w *writer) writeFabric(ctx context.Context, b *wbBatch) {
-	r := w.r
-	fields := b.fabricFields
-	if len(fields) == 0 {
+// accepted ends the refusals of targets: their write-back landed (or the
+// journal entry telling them could not be written, so they are told again).
+func (w *writer) accepted(ctx context.Context, b *wbBatch, targets ...string) {
+	if w.r.problems == nil || len(targets) == 0 {
 		return
 	}
-	if r.problems != nil {
-		seen, err := r.problems.WasRefused(ctx, b.fabric, map[string]string{problems.TargetFabric: digestOf(fields)})
-		if err == nil && seen[problems.TargetFabric] {
-			return
-		}
-	}
-	err := r.wb.PatchFabric(ctx, b.fabric, fields)
-	answer := netbox.AsAPIError(err)
-	if netbox.Refused(err) {
-		if own, rest := splitRefused(fields, answer.RefusedFields()); own != nil && rest != nil {
-			if err = r.wb.PatchFabric(ctx, b.fabric, rest); err == nil {
-				w.fabricRefused(ctx, b, own, answer)
-				return
-			}
-			answer = netbox.AsAPIError(err)
-		}
-	}
-	switch {
-	case err == nil:
-		if r.problems != nil {
-			if err := r.problems.Accepted(ctx, b.fabric, problems.TargetFabric); err != nil {
-				r.logger.Warn("refused write-backs not cleared", "fabric", b.name, "err", err)
-			}
-		}
-	case netbox.Refused(err):
-		w.fabricRefused(ctx, b, fields, answer)
-	default:
-		r.logger.Warn("fabric write-back to NetBox failed; retried by the next reconcile", "fabric", b.name, "err", err)
+	if err := w.r.problems.Accepted(ctx, b.fabric, targets...); err != nil {
+		w.r.logger.Warn("refused write-backs not cleared", "fabric", b.name, "err", err)
 	}
 }
 
-// splitRefused splits fields into those a refusal names and the rest,
-// when it names only fields that were sent and not all of them; else nil.
-func splitRefused(fields map[string]any, named []string) (own, rest map[string]any) {
-	if len(named) == 0 || len(named) >= len(fields) {
-		return nil, nil
+// objectsRefused records the refusals among a kind's sent patches, writes
+// once more what a refusal did not name, and returns a journal entry for
+// each told the first time; the writes that landed end their refusals.
+func (w *writer) objectsRefused(ctx context.Context, b *wbBatch, k kind.Kind, sent []netbox.Patch, refused []netbox.Refusal,
+	ending map[int64]bool, clean bool) []netbox.JournalEntry {
+	var journal []netbox.JournalEntry
+	bad := map[int64]bool{}
+	lu := map[int64]string{}
+	for _, p := range sent {
+		lu[p.ID] = p.LastUpdated
 	}
-	own = map[string]any{}
-	for _, n := range named {
-		v, ok := fields[n]
-		if !ok {
-			return nil, nil // about the fabric's other data
+	for _, rf := range refused {
+		bad[rf.ID] = true
+		rest, told, whole, first := w.refusal(ctx, b, objectTarget(k, rf.ID), rf.Fields, lu[rf.ID], rf.Err)
+		if len(rest) > 0 {
+			if _, err := w.r.wb.PatchObjects(ctx, k, []netbox.Patch{{ID: rf.ID, Fields: rest, LastUpdated: lu[rf.ID]}}); err != nil {
+				w.r.logger.Warn("write-back to NetBox failed; retried by the next reconcile", "fabric", b.name, "kind", k.Name, "err", err)
+			}
 		}
-		own[n] = v
-	}
-	rest = map[string]any{}
-	for k, v := range fields {
-		if _, ok := own[k]; !ok {
-			rest[k] = v
+		if first {
+			why := "The object's own data fails NetBox's checks: fix it in NetBox, then its status is written."
+			if !whole {
+				why = "NetBox refuses these values themselves; they are left out of this object's later writes."
+			}
+			journal = append(journal, netbox.JournalEntry{Kind: k, ObjectID: rf.ID, Level: netbox.JournalWarning,
+				Comments: fmt.Sprintf("hnp-sidecar: NetBox refused to save this object's GitOps status (HTTP %d: %s); not saved: %s. %s",
+					rf.Err.Status, rf.Err.Answer(), fieldList(told), why)})
 		}
 	}
-	return own, rest
-}
-
-// fabricRefused tells, once per set of values, the fabric's status that
-// NetBox would not store, in a journal entry on the fabric.
-func (w *writer) fabricRefused(ctx context.Context, b *wbBatch, fields map[string]any, answer *netbox.APIError) {
-	if !w.firstRefusal(ctx, b, problems.TargetFabric, fields, answer) {
-		return
+	if clean {
+		var ok []string
+		for _, p := range sent {
+			if !bad[p.ID] && ending[p.ID] {
+				ok = append(ok, objectTarget(k, p.ID))
+			}
+		}
+		w.accepted(ctx, b, ok...)
 	}
-	entry := netbox.JournalEntry{Kind: kind.Fabric, ObjectID: b.fabric, Level: netbox.JournalWarning,
-		Comments: fmt.Sprintf("hnp-sidecar: GitOps status of this fabric: %s. (NetBox refused to store it in the fabric's "+
-			"fields: HTTP %d: %s.)", fieldList(fields), answer.Status, answer.Answer())}
-	if err := w.r.wb.AddJournalEntries(ctx, []netbox.JournalEntry{entry}); err != nil {
-		w.r.logger.Warn("journal entries not written to NetBox", "fabric", b.name, "entries", 1, "err", err)
-	}
+	return journal
 }
 
 // fieldList is "a=1, b=x" in name order.

@@ -10,10 +10,18 @@ import (
 )
 
 // Argo CD's syncer and drift detection move object states outside a run.
-// ShowStates takes those moves to NetBox directly: the background writer
-// reads each object (and the fabric) fresh by id and writes what differs,
-// with no reconcile of the fabric, so an Argo CD sync costs NetBox a few
-// requests per changed object instead of a full read of every kind.
+// ShowStates takes those moves to NetBox directly: the objects are marked
+// in Redis (so neither a restart nor an outage loses them), and the
+// background writer reads each one (and the fabric) fresh by id, writes
+// what differs and unmarks them once that landed. No reconcile of the
+// fabric: an Argo CD sync costs NetBox a few requests per changed object.
+
+// Marks is where moved-but-not-shown objects are kept (state.Store).
+type Marks interface {
+	MarkShow(ctx context.Context, fabric int64, fields ...string) error
+	Shown(ctx context.Context, fabric int64, fields ...string) error
+	ToShow(ctx context.Context) (map[int64][]string, error)
+}
 
 // objectRef is one NetBox object.
 type objectRef struct {
@@ -24,47 +32,76 @@ type objectRef struct {
 // ShowStates has the current states of keys (objects of fabric) and the
 // fabric's state fields written to NetBox by the background writer.
 func (r *Reconciler) ShowStates(ctx context.Context, fabric int64, keys []state.Key) {
-	if r.wb == nil || r.states == nil {
+	if r.wb == nil || r.states == nil || len(keys) == 0 {
 		return
 	}
+	fields := make([]string, len(keys))
+	for i, k := range keys {
+		fields[i] = state.Field(k.Kind, k.Namespace, k.Name)
+	}
+	if m, ok := r.states.(Marks); ok {
+		if err := m.MarkShow(ctx, fabric, fields...); err != nil {
+			r.logger.Warn("moved states not marked; shown now, but lost if this write fails", "fabric_id", fabric, "err", err)
+		}
+	}
+	r.show(ctx, fabric, fields)
+}
+
+// show hands fields of fabric to the writer.
+func (r *Reconciler) show(ctx context.Context, fabric int64, fields []string) {
 	b := &wbBatch{fabric: fabric, patches: map[patchKey]map[string]any{}, lastUpdated: map[patchKey]string{},
 		fabricFields: map[string]any{}, show: map[string]bool{}}
-	for _, k := range keys {
-		b.show[state.Field(k.Kind, k.Namespace, k.Name)] = true
+	for _, f := range fields {
+		b.show[f] = true
 	}
 	if !r.writer.submit(b) {
 		r.writer.write(ctx, b)
 	}
 }
 
-// resolveShow turns b's objects to show, and its fabric, into patches,
-// from fresh reads of NetBox (overriding older values of a run).
-func (w *writer) resolveShow(ctx context.Context, b *wbBatch) {
-	if len(b.show) == 0 {
+// showMarked hands every marked object to the writer (at start and now and
+// then: what a replica marked and could not write, another writes).
+func (r *Reconciler) showMarked(ctx context.Context) {
+	m, ok := r.states.(Marks)
+	if !ok || r.wb == nil {
 		return
+	}
+	marked, err := m.ToShow(ctx)
+	if err != nil {
+		r.logger.Warn("moved states not read; shown by a later try", "err", err)
+		return
+	}
+	for fabric, fields := range marked {
+		r.show(ctx, fabric, fields)
+	}
+}
+
+// resolveShow turns b's objects to show, and its fabric, into patches from
+// fresh reads of NetBox, and returns the fields it showed.
+func (w *writer) resolveShow(ctx context.Context, b *wbBatch) []string {
+	if len(b.show) == 0 {
+		return nil
 	}
 	r := w.r
-	recs, err := r.states.Load(ctx, b.fabric)
-	if err != nil {
-		r.logger.Warn("write-back of states to NetBox skipped", "fabric_id", b.fabric, "err", err)
-		return
-	}
-	var refs []objectRef
-	for field := range b.show {
-		if rec, ok := recs[field]; ok && rec.NetBoxID != 0 {
-			if k, ok := kind.Named(rec.Kind); ok {
-				refs = append(refs, objectRef{kind: k, id: rec.NetBoxID})
-			}
-		}
+	shown := make([]string, 0, len(b.show))
+	for f := range b.show {
+		shown = append(shown, f)
 	}
 	b.show = nil
-	w.addFresh(ctx, b, recs, refs)
+	recs, err := r.states.Load(ctx, b.fabric)
+	if err != nil {
+		r.logger.Warn("write-back of states to NetBox skipped; tried again later", "fabric_id", b.fabric, "err", err)
+		b.failed = true
+		return shown
+	}
+	w.addFresh(ctx, b, recs, shown)
 	f, err := r.nb.GetFabric(ctx, b.fabric)
 	if err != nil {
-		r.logger.Warn("fabric not read for its write-back", "fabric_id", b.fabric, "err", err)
-		return
+		r.logger.Warn("fabric not read for its write-back; tried again later", "fabric_id", b.fabric, "err", err)
+		b.failed = true
+		return shown
 	}
-	b.name = f.Name
+	b.name, b.fabricUpdated = f.Name, f.LastUpdated
 	byState := map[state.State]int{}
 	invalid := 0
 	for _, rec := range recs {
@@ -73,32 +110,77 @@ func (w *writer) resolveShow(ctx context.Context, b *wbBatch) {
 			invalid++
 		}
 	}
-	for k, v := range r.stateFields(f, nil, invalid, byState) {
+	// The state fields are computed from now: a merged run's older values
+	// must not be written over them.
+	for _, k := range []string{"sync_status", "drift_status", "drift_count", "argocd_health_status"} {
+		delete(b.fabricFields, k)
+	}
+	for k, v := range r.stateFields(f, nil, invalid+w.problemCount(ctx, b.fabric), byState) {
 		b.fabricFields[k] = v
 	}
+	return shown
 }
 
-// addFresh reads refs from NetBox and adds the patches their records need.
-func (w *writer) addFresh(ctx context.Context, b *wbBatch, recs map[string]state.Record, refs []objectRef) {
-	byID := map[int64]state.Record{}
-	for _, rec := range recs {
-		byID[rec.NetBoxID] = rec
+// problemCount is 1 when fabric has a configuration problem on record:
+// it is out of sync whatever its objects' states say.
+func (w *writer) problemCount(ctx context.Context, fabric int64) int {
+	if w.r.problems == nil {
+		return 0
 	}
-	for _, ref := range refs {
-		obj, err := w.r.nb.GetObject(ctx, ref.kind, ref.id)
+	if _, has, err := w.r.problems.Get(ctx, fabric); err == nil && has {
+		return 1
+	}
+	return 0
+}
+
+// addFresh reads the objects of fields (record fields of recs) from NetBox
+// and adds the patches their records need. A sync_error a run found
+// (b's patch) is kept: only the run knows an object's invalid reason.
+func (w *writer) addFresh(ctx context.Context, b *wbBatch, recs map[string]state.Record, fields []string) {
+	for _, field := range fields {
+		rec, has := recs[field]
+		if !has || rec.NetBoxID == 0 {
+			continue
+		}
+		k, ok := kind.Named(rec.Kind)
+		if !ok {
+			continue
+		}
+		obj, err := w.r.nb.GetObject(ctx, k, rec.NetBoxID)
 		if errors.Is(err, netbox.ErrNotFound) {
 			continue // deleted: its webhook reconciles the fabric
 		}
 		if err != nil {
-			w.r.logger.Warn("object not read for its write-back", "fabric_id", b.fabric, "kind", ref.kind.Name, "id", ref.id, "err", err)
+			w.r.logger.Warn("object not read for its write-back; tried again later", "fabric_id", b.fabric, "kind", k.Name,
+				"id", rec.NetBoxID, "err", err)
+			b.failed = true
 			continue
 		}
-		rec, has := byID[ref.id]
-		key := patchKey{ref.kind.Name, ref.id}
-		delete(b.patches, key)
-		if fields, _ := objectFields(rec, has, "", obj); len(fields) > 0 {
-			b.patches[key], b.lastUpdated[key] = fields, obj.LastUpdated
+		key := patchKey{k.Name, rec.NetBoxID}
+		fresh, _ := objectFields(rec, true, "", obj)
+		if runErr, ok := b.patches[key]["sync_error"]; ok {
+			if runErr != obj.SyncError {
+				fresh["sync_error"] = runErr
+			} else {
+				delete(fresh, "sync_error")
+			}
 		}
+		delete(b.patches, key)
+		if len(fresh) > 0 {
+			b.patches[key], b.lastUpdated[key] = fresh, obj.LastUpdated
+		}
+	}
+}
+
+// shown unmarks what b showed once its writes landed (refusals included:
+// they are told and recorded); after a failure they stay for a later try.
+func (w *writer) shown(ctx context.Context, b *wbBatch, fields []string) {
+	m, ok := w.r.states.(Marks)
+	if !ok || len(fields) == 0 || b.failed {
+		return
+	}
+	if err := m.Shown(ctx, b.fabric, fields...); err != nil {
+		w.r.logger.Warn("shown states not unmarked; shown again later", "fabric_id", b.fabric, "err", err)
 	}
 }
 
@@ -112,20 +194,37 @@ func (w *writer) reshow(ctx context.Context, b *wbBatch, refs []objectRef) {
 	}
 	recs, err := w.r.states.Load(ctx, b.fabric)
 	if err != nil {
+		w.r.logger.Warn("objects changed since read not written again; the next reconcile does", "fabric", b.name, "err", err)
 		return
 	}
+	want := map[patchKey]bool{}
+	for _, ref := range refs {
+		want[patchKey{ref.kind.Name, ref.id}] = true
+	}
+	var fields []string
+	for field, rec := range recs {
+		if want[patchKey{rec.Kind, rec.NetBoxID}] {
+			fields = append(fields, field)
+		}
+	}
 	again := &wbBatch{fabric: b.fabric, name: b.name, patches: map[patchKey]map[string]any{}, lastUpdated: map[patchKey]string{}}
-	w.addFresh(ctx, again, recs, refs)
+	w.addFresh(ctx, again, recs, fields)
 	byKind := map[string][]netbox.Patch{}
 	for k, f := range again.patches {
 		byKind[k.kind] = append(byKind[k.kind], netbox.Patch{ID: k.id, Fields: f, LastUpdated: again.lastUpdated[k]})
 	}
+	var journal []netbox.JournalEntry
 	for _, k := range kind.CRs() {
-		if ps := byKind[k.Name]; len(ps) > 0 {
-			if res, err := w.r.wb.PatchObjects(ctx, k, ps); err != nil || len(res.Conflicted) > 0 {
-				w.r.logger.Info("write-back left to the reconcile of an edit made in NetBox meanwhile", "fabric", b.name,
-					"kind", k.Name, "objects", len(res.Conflicted), "err", err)
-			}
+		ps, ending := w.filter(ctx, again, k, byKind[k.Name])
+		if len(ps) == 0 {
+			continue
 		}
+		res, err := w.r.wb.PatchObjects(ctx, k, ps)
+		if err != nil || len(res.Conflicted) > 0 {
+			w.r.logger.Info("write-back left to the next reconcile (the object changed in NetBox meanwhile, or NetBox failed)",
+				"fabric", b.name, "kind", k.Name, "changed", len(res.Conflicted), "err", err)
+		}
+		journal = append(journal, w.objectsRefused(ctx, again, k, ps, res.Refused, ending, err == nil)...)
 	}
+	w.journal(ctx, again, journal)
 }

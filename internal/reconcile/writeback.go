@@ -63,6 +63,7 @@ type outcome struct {
 	// each object's sync_error, told once on the fabric, not per object.
 	problem string
 	journal []netbox.JournalEntry // entries on the fabric
+	undo    func(context.Context) // when journal is not written
 }
 
 // writeBack shows the run's outcome in NetBox: each object's state fields
@@ -89,7 +90,11 @@ func (r *Reconciler) writeBack(ctx context.Context, f netbox.Fabric, o outcome) 
 
 // writeBackBatch is what NetBox must be told after a run.
 func (r *Reconciler) writeBackBatch(f netbox.Fabric, o outcome, recs map[string]state.Record) *wbBatch {
-	b := &wbBatch{fabric: f.ID, name: f.Name, patches: map[patchKey]map[string]any{}, lastUpdated: map[patchKey]string{}}
+	b := &wbBatch{fabric: f.ID, name: f.Name, patches: map[patchKey]map[string]any{}, lastUpdated: map[patchKey]string{},
+		fabricUpdated: f.LastUpdated}
+	if o.undo != nil {
+		b.undo = append(b.undo, o.undo)
+	}
 	journal := append([]netbox.JournalEntry(nil), o.journal...)
 	link := commitLink(o.target.URL, o.out.Commit)
 	byState := map[state.State]int{}

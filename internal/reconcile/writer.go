@@ -27,6 +27,14 @@ type wbBatch struct {
 	// show are objects whose state changed outside a run (Argo CD, drift):
 	// read fresh from NetBox when the batch is written (show.go).
 	show map[string]bool // state.Field of the record
+	// fabricUpdated is the fabric's last_updated as read, for refusals.
+	fabricUpdated string
+	// undo takes back what was recorded as told when the journal entry
+	// telling it is not written (refused.go).
+	undo []func(context.Context)
+	// failed: a write to NetBox failed (not refused): what this batch
+	// showed is shown again later.
+	failed bool
 }
 
 // merge folds a newer batch into b: newer values win, journal entries add
@@ -60,7 +68,13 @@ func (b *wbBatch) merge(n *wbBatch) {
 		}
 		b.show[k] = true
 	}
-	b.name = n.name
+	if n.fabricUpdated != "" {
+		b.fabricUpdated = n.fabricUpdated
+	}
+	b.undo = append(b.undo, n.undo...)
+	if n.name != "" {
+		b.name = n.name
+	}
 }
 
 // writer writes batches to NetBox in the background, one fabric's newest
@@ -116,10 +130,16 @@ func (r *Reconciler) RunWriteBack(ctx context.Context) {
 			r.logger.Info("write-backs to NetBox dropped at shutdown; the next reconcile writes them", "fabrics", dropped)
 		}
 	}()
+	r.showMarked(ctx)
+	marked := time.NewTicker(time.Minute)
+	defer marked.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-marked.C:
+			r.showMarked(ctx) // what a write that failed, or a replica that died, left marked
+			continue
 		case <-w.wake:
 		}
 		for {
@@ -142,46 +162,39 @@ func (r *Reconciler) RunWriteBack(ctx context.Context) {
 }
 
 // write sends one batch: bulk PATCHes per kind, journal entries, the
-// fabric. Failures are logged; the next reconcile compares and repairs.
-// Writes NetBox refuses because of the data are told once (refused.go)
-// and not sent again with the same values.
+// fabric. Failures are logged; the next reconcile compares and repairs
+// (and shown states stay marked until written: show.go). Writes NetBox
+// refuses because of the data are told once (refused.go).
 func (w *writer) write(ctx context.Context, b *wbBatch) {
 	r := w.r
-	w.resolveShow(ctx, b)
+	shown := w.resolveShow(ctx, b)
 	var conflicted []objectRef
-	defer func() {
-		if len(conflicted) > 0 && ctx.Err() == nil {
-			w.reshow(ctx, b, conflicted)
-		}
-	}()
 	byKind := map[string][]netbox.Patch{}
 	for k, f := range b.patches {
 		byKind[k.kind] = append(byKind[k.kind], netbox.Patch{ID: k.id, Fields: f, LastUpdated: b.lastUpdated[k]})
 	}
-	var refusedJournal []netbox.JournalEntry
+	journal := b.journal
 	for _, k := range kind.CRs() {
-		ps := w.notRefusedBefore(ctx, b, k, byKind[k.Name])
+		ps, ending := w.filter(ctx, b, k, byKind[k.Name])
 		sort.Slice(ps, func(i, j int) bool { return ps[i].ID < ps[j].ID })
 		for len(ps) > 0 {
 			n := min(len(ps), writeBackChunk)
 			res, err := r.wb.PatchObjects(ctx, k, ps[:n])
 			if err != nil {
 				r.logger.Warn("write-back to NetBox failed; retried by the next reconcile", "fabric", b.name, "kind", k.Name, "err", err)
+				b.failed = true
 			}
 			for _, id := range res.Conflicted {
 				conflicted = append(conflicted, objectRef{kind: k, id: id})
 			}
-			refusedJournal = append(refusedJournal, w.objectsRefused(ctx, b, k, ps[:n], res.Refused, err == nil)...)
+			journal = append(journal, w.objectsRefused(ctx, b, k, ps[:n], res.Refused, ending, err == nil)...)
 			ps = ps[n:]
 		}
 	}
-	journal := append(b.journal, refusedJournal...)
-	for j := journal; len(j) > 0; {
-		n := min(len(j), writeBackChunk)
-		if err := r.wb.AddJournalEntries(ctx, j[:n]); err != nil {
-			r.logger.Warn("journal entries not written to NetBox", "fabric", b.name, "entries", n, "err", err)
-		}
-		j = j[n:]
-	}
+	w.journal(ctx, b, journal)
 	w.writeFabric(ctx, b)
+	if len(conflicted) > 0 && ctx.Err() == nil {
+		w.reshow(ctx, b, conflicted)
+	}
+	w.shown(ctx, b, shown)
 }

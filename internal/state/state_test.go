@@ -194,3 +194,24 @@ func TestApplyReloadsScriptAfterFlush(t *testing.T) {
 	errs := s.Apply(ctx, Change{Key: vpc1, To: Draft}, Change{Key: vpc1, To: Committed})
 	require.NoError(t, errors.Join(errs...))
 }
+
+// Marked objects stay marked until shown, for every store on the Redis.
+func TestShowMarks(t *testing.T) {
+	rdb := redisenv.Start(t).Client(t)
+	a, err := New(rdb, Options{Prefix: "t"}, prometheus.NewRegistry())
+	require.NoError(t, err)
+	b, err := New(rdb, Options{Prefix: "t"}, prometheus.NewRegistry())
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, a.MarkShow(ctx, 1, "VPC/default/vpc-1", "VPC/default/vpc-2"))
+	require.NoError(t, a.MarkShow(ctx, 2, "Switch/default/s1"))
+	got, err := b.ToShow(ctx)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"VPC/default/vpc-1", "VPC/default/vpc-2"}, got[1])
+	require.Equal(t, []string{"Switch/default/s1"}, got[2])
+	require.NoError(t, b.Shown(ctx, 1, "VPC/default/vpc-1"))
+	require.NoError(t, b.Shown(ctx, 2, "Switch/default/s1"))
+	got, err = a.ToShow(ctx)
+	require.NoError(t, err)
+	require.Equal(t, map[int64][]string{1: {"VPC/default/vpc-2"}}, got)
+}
