@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -88,9 +89,7 @@ func (r *Reconciler) SyncWithProgress(ctx context.Context, fabricID int64, hints
 			return res, err
 		}
 		objs, items = nil, nil // the reason goes on the fabric only
-	}
-	if cfgErr == nil {
-		cfgErr = configOnly(err)
+		cfgErr = cmp.Or(cfgErr, err)
 	}
 	if cfgErr != nil {
 		res.Objects = len(objs)
@@ -164,14 +163,6 @@ func (r *Reconciler) read(ctx context.Context, f netbox.Fabric, report func(Prog
 		report(p)
 	}
 	return objs, items, nil
-}
-
-// configOnly is err when it is a *ConfigError, else nil.
-func configOnly(err error) error {
-	if errors.Is(err, ErrFabricConfig) {
-		return err
-	}
-	return nil
 }
 
 // validSet validates every object against the others and drops invalid

@@ -12,10 +12,11 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Errors of the reconciler.
