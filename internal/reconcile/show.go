@@ -209,22 +209,9 @@ func (w *writer) reshow(ctx context.Context, b *wbBatch, refs []objectRef) {
 	}
 	again := &wbBatch{fabric: b.fabric, name: b.name, patches: map[patchKey]map[string]any{}, lastUpdated: map[patchKey]string{}}
 	w.addFresh(ctx, again, recs, fields)
-	byKind := map[string][]netbox.Patch{}
-	for k, f := range again.patches {
-		byKind[k.kind] = append(byKind[k.kind], netbox.Patch{ID: k.id, Fields: f, LastUpdated: again.lastUpdated[k]})
-	}
-	var journal []netbox.JournalEntry
-	for _, k := range kind.CRs() {
-		ps, ending := w.filter(ctx, again, k, byKind[k.Name])
-		if len(ps) == 0 {
-			continue
-		}
-		res, err := w.r.wb.PatchObjects(ctx, k, ps)
-		if err != nil || len(res.Conflicted) > 0 {
-			w.r.logger.Info("write-back left to the next reconcile (the object changed in NetBox meanwhile, or NetBox failed)",
-				"fabric", b.name, "kind", k.Name, "changed", len(res.Conflicted), "err", err)
-		}
-		journal = append(journal, w.objectsRefused(ctx, again, k, ps, res.Refused, ending, err == nil)...)
+	journal, still := w.sendPatches(ctx, again)
+	if len(still) > 0 {
+		w.r.logger.Info("write-back left to the reconcile of an edit made in NetBox meanwhile", "fabric", b.name, "objects", len(still))
 	}
 	w.journal(ctx, again, journal)
 }

@@ -166,14 +166,27 @@ func (r *Reconciler) RunWriteBack(ctx context.Context) {
 // (and shown states stay marked until written: show.go). Writes NetBox
 // refuses because of the data are told once (refused.go).
 func (w *writer) write(ctx context.Context, b *wbBatch) {
-	r := w.r
 	shown := w.resolveShow(ctx, b)
+	journal, conflicted := w.sendPatches(ctx, b)
+	w.journal(ctx, b, append(b.journal, journal...))
+	w.writeFabric(ctx, b)
+	if len(conflicted) > 0 && ctx.Err() == nil {
+		w.reshow(ctx, b, conflicted)
+	}
+	w.shown(ctx, b, shown)
+}
+
+// sendPatches PATCHes b's objects in bulk requests per kind, minus what
+// NetBox refused before, and returns the journal entries of new refusals
+// and the objects NetBox skipped as changed since they were read (412).
+func (w *writer) sendPatches(ctx context.Context, b *wbBatch) ([]netbox.JournalEntry, []objectRef) {
+	r := w.r
+	var journal []netbox.JournalEntry
 	var conflicted []objectRef
 	byKind := map[string][]netbox.Patch{}
 	for k, f := range b.patches {
 		byKind[k.kind] = append(byKind[k.kind], netbox.Patch{ID: k.id, Fields: f, LastUpdated: b.lastUpdated[k]})
 	}
-	journal := b.journal
 	for _, k := range kind.CRs() {
 		ps, ending := w.filter(ctx, b, k, byKind[k.Name])
 		sort.Slice(ps, func(i, j int) bool { return ps[i].ID < ps[j].ID })
@@ -191,10 +204,5 @@ func (w *writer) write(ctx context.Context, b *wbBatch) {
 			ps = ps[n:]
 		}
 	}
-	w.journal(ctx, b, journal)
-	w.writeFabric(ctx, b)
-	if len(conflicted) > 0 && ctx.Err() == nil {
-		w.reshow(ctx, b, conflicted)
-	}
-	w.shown(ctx, b, shown)
+	return journal, conflicted
 }
