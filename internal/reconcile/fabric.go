@@ -148,8 +148,7 @@ func (r *Reconciler) read(ctx context.Context, f netbox.Fabric, report func(Prog
 	report(p)
 	for _, k := range kinds {
 		list, err := r.nb.ListObjects(ctx, k, f.ID)
-		var ae *netbox.APIError
-		if netbox.Refused(err) && errors.As(err, &ae) {
+		if ae := netbox.AsAPIError(err); netbox.Refused(err) {
 			return nil, nil, configError(f, err, "the sidecar's NetBox user cannot list %s objects: HTTP %d: %s", k.Name, ae.Status, ae.Answer())
 		}
 		if err != nil {

@@ -136,13 +136,13 @@ func resolveTarget(ctx context.Context, repos GitRepositories, d Defaults, logge
 	switch {
 	case f.GitRepository != 0:
 		repo, err := repos.GetGitRepository(ctx, int64(f.GitRepository))
-		var ae *netbox.APIError
+		ae := netbox.AsAPIError(err)
 		switch {
 		case errors.Is(err, netbox.ErrNotFound):
 			return Target{}, configError(f, err, "its Git repository (id %d) cannot be read: NetBox answers 404 to the sidecar's "+
 				"user on %s%d/ (the repository was deleted, or the sidecar's NetBox user is not a superuser and did not create it: "+
 				"the plugin shows a repository only to its creator)", f.GitRepository, netbox.GitReposEndpoint, f.GitRepository)
-		case netbox.Refused(err) && errors.As(err, &ae):
+		case netbox.Refused(err):
 			return Target{}, configError(f, err, "its Git repository (id %d) cannot be read: NetBox answers HTTP %d to the sidecar's user: %s",
 				f.GitRepository, ae.Status, ae.Answer())
 		case err != nil:
