@@ -22,6 +22,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/api"
 	"github.com/githedgehog/hnp-sidecar/internal/config"
 	"github.com/githedgehog/hnp-sidecar/internal/jobs"
+	"github.com/githedgehog/hnp-sidecar/internal/panics"
 	"github.com/githedgehog/hnp-sidecar/internal/problems"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
@@ -39,6 +40,7 @@ type App struct {
 	pipe   *pipeline // nil: NetBox not configured, or a handler given to New
 	api    *api.Server
 	server *http.Server
+	panics *panics.Catcher
 
 	handler     queue.Handler
 	listener    net.Listener
@@ -46,6 +48,16 @@ type App struct {
 	wg          sync.WaitGroup
 	errc        chan error
 	stopOnce    sync.Once
+}
+
+// loopRestart is the pause before a background loop that panicked runs
+// again.
+const loopRestart = 5 * time.Second
+
+// loop is a background loop of the pipeline, named for logs and metrics.
+type loop struct {
+	name string
+	run  func(context.Context)
 }
 
 // stores are the sidecar's state in Redis, shared by every replica.
@@ -79,7 +91,10 @@ func New(cfg config.Config, logger *slog.Logger, handler queue.Handler) (*App, e
 func (a *App) build() error {
 	cfg, logger, reg := a.cfg, a.logger, a.reg
 	var err error
-	if a.stores.queue, err = queue.New(a.rdb, cfg.Queue, logger.With("component", "queue"), reg); err != nil {
+	if a.panics, err = panics.New(logger, reg); err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	if a.stores.queue, err = queue.New(a.rdb, cfg.Queue, logger.With("component", "queue"), reg, queue.WithPanics(a.panics)); err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
 	a.stores.jobs = jobs.New(a.rdb, cfg.RedisPrefix)
@@ -160,17 +175,18 @@ func (a *App) Start(ctx context.Context) error {
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopWorkers = cancel
 	a.wg.Go(func() {
-		if err := a.stores.queue.Run(wctx, a.handler); err != nil {
+		if err := a.panics.Do("queue.run", func() error { return a.stores.queue.Run(wctx, a.handler) }); err != nil {
 			a.errc <- fmt.Errorf("app: workers: %w", err)
 		}
 	})
 	if a.pipe != nil {
-		for _, run := range a.pipe.background {
-			a.wg.Go(func() { run(wctx) })
-		}
+		loops := a.pipe.background
 		if a.cfg.ReconcileInterval > 0 {
 			p := reconcile.NewPeriodic(a.pipe.nb, a.stores.queue, a.cfg.ReconcileInterval, a.logger.With("component", "periodic"))
-			a.wg.Go(func() { p.Run(wctx) })
+			loops = append(loops, loop{"reconcile.periodic", p.Run})
+		}
+		for _, l := range loops {
+			a.wg.Go(func() { a.panics.Loop(wctx, l.name, loopRestart, l.run) })
 		}
 	}
 	a.logger.Info("hnp-sidecar started", "addr", l.Addr().String(), "config", a.cfg)

@@ -28,7 +28,7 @@ type pipeline struct {
 	handler    queue.Handler
 	argo       *argoParts // nil: Argo CD not configured
 	drift      *drift.Detector
-	background []func(context.Context)
+	background []loop
 }
 
 func newPipeline(cfg config.Config, nb *netbox.Client, st stores, breakers *breaker.Set, reg prometheus.Registerer,
@@ -58,7 +58,7 @@ func newPipeline(cfg config.Config, nb *netbox.Client, st stores, breakers *brea
 			return nil, fmt.Errorf("app: %w", err)
 		}
 		opts = append(opts, reconcile.WithDeployer(p.argo.syncer, defaults))
-		p.background = append(p.background, p.argo.syncer.Run)
+		p.background = append(p.background, loop{"argocd.syncer", p.argo.syncer.Run})
 	}
 	p.rec = reconcile.New(nb, writer, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch},
 		logger.With("component", "reconcile"), opts...)
@@ -72,7 +72,7 @@ func newPipeline(cfg config.Config, nb *netbox.Client, st stores, breakers *brea
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	p.handler = reconcile.NewHandler(p.rec, nb, st.jobs)
-	p.background = append(p.background, p.rec.RunWriteBack, p.drift.Run)
+	p.background = append(p.background, loop{"reconcile.writeback", p.rec.RunWriteBack}, loop{"drift", p.drift.Run})
 	return p, nil
 }
 

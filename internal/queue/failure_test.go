@@ -201,7 +201,7 @@ func TestPanickingHandlerIsAFailedRun(t *testing.T) {
 	requireStats(t, q, 0, 0, 1)
 	dl, err := q.DeadLetters(context.Background())
 	require.NoError(t, err)
-	require.Contains(t, dl[0].Error, "handler panic: bad object")
+	require.Contains(t, dl[0].Error, "panic: queue.handler: bad object")
 }
 
 func TestBackoffDelay(t *testing.T) {

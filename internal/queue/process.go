@@ -3,8 +3,6 @@ package queue
 import (
 	"context"
 	"errors"
-	"fmt"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -31,7 +29,7 @@ func (q *Queue) process(ctx context.Context, h Handler, it Item, token string) {
 	}
 
 	hctx, cancel := context.WithTimeout(ctx, q.opts.HandlerTimeout)
-	err := safeHandle(hctx, h, it)
+	err := q.panics.Do("queue.handler", func() error { return h.Handle(hctx, it) })
 	cancel()
 
 	// Settle with a context of its own: the run's may have been cancelled.
@@ -97,17 +95,6 @@ func (q *Queue) observeRelease(r releaseResult) {
 	case deadLettered:
 		q.metrics.deadLettered.Inc()
 	}
-}
-
-// safeHandle turns a handler panic into an error so one bad object cannot
-// take the worker pool down.
-func safeHandle(ctx context.Context, h Handler, it Item) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("queue: handler panic: %v\n%s", r, debug.Stack())
-		}
-	}()
-	return h.Handle(ctx, it)
 }
 
 func firstHint(it Item) (Hint, bool) {

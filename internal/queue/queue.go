@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/githedgehog/hnp-sidecar/internal/panics"
 )
 
 // Options tunes the queue. Zero values take the defaults of DefaultOptions.
@@ -85,16 +87,27 @@ type Queue struct {
 	wake    chan struct{}
 	nextDue atomic.Int64 // ms; when the dispatcher looks next, 0 if unknown
 	state   *runState
+	panics  *panics.Catcher
 }
 
+// Option adds a dependency to a Queue.
+type Option func(*Queue)
+
+// WithPanics records the handlers' panics (logged with the stack, counted)
+// on c; without it a panic still only fails its key.
+func WithPanics(c *panics.Catcher) Option { return func(q *Queue) { q.panics = c } }
+
 // New builds a queue on rdb. Metrics are registered on reg.
-func New(rdb redis.UniversalClient, opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Queue, error) {
+func New(rdb redis.UniversalClient, opts Options, logger *slog.Logger, reg prometheus.Registerer, with ...Option) (*Queue, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
 	q := &Queue{
 		rdb: rdb, opts: opts, keys: newKeys(opts.Prefix), logger: logger,
 		now: time.Now, wake: make(chan struct{}, 1), state: newRunState(),
+	}
+	for _, o := range with {
+		o(q)
 	}
 	m, err := newMetrics(reg, q)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/panics"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/render"
 )
@@ -169,10 +170,12 @@ func (r *Reconciler) read(ctx context.Context, f netbox.Fabric, report func(Prog
 // invalid is invalid too, since that VPC will not be in Git. The first
 // pass, which only reads the set, runs on every CPU; the fixpoint loop
 // runs only when something was invalid.
-func validSet(objs []render.Object, invalid map[render.ObjectRef][]error) *render.Set {
+func validSet(objs []render.Object, invalid map[render.ObjectRef][]error) (*render.Set, error) {
 	set := render.NewSet(objs...)
 	first := make([][]error, len(objs))
-	parallel(len(objs), func(i int) { first[i] = render.Validate(objs[i], set) })
+	if err := parallel(len(objs), func(i int) { first[i] = render.Validate(objs[i], set) }); err != nil {
+		return nil, err
+	}
 	changed := false
 	for i, errs := range first {
 		if len(errs) > 0 {
@@ -194,21 +197,26 @@ func validSet(objs []render.Object, invalid map[render.ObjectRef][]error) *rende
 			}
 		}
 	}
-	return set
+	return set, nil
 }
 
-// parallel runs fn(0..n-1) on every CPU.
-func parallel(n int, fn func(i int)) {
+// parallel runs fn(0..n-1) on every CPU. A panic in fn (a bad object) is
+// returned as a *panics.Error: the queue worker that runs the reconcile
+// records it and the run fails like any other.
+func parallel(n int, fn func(i int)) error {
 	var wg sync.WaitGroup
 	workers := runtime.GOMAXPROCS(0)
+	errs := make([]error, workers)
 	for w := range workers {
 		wg.Go(func() {
+			defer panics.Capture("reconcile.parallel", &errs[w])
 			for i := w; i < n; i += workers {
 				fn(i)
 			}
 		})
 	}
 	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // Plan validates a fabric's objects and renders the valid ones and the
@@ -217,11 +225,14 @@ func parallel(n int, fn func(i int)) {
 // of the work, runs on every CPU.
 func Plan(f render.Fabric, root string, objs []render.Object) ([]gitops.Change, map[render.ObjectRef][]error, error) {
 	invalid := map[render.ObjectRef][]error{}
-	valid := validSet(objs, invalid)
+	valid, err := validSet(objs, invalid)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reconcile: validate: %w", err)
+	}
 	changes := make([]gitops.Change, len(objs))
 	errs := make([]error, len(objs))
-	parallel(len(objs), func(i int) { changes[i], errs[i] = planOne(f, root, objs[i], valid) })
-	if err := errors.Join(errs...); err != nil {
+	err = parallel(len(objs), func(i int) { changes[i], errs[i] = planOne(f, root, objs[i], valid) })
+	if err := errors.Join(append(errs, err)...); err != nil {
 		return nil, nil, err
 	}
 	out := changes[:0]

@@ -15,6 +15,7 @@ import (
 
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/panics"
 	"github.com/githedgehog/hnp-sidecar/internal/testenv/fabric"
 	gitenv "github.com/githedgehog/hnp-sidecar/internal/testenv/git"
 	netboxenv "github.com/githedgehog/hnp-sidecar/internal/testenv/netbox"
@@ -136,4 +137,17 @@ func TestWaitingReferenceLandsWhenTheMissingObjectAppears(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, res.Reasons())
 	require.Contains(t, e.files(t, "w/managed"), "w/managed/vpcpeerings/vpc-a--vpc-b.yaml")
+}
+
+// A panic while validating or rendering one object fails the run as an
+// error; it does not take the process down.
+func TestParallelPanicIsAnError(t *testing.T) {
+	err := parallel(100, func(i int) {
+		if i == 42 {
+			panic("bad object")
+		}
+	})
+	require.ErrorIs(t, err, panics.ErrPanic)
+	require.ErrorContains(t, err, "reconcile.parallel: bad object")
+	require.NoError(t, parallel(3, func(int) {}))
 }

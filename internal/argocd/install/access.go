@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/githedgehog/hnp-sidecar/internal/argocd"
+	"github.com/githedgehog/hnp-sidecar/internal/panics"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -119,6 +120,20 @@ func (in *Installer) permissions(p *plan, req Request) []Permission {
 	return out
 }
 
+// review asks the API server whether the credentials may do p. A panic
+// (a malformed answer) is its error: every index must get an answer.
+func (in *Installer) review(ctx context.Context, p Permission) (allowed bool, err error) {
+	defer panics.Capture("argocd.install.access", &err)
+	r, err := in.cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
+		Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{
+			Namespace: p.Namespace, Verb: p.Verb, Group: p.Group, Resource: p.Resource}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		return false, err
+	}
+	return r.Status.Allowed, nil
+}
+
 // checkAccess asks the API server, one SelfSubjectAccessReview each (8 at
 // a time), whether the credentials may do perms; a *ForbiddenError lists
 // those they may not.
@@ -135,15 +150,8 @@ func (in *Installer) checkAccess(ctx context.Context, perms []Permission, progre
 	for range min(8, len(perms)) {
 		go func() {
 			for i := range work {
-				p := perms[i]
-				r, err := in.cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
-					Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{
-						Namespace: p.Namespace, Verb: p.Verb, Group: p.Group, Resource: p.Resource}},
-				}, metav1.CreateOptions{})
-				a := answer{i: i, err: err}
-				if err == nil {
-					a.allowed = r.Status.Allowed
-				}
+				a := answer{i: i}
+				a.allowed, a.err = in.review(ctx, perms[i])
 				answers <- a
 			}
 		}()
