@@ -48,7 +48,8 @@ func newPipeline(cfg config.Config, nb *netbox.Client, st stores, breakers *brea
 	if p.argo, err = newArgo(cfg, st.states, show, breakers, logger); err != nil {
 		return nil, err
 	}
-	opts := []reconcile.Option{reconcile.WithStates(st.states), reconcile.WithProblems(st.problems), reconcile.WithMetrics(reg)}
+	opts := []reconcile.Option{reconcile.WithStates(st.states), reconcile.WithProblems(st.problems), reconcile.WithMetrics(reg),
+		reconcile.WithOverlapCheck(nb, st.queue)}
 	if cfg.WriteBack {
 		opts = append(opts, reconcile.WithWriteBack(nb))
 	}

@@ -16,19 +16,30 @@ import (
 
 // Clusters hands out a client for each fabric's cluster: the fabric's own
 // kubernetes_server, _token and _ca_cert from NetBox when set, else the
-// sidecar's default (HNP_KUBECONFIG or in-cluster). Clients are reused.
+// sidecar's default (HNP_KUBECONFIG or in-cluster). Clients are reused;
+// at most maxClients are kept (the least recently used goes first): the
+// servers and tokens come from NetBox, so their number is not ours.
 type Clusters struct {
 	def   *rest.Config
 	wrap  func(http.RoundTripper) http.RoundTripper
 	mu    sync.Mutex
-	cache map[string]dynamic.Interface
+	cache map[string]*cached
+	tick  uint64 // use counter: the LRU order
+}
+
+// maxClients bounds the client cache.
+const maxClients = 64
+
+type cached struct {
+	client  dynamic.Interface
+	lastUse uint64
 }
 
 // NewClusters builds Clusters; def may be nil (then only fabrics that name
 // their cluster are checked). wrap (may be nil) wraps every client's
 // transport, e.g. in a circuit breaker.
 func NewClusters(def *rest.Config, wrap func(http.RoundTripper) http.RoundTripper) *Clusters {
-	return &Clusters{def: def, wrap: wrap, cache: map[string]dynamic.Interface{}}
+	return &Clusters{def: def, wrap: wrap, cache: map[string]*cached{}}
 }
 
 // For returns the client for f's cluster and the server's URL.
@@ -53,13 +64,30 @@ func (c *Clusters) For(f netbox.Fabric) (dynamic.Interface, string, error) {
 	key := hex.EncodeToString(sum[:])
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if d := c.cache[key]; d != nil {
-		return d, cfg.Host, nil
+	c.tick++
+	if e := c.cache[key]; e != nil {
+		e.lastUse = c.tick
+		return e.client, cfg.Host, nil
 	}
 	d, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, cfg.Host, fmt.Errorf("cluster: client for %s: %w", cfg.Host, err)
 	}
-	c.cache[key] = d
+	if len(c.cache) >= maxClients {
+		c.evictOldest()
+	}
+	c.cache[key] = &cached{client: d, lastUse: c.tick}
 	return d, cfg.Host, nil
+}
+
+// evictOldest drops the least recently used client (a caller holding it
+// keeps using it; only the cache forgets it).
+func (c *Clusters) evictOldest() {
+	var oldest string
+	for k, e := range c.cache {
+		if oldest == "" || e.lastUse < c.cache[oldest].lastUse {
+			oldest = k
+		}
+	}
+	delete(c.cache, oldest)
 }

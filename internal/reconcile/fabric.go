@@ -84,6 +84,13 @@ func (r *Reconciler) SyncWithProgress(ctx context.Context, fabricID int64, hints
 	} else if err != nil {
 		return res, err
 	}
+	if cfgErr == nil {
+		if err := r.overlap(ctx, f, res.Target); errors.Is(err, ErrFabricConfig) {
+			cfgErr = err
+		} else if err != nil {
+			return res, err
+		}
+	}
 	objs, items, err := r.read(ctx, f, report)
 	if err != nil {
 		if cfgErr == nil && !errors.Is(err, ErrFabricConfig) {

@@ -18,6 +18,7 @@ import (
 type Problems interface {
 	Set(ctx context.Context, p problems.Problem) (first bool, err error)
 	Get(ctx context.Context, fabric int64) (problems.Problem, bool, error)
+	List(ctx context.Context) ([]problems.Problem, error)
 	Clear(ctx context.Context, fabric int64) (had bool, err error)
 	Refused(ctx context.Context, fabric int64, target string, r problems.Refusal) (first bool, err error)
 	Refusals(ctx context.Context, fabric int64, targets []string) (map[string]problems.Refusal, error)

@@ -87,6 +87,8 @@ type Reconciler struct {
 	argo       ArgoDefaults
 	problems   Problems               // nil: problems are logged and journalled every time
 	runs       *prometheus.CounterVec // nil: runs not counted
+	fabrics    FabricLister           // nil: overlapping fabrics not checked
+	enqueue    Enqueuer
 	metricsErr error
 }
 
