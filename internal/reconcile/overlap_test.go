@@ -50,7 +50,7 @@ type recordingQueue struct {
 func (q *recordingQueue) Enqueue(_ context.Context, h queue.Hint) (queue.EnqueueResult, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.queued = append(q.queued, h.Fabric)
+	q.queued = append(q.queued, h.ObjectID)
 	return "", nil
 }
 
@@ -105,7 +105,7 @@ func TestOverlappingFabricsAreRefused(t *testing.T) {
 
 	// The inner fabric moves out: it syncs, and the outer one is queued to
 	// look again, and syncs too.
-	require.NoError(t, e.nb.PatchFabric(ctx, inner, map[string]any{"gitops_directory": "/ov-inner/"}))
+	require.NoError(t, e.nb.PatchFabric(ctx, inner, map[string]any{"git_repository_url": e.url, "gitops_directory": "/ov-inner/"}))
 	_, err = rec.SyncFabric(ctx, inner)
 	require.NoError(t, err)
 	require.Equal(t, []int64{outer}, q.take())
