@@ -300,7 +300,7 @@ func TestServiceFlagsBeatEnvironment(t *testing.T) {
 	netboxTokenFile, secretFile := write("netbox", netboxToken+"\n"), write("secret", "secret-from-file\n")
 	env := map[string]string{
 		"HNP_NETBOX_URL": "https://env.example.com", "HNP_NETBOX_TOKEN": "nbt_env.secret",
-		"HNP_SIDECAR_URL": "http://env:8090", "HNP_WEBHOOK_SECRET": "secret-from-env",
+		"HNP_SIDECAR_URL": "http://env:8090", "HNP_WEBHOOK_SECRET": "secret-from-env-var",
 		"HNP_REDIS_URL": "redis://127.0.0.1:1/0", "HNP_API_TOKEN": "0123456789abcdef", "HNP_LISTEN_ADDR": ":1",
 		"HNP_LOG_LEVEL": "error",
 	}
@@ -321,7 +321,7 @@ func TestServiceFlagsBeatEnvironment(t *testing.T) {
 	b, err = config.LoadBootstrapConfig(getenv(cmd, lookup, netboxURLFlag, netboxTokenFileFlag, bootstrapSidecarURLFlag, webhookSecretFileFlag))
 	require.NoError(t, err)
 	require.Equal(t, config.BootstrapConfig{NetBoxURL: "https://env.example.com", NetBoxToken: "nbt_env.secret",
-		SidecarURL: "http://flag:8090", WebhookSecret: "secret-from-env"}, b, "unset flags leave the variables")
+		SidecarURL: "http://flag:8090", WebhookSecret: "secret-from-env-var"}, b, "unset flags leave the variables")
 
 	cmd = parse(newServeCommand(Options{}), "--listen-addr", "127.0.0.1:9999", "--log-level", "debug")
 	c, err := config.LoadConfig(getenv(cmd, lookup, listenAddrFlag, logLevelFlag))

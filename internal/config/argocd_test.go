@@ -44,7 +44,7 @@ func TestArgoConfig(t *testing.T) {
 }
 
 func TestInstallConfig(t *testing.T) {
-	base := map[string]string{"HNP_REDIS_URL": "redis://127.0.0.1:1/0", "HNP_WEBHOOK_SECRET": "s", "HNP_API_TOKEN": "0123456789abcdef"}
+	base := map[string]string{"HNP_REDIS_URL": "redis://127.0.0.1:1/0", "HNP_WEBHOOK_SECRET": "webhook-secret-16+", "HNP_API_TOKEN": "0123456789abcdef"}
 	c, err := LoadConfig(env(base))
 	require.NoError(t, err)
 	require.Equal(t, install.DefaultManifest, c.Argo.InstallManifest)

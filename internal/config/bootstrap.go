@@ -45,8 +45,8 @@ var (
 				c.NetBox.SidecarURL = strings.TrimRight(v, "/")
 				return checkHTTPURL(v)
 			}},
-		{name: "HNP_WEBHOOK_SECRET", required: true, secret: true, help: "secret NetBox signs webhooks with",
-			set: func(c *Config, v string) error { c.WebhookSecret = Secret(v); return nil }},
+		{name: "HNP_WEBHOOK_SECRET", required: true, secret: true, help: "secret NetBox signs webhooks with; at least 16 characters",
+			set: webhookSecret(func(c *Config) *Secret { return &c.WebhookSecret })},
 	}
 )
 

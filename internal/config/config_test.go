@@ -64,6 +64,8 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{with(minimal(), "HNP_API_TOKEN", "<unset>"), "HNP_API_TOKEN is required"},
 		{with(minimal(), "HNP_API_TOKEN", "short"), "HNP_API_TOKEN=\"[redacted]\": must be at least 16"},
 		{with(minimal(), "HNP_WEBHOOK_SECRET", "<unset>"), "HNP_WEBHOOK_ALLOW_UNSIGNED=true"},
+		{with(minimal(), "HNP_WEBHOOK_SECRET", "x"), `HNP_WEBHOOK_SECRET="[redacted]": must be at least 16 characters`},
+		{with(minimal(), "HNP_WEBHOOK_SECRET_PREVIOUS", "old"), `HNP_WEBHOOK_SECRET_PREVIOUS="[redacted]": must be at least 16 characters`},
 		{with(minimal(), "HNP_WEBHOOK_ALLOW_UNSIGNED", "yes please"), `HNP_WEBHOOK_ALLOW_UNSIGNED="yes please": not a boolean`},
 		{with(minimal(), "HNP_LISTEN_ADDR", "8090"), `HNP_LISTEN_ADDR="8090": not host:port`},
 		{with(minimal(), "HNP_LOG_LEVEL", "loud"), `HNP_LOG_LEVEL="loud"`},

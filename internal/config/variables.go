@@ -49,6 +49,20 @@ func boolVar(dst func(*Config) *bool) func(*Config, string) error {
 	}
 }
 
+// minSecretLen is the shortest webhook secret or API token accepted: a
+// secret of "x" signs nothing anyone cannot forge.
+const minSecretLen = 16
+
+func webhookSecret(dst func(*Config) *Secret) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		*dst(c) = Secret(v)
+		if v != "" && len(v) < minSecretLen { // unset: validate says whether it must be
+			return fmt.Errorf("must be at least %d characters (e.g. openssl rand -hex 32)", minSecretLen)
+		}
+		return nil
+	}
+}
+
 var variables = []variable{
 	{name: "HNP_LISTEN_ADDR", def: ":8090", help: "address of the HTTP server (webhooks, API, probes, metrics)",
 		set: func(c *Config, v string) error { c.ListenAddr = v; return parseListenAddr(v) }},
@@ -62,10 +76,10 @@ var variables = []variable{
 			c.RedisPrefix, c.Queue.Prefix = v, v
 			return nil
 		}},
-	{name: "HNP_WEBHOOK_SECRET", secret: true, help: "secret of the NetBox webhook; X-Hook-Signature is checked with it",
-		set: func(c *Config, v string) error { c.WebhookSecret = Secret(v); return nil }},
+	{name: "HNP_WEBHOOK_SECRET", secret: true, help: "secret of the NetBox webhook; X-Hook-Signature is checked with it; at least 16 characters",
+		set: webhookSecret(func(c *Config) *Secret { return &c.WebhookSecret })},
 	{name: "HNP_WEBHOOK_SECRET_PREVIOUS", secret: true, help: "the old webhook secret while rotating: webhooks signed with it are accepted too; unset it once bootstrap has given NetBox the new one",
-		set: func(c *Config, v string) error { c.WebhookSecretPrevious = Secret(v); return nil }},
+		set: webhookSecret(func(c *Config) *Secret { return &c.WebhookSecretPrevious })},
 	{name: "HNP_WEBHOOK_ALLOW_UNSIGNED", def: "false", help: "accept webhooks without a signature when no secret is set (not for production)",
 		set: boolVar(func(c *Config) *bool { return &c.WebhookAllowUnsigned })},
 	{name: "HNP_WEBHOOK_MAX_BODY_BYTES", def: "1048576", help: "largest webhook body accepted; larger ones get 413",
