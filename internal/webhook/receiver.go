@@ -93,7 +93,8 @@ func (r *Receiver) handle(req *http.Request, log *reqLog) (int, Response, string
 		sig := req.Header.Get(SignatureHeader)
 		if err := Verify(r.opts.Secret, body, sig); err != nil {
 			if len(r.opts.PreviousSecret) == 0 || Verify(r.opts.PreviousSecret, body, sig) != nil {
-				r.tracker.Failure(r.now(), err)
+				// A stranger's request is no fault of ours: counted in
+				// hnp_webhooks_received_total{result="unauthorized"}, not health.
 				log.Warn("webhook refused", "reason", err.Error(), "remote", req.RemoteAddr)
 				return http.StatusUnauthorized, Response{Error: err.Error()}, "unauthorized"
 			}
@@ -125,9 +126,6 @@ func (r *Receiver) handle(req *http.Request, log *reqLog) (int, Response, string
 		User: p.User, RequestID: p.RequestID, LastUpdated: p.LastUpdated, Fabric: p.Fabric, PrevFabric: p.PrevFabric,
 		Timestamp: p.Timestamp, ReceivedAt: r.now().UTC(),
 	}
-	if p.Event == EventDeleted {
-		h.Deleted = p.Data
-	}
 	ctx, cancel := context.WithTimeout(req.Context(), r.opts.EnqueueTimeout)
 	defer cancel()
 	res, err := r.q.Enqueue(ctx, h)
@@ -143,8 +141,9 @@ func (r *Receiver) handle(req *http.Request, log *reqLog) (int, Response, string
 }
 
 // Health reports the receiver: degraded when its last hint could not be
-// recorded (or its last webhook was refused as unsigned) and nothing
-// succeeded since.
+// recorded and nothing succeeded since. Refused requests (bad signature,
+// malformed) are counted in hnp_webhooks_received_total, not here: a
+// stranger's POST must not degrade the service's health.
 func (r *Receiver) Health(context.Context) health.Report {
 	s := health.OK
 	if r.tracker.FailingSinceSuccess() {
