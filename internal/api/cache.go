@@ -8,7 +8,7 @@ import (
 // answers remembers NetBox's answers about credentials, refusals as well
 // as grants, for ttl. Keys are hashes (of the credentials, and of what was
 // asked): raw credentials are never stored. At most max entries are kept;
-// when full, expired ones go first, then any.
+// when full, expired ones go first, then any, down to 90%.
 type answers[V any] struct {
 	mu  sync.Mutex
 	ttl time.Duration
@@ -42,16 +42,16 @@ func (a *answers[V]) put(k [32]byte, v V) {
 	defer a.mu.Unlock()
 	now := a.now()
 	if len(a.m) >= a.max {
-		for key, e := range a.m {
-			if now.After(e.exp) {
-				delete(a.m, key)
+		// Expired ones first, then any, down to 90%: one pass per a.max/10 puts.
+		for _, expiredOnly := range []bool{true, false} {
+			for key, e := range a.m {
+				if len(a.m) < a.max*9/10 {
+					break
+				}
+				if !expiredOnly || now.After(e.exp) {
+					delete(a.m, key)
+				}
 			}
-		}
-		for key := range a.m {
-			if len(a.m) < a.max {
-				break
-			}
-			delete(a.m, key)
 		}
 	}
 	a.m[k] = answer[V]{v: v, exp: now.Add(a.ttl)}

@@ -52,14 +52,7 @@ func (l *limiter) client(ip string) *client {
 	c := l.clients[ip]
 	if c == nil {
 		if len(l.clients) >= maxClients {
-			for k, old := range l.clients {
-				if now.Sub(old.seen) > time.Minute || len(l.clients) >= maxClients {
-					delete(l.clients, k)
-				}
-				if len(l.clients) < maxClients*9/10 {
-					break
-				}
-			}
+			l.evict(now)
 		}
 		c = &client{requests: rate.NewLimiter(l.rate, l.burst),
 			newCreds: rate.NewLimiter(rate.Every(newCredsEvery), newCredsBurst)}
@@ -67,6 +60,21 @@ func (l *limiter) client(ip string) *client {
 	}
 	c.seen = now
 	return c
+}
+
+// evict forgets clients idle for a minute, then any, down to 90% of
+// maxClients, so a full map costs one pass per maxClients/10 new clients.
+func (l *limiter) evict(now time.Time) {
+	for _, idleOnly := range []bool{true, false} {
+		for k, old := range l.clients {
+			if len(l.clients) < maxClients*9/10 {
+				return
+			}
+			if !idleOnly || now.Sub(old.seen) > time.Minute {
+				delete(l.clients, k)
+			}
+		}
+	}
 }
 
 // allow takes a token from b, or answers 429 with Retry-After and false.
