@@ -101,7 +101,11 @@ func TestReceiverAnswers(t *testing.T) {
 			require.InDelta(t, 1, testutil.ToFloat64(r.metrics.received.WithLabelValues(tt.result)), 0)
 			if tt.status >= 400 {
 				require.NotEmpty(t, resp.Error)
-				require.Equal(t, "ok", string(r.Health(context.Background()).Status), "a stranger's bad request does not degrade health")
+				h := r.Health(context.Background())
+				require.Equal(t, "ok", string(h.Status), "a stranger's bad request does not degrade health")
+				if tt.result == "unauthorized" {
+					require.EqualValues(t, 1, h.Details["refused_signatures"])
+				}
 			}
 			if tt.result == "ignored" {
 				require.Equal(t, "dcim.device", resp.Ignored)
