@@ -26,6 +26,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/fabric"
 	netboxenv "github.com/githedgehog/hnp-sidecar/internal/testenv/netbox"
 	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
@@ -124,8 +125,8 @@ func startRig(t *testing.T, guard config.APIConfig) *rig {
 	env := netboxenv.Get(t)
 	r := &rig{t: t, admin: nbAdmin{t: t, url: env.URL, tok: env.Token}}
 	suffix := randHex(4)
-	r.fabric = int64(r.admin.call(http.MethodPost, "/api/plugins/hedgehog/fabrics/", map[string]any{"name": "guard-" + suffix}, http.StatusCreated)["id"].(float64))
-	r.other = int64(r.admin.call(http.MethodPost, "/api/plugins/hedgehog/fabrics/", map[string]any{"name": "guard-other-" + suffix}, http.StatusCreated)["id"].(float64))
+	r.fabric = int64(r.admin.call(http.MethodPost, "/api/plugins/hedgehog/fabrics/", fabric.WithWatch(map[string]any{"name": "guard-" + suffix}), http.StatusCreated)["id"].(float64))
+	r.other = int64(r.admin.call(http.MethodPost, "/api/plugins/hedgehog/fabrics/", fabric.WithWatch(map[string]any{"name": "guard-other-" + suffix}), http.StatusCreated)["id"].(float64))
 	r.nb = newCounter(t, env.URL)
 	nb, err := netbox.New(netbox.Options{URL: r.nb.srv.URL, Token: env.Token})
 	require.NoError(t, err)
