@@ -54,8 +54,11 @@ func (c *Client) ViewableFabrics(ctx context.Context, cr Credentials) (map[int64
 		if err != nil {
 			return nil, err
 		}
-		if status == http.StatusForbidden {
+		switch status {
+		case http.StatusForbidden:
 			return out, nil // no view permission on fabrics at all
+		case http.StatusUnauthorized:
+			return nil, ErrUnauthenticated
 		}
 		if status != http.StatusOK {
 			return nil, fmt.Errorf("%w: fabrics of a user: HTTP %d", ErrUnexpected, status)
