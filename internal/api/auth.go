@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -16,46 +15,116 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 )
 
-// netboxAuth remembers credentials NetBox accepted, for a minute, so a
-// button pressed twice does not ask NetBox twice.
-type netboxAuth struct {
-	mu   sync.Mutex
-	seen map[[32]byte]time.Time
+// caller is who a request on a route that accepts NetBox credentials
+// comes from: the sidecar's own token (own, full access), or a NetBox user
+// (user, creds; key is the hash of creds the caches use).
+type caller struct {
+	own   bool
+	user  string
+	creds netbox.Credentials
+	key   [32]byte
+}
+
+const callerKey = "hnp.caller"
+
+// identity is NetBox's answer about credentials: the user, or refused.
+type identity struct {
+	user    string
+	refused bool
 }
 
 // requireTokenOrNetBox admits the sidecar's own bearer token, or NetBox
 // credentials that NetBox itself accepts: a NetBox API token, or a NetBox
 // session cookie sent with a matching X-CSRFToken from the same origin
 // (what the plugin's sync button sends once its path is routed here).
+// NetBox callers are rate-limited per client address; what a route may
+// show them is decided per fabric (permission.go).
 func (s *Server) requireTokenOrNetBox(next echo.HandlerFunc) echo.HandlerFunc {
 	own := s.requireToken(next)
 	return func(c echo.Context) error {
-		r := c.Request()
-		authz := r.Header.Get(echo.HeaderAuthorization)
-		if s.ownToken(authz) || s.NetBox == nil {
+		if s.ownToken(c.Request().Header.Get(echo.HeaderAuthorization)) || s.NetBox == nil {
+			c.Set(callerKey, &caller{own: true})
 			return own(c)
 		}
-		var cookies []*http.Cookie
-		if authz == "" {
-			session, err1 := r.Cookie("sessionid")
-			csrf, err2 := r.Cookie("csrftoken")
-			if err1 != nil || err2 != nil || !sameOrigin(r) ||
-				subtle.ConstantTimeCompare([]byte(r.Header.Get("X-CSRFToken")), []byte(csrf.Value)) != 1 {
-				return own(c) // answers 401
-			}
-			cookies = []*http.Cookie{session, csrf}
+		who, status := s.authenticate(c)
+		switch status {
+		case http.StatusOK:
+			c.Set(callerKey, who)
+			return next(c)
+		case http.StatusUnauthorized:
+			return own(c) // answers 401
+		case http.StatusTooManyRequests:
+			return nil // answered
 		}
-		user, err := s.netboxUser(r.Context(), authz, cookies)
-		if errors.Is(err, netbox.ErrUnauthenticated) {
-			return own(c)
-		}
-		if err != nil {
-			s.Logger.Error("NetBox credentials could not be checked", "err", err)
-			return c.JSON(http.StatusBadGateway, map[string]string{"error": "NetBox could not check the credentials"})
-		}
-		s.Logger.Info("request authenticated by NetBox", "netbox_user", user, "path", c.Path())
-		return next(c)
+		return c.JSON(http.StatusBadGateway, map[string]string{"error": "NetBox could not check the credentials"})
 	}
+}
+
+// authenticate finds the NetBox user of the request's credentials: 200
+// with the caller, 401 (none, or refused), 429 (answered) or 502.
+func (s *Server) authenticate(c echo.Context) (*caller, int) {
+	cl := s.limits.client(c.RealIP())
+	if !s.limits.allow(c, cl.requests, "requests") {
+		return nil, http.StatusTooManyRequests
+	}
+	creds, ok := credentials(c.Request())
+	if !ok {
+		return nil, http.StatusUnauthorized
+	}
+	who := &caller{creds: creds, key: credentialKey(creds)}
+	id, known := s.identities.get(who.key)
+	if !known {
+		if !s.limits.allow(c, cl.newCreds, "new credentials") {
+			return nil, http.StatusTooManyRequests
+		}
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
+		defer cancel()
+		user, err := s.NetBox.Authenticate(ctx, creds.Authorization, creds.Cookies)
+		switch {
+		case errors.Is(err, netbox.ErrUnauthenticated):
+			id = identity{refused: true}
+		case err != nil:
+			s.Logger.Error("NetBox credentials could not be checked", "err", err)
+			return nil, http.StatusBadGateway
+		default:
+			id = identity{user: user}
+			s.Logger.Info("request authenticated by NetBox", "netbox_user", user, "path", c.Path())
+		}
+		s.identities.put(who.key, id)
+	}
+	if id.refused {
+		return nil, http.StatusUnauthorized
+	}
+	who.user = id.user
+	return who, http.StatusOK
+}
+
+// credentials are the request's NetBox credentials: its Authorization
+// header, or else its session cookie with a matching X-CSRFToken from the
+// same origin.
+func credentials(r *http.Request) (netbox.Credentials, bool) {
+	if authz := r.Header.Get(echo.HeaderAuthorization); authz != "" {
+		return netbox.Credentials{Authorization: authz}, true
+	}
+	session, err1 := r.Cookie("sessionid")
+	csrf, err2 := r.Cookie("csrftoken")
+	if err1 != nil || err2 != nil || !sameOrigin(r) ||
+		subtle.ConstantTimeCompare([]byte(r.Header.Get("X-CSRFToken")), []byte(csrf.Value)) != 1 {
+		return netbox.Credentials{}, false
+	}
+	return netbox.Credentials{Cookies: []*http.Cookie{session, csrf}}, true
+}
+
+// credentialKey hashes credentials: caches keep this, never them.
+func credentialKey(cr netbox.Credentials) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(cr.Authorization))
+	for _, ck := range cr.Cookies {
+		h.Write([]byte("\x00" + ck.Name + "=" + ck.Value))
+	}
+	var key [32]byte
+	copy(key[:], h.Sum(nil))
+	return key
 }
 
 func (s *Server) ownToken(authz string) bool {
@@ -63,35 +132,6 @@ func (s *Server) ownToken(authz string) bool {
 	want := sha256.Sum256([]byte(s.APIToken.Reveal()))
 	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
 	return strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare(got[:], want[:]) == 1
-}
-
-func (s *Server) netboxUser(ctx context.Context, authz string, cookies []*http.Cookie) (string, error) {
-	h := sha256.New()
-	h.Write([]byte(authz))
-	for _, ck := range cookies {
-		h.Write([]byte("\x00" + ck.Name + "=" + ck.Value))
-	}
-	var key [32]byte
-	copy(key[:], h.Sum(nil))
-	s.nbAuth.mu.Lock()
-	if t, ok := s.nbAuth.seen[key]; ok && time.Since(t) < time.Minute {
-		s.nbAuth.mu.Unlock()
-		return "(cached)", nil
-	}
-	s.nbAuth.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	user, err := s.NetBox.Authenticate(ctx, authz, cookies)
-	if err != nil {
-		return "", err
-	}
-	s.nbAuth.mu.Lock()
-	if s.nbAuth.seen == nil || len(s.nbAuth.seen) > 10000 {
-		s.nbAuth.seen = map[[32]byte]time.Time{}
-	}
-	s.nbAuth.seen[key] = time.Now()
-	s.nbAuth.mu.Unlock()
-	return user, nil
 }
 
 // sameOrigin: a cookie-authenticated POST must come from a page of the

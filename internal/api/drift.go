@@ -19,7 +19,10 @@ func (s *Server) detectDrift(c echo.Context) error {
 	if s.Drift == nil {
 		return c.JSON(http.StatusConflict, map[string]string{"error": "drift detection needs NetBox (HNP_NETBOX_URL)"})
 	}
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Minute)
+	// The check may take DriftTimeout; the answer must still be written
+	// after it, whatever the server's WriteTimeout.
+	_ = http.NewResponseController(c.Response().Writer).SetWriteDeadline(time.Now().Add(s.DriftTimeout + 10*time.Second))
+	ctx, cancel := context.WithTimeout(c.Request().Context(), s.DriftTimeout)
 	defer cancel()
 	id, err := s.fabricID(ctx, c.Param("id"))
 	if err != nil {
@@ -45,6 +48,9 @@ func (s *Server) lastDrift(c echo.Context) error {
 	id, err := s.fabricID(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return s.fabricLookupError(c, err)
+	}
+	if err := s.may(c, opView, id); err != nil {
+		return nil // answered
 	}
 	rep, ok := s.Drift.Last(id)
 	if !ok {

@@ -24,6 +24,7 @@ type ResourcesPage struct {
 const MaxResourcesLimit = 1000
 
 // listResources answers GET /api/v1/resources?fabric=&kind=&state=&limit=&offset=.
+// A NetBox caller sees only the fabrics NetBox lets it view.
 func (s *Server) listResources(c echo.Context) error {
 	var f state.Filter
 	bad := func(msg string) error { return c.JSON(http.StatusBadRequest, map[string]string{"error": msg}) }
@@ -34,6 +35,9 @@ func (s *Server) listResources(c echo.Context) error {
 		}
 		if id == 0 {
 			return c.JSON(http.StatusOK, ResourcesPage{Results: []state.Record{}})
+		}
+		if err := s.may(c, opView, id); err != nil {
+			return nil // answered
 		}
 		f.Fabric = id
 	}
@@ -64,10 +68,26 @@ func (s *Server) listResources(c echo.Context) error {
 			*p = n
 		}
 	}
+	var visible map[int64]bool
+	if f.Fabric == 0 {
+		var err error
+		if visible, err = s.visible(c); err != nil {
+			return nil // answered
+		}
+	}
 	recs, err := s.States.List(c.Request().Context(), f)
 	if err != nil {
 		s.Logger.Error("listing object states failed", "err", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": "state store unavailable"})
+	}
+	if visible != nil {
+		shown := recs[:0]
+		for _, r := range recs {
+			if visible[r.Key.Fabric] {
+				shown = append(shown, r)
+			}
+		}
+		recs = shown
 	}
 	page := ResourcesPage{Count: len(recs), Offset: offset, Limit: limit, Results: []state.Record{}}
 	if offset < len(recs) {
@@ -89,6 +109,9 @@ func (s *Server) getResource(c echo.Context) error {
 	key := state.Key{Fabric: id, Kind: k, Namespace: c.Param("namespace"), Name: c.Param("name")}
 	if id == 0 {
 		return c.JSON(http.StatusNotFound, map[string]string{"error": "no such fabric"})
+	}
+	if err := s.may(c, opView, id); err != nil {
+		return nil // answered
 	}
 	r, err := s.States.Get(c.Request().Context(), key)
 	switch {

@@ -19,11 +19,15 @@ import (
 type SyncResponse struct {
 	Job       jobs.Job `json:"job"`
 	StatusURL string   `json:"status_url"`
+	// AlreadyQueued: a re-sync of the fabric was waiting; this is it.
+	AlreadyQueued bool `json:"already_queued,omitempty"`
 }
 
 // syncFabric queues a full reconcile of one fabric as a job:
 // POST /api/v1/fabrics/{id}/sync, and the path the plugin's own sync
-// button calls.
+// button calls. A NetBox caller needs NetBox's change permission on the
+// fabric. While a re-sync of the fabric waits, requests get that job back
+// (one queued job and one queue entry per fabric).
 func (s *Server) syncFabric(c echo.Context) error {
 	if s.NetBox == nil {
 		return c.JSON(http.StatusConflict, map[string]string{"error": "reconciling is off: set HNP_NETBOX_URL and HNP_NETBOX_TOKEN"})
@@ -36,17 +40,23 @@ func (s *Server) syncFabric(c echo.Context) error {
 		s.Logger.Error("re-sync: reading the fabric failed", "fabric", c.Param("id"), "err", err)
 		return c.JSON(http.StatusBadGateway, map[string]string{"error": "NetBox could not be read"})
 	}
-	job, err := s.Jobs.Create(ctx, id)
-	if err == nil {
+	if err := s.may(c, opChange, id); err != nil {
+		return nil // answered
+	}
+	job, created, err := s.Jobs.Resync(ctx, id)
+	if err == nil && created {
 		_, err = s.Queue.Enqueue(ctx, queue.Hint{ObjectType: kind.Fabric.ObjectType(), ObjectID: id, Kind: kind.Fabric.Name,
 			Event: reconcile.EventResync, RequestID: reconcile.JobPrefix + job.ID})
+		if err != nil {
+			_ = s.Jobs.Update(ctx, job.ID, func(j *jobs.Job) { j.State, j.Error = jobs.Failed, "not queued: queue unavailable" })
+		}
 	}
 	if err != nil {
 		s.Logger.Error("re-sync not queued", "fabric_id", id, "err", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": "queue unavailable"})
 	}
-	s.Logger.Info("re-sync queued", "fabric_id", id, "job", job.ID)
-	return c.JSON(http.StatusAccepted, SyncResponse{Job: job, StatusURL: "/api/v1/jobs/" + job.ID})
+	s.Logger.Info("re-sync queued", "fabric_id", id, "job", job.ID, "already_queued", !created)
+	return c.JSON(http.StatusAccepted, SyncResponse{Job: job, StatusURL: "/api/v1/jobs/" + job.ID, AlreadyQueued: !created})
 }
 
 // fabricID resolves a fabric given by id or by name.
@@ -78,6 +88,18 @@ func (s *Server) getJob(c echo.Context) error {
 	case err != nil:
 		s.Logger.Error("reading job failed", "job", c.Param("id"), "err", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": "job store unavailable"})
+	}
+	if who := callerOf(c); !who.own {
+		// Reading a job needs view on its fabric; one may not see is
+		// answered as no job at all.
+		ok, err := s.permitted(c.Request().Context(), who, opView, j.Fabric)
+		if err != nil {
+			s.Logger.Error("NetBox permission could not be checked", "job", j.ID, "err", err)
+			return c.JSON(http.StatusBadGateway, map[string]string{"error": "NetBox could not check the permission"})
+		}
+		if !ok {
+			return c.JSON(http.StatusNotFound, map[string]string{"error": "no such job (jobs are kept for a day)"})
+		}
 	}
 	return c.JSON(http.StatusOK, j)
 }

@@ -19,6 +19,9 @@ import (
 func (s *Server) Handler() http.Handler {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// Rate limits are per client address: the connection's, never a
+	// header a client may set (X-Forwarded-For, X-Real-IP).
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(middleware.RequestID(), middleware.Recover(), s.accessLog)
 
 	e.POST("/webhooks/netbox", s.Webhook)
@@ -100,7 +103,9 @@ func (s *Server) readyz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// HealthResponse is the body of GET /api/v1/health.
+// HealthResponse is the body of GET /api/v1/health. Callers with the
+// sidecar's token or NetBox credentials NetBox accepts see each
+// component's details (addresses, error text); others only the statuses.
 type HealthResponse struct {
 	Status     health.Status            `json:"status"`
 	Components map[string]health.Report `json:"components"`
@@ -109,9 +114,20 @@ type HealthResponse struct {
 func (s *Server) health(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
 	defer cancel()
+	detailed := s.ownToken(c.Request().Header.Get(echo.HeaderAuthorization))
+	if _, ok := credentials(c.Request()); !detailed && ok && s.NetBox != nil {
+		_, status := s.authenticate(c)
+		if status == http.StatusTooManyRequests {
+			return nil // answered
+		}
+		detailed = status == http.StatusOK
+	}
 	resp := HealthResponse{Status: health.OK, Components: map[string]health.Report{}}
 	for _, comp := range s.Health {
 		r := comp.Report(ctx)
+		if !detailed {
+			r = health.Report{Status: r.Status}
+		}
 		resp.Components[comp.Name] = r
 		resp.Status = health.Worst(resp.Status, r.Status)
 	}

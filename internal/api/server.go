@@ -7,6 +7,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -42,6 +43,11 @@ type NetBox interface {
 	GetFabric(ctx context.Context, id int64) (netbox.Fabric, error)
 	ListFabrics(ctx context.Context) ([]netbox.Fabric, error)
 	Authenticate(ctx context.Context, authorization string, cookies []*http.Cookie) (string, error)
+	// CanViewFabric, CanChangeFabric and ViewableFabrics ask NetBox with
+	// the caller's own credentials (permission.go).
+	CanViewFabric(ctx context.Context, cr netbox.Credentials, id int64) (bool, error)
+	CanChangeFabric(ctx context.Context, cr netbox.Credentials, id int64) (bool, error)
+	ViewableFabrics(ctx context.Context, cr netbox.Credentials) (map[int64]bool, error)
 }
 
 // States reads object states.
@@ -97,12 +103,21 @@ type Parts struct {
 	Drift   Drift
 	Install *Install
 	Health  []Component
+	// Guard bounds the routes that accept NetBox credentials: how long
+	// NetBox's answers are reused, how fast one client may ask.
+	Guard config.APIConfig
+	// DriftTimeout bounds an on-demand drift check (2 minutes when zero);
+	// its answer may take that long whatever the server's WriteTimeout.
+	DriftTimeout time.Duration
 }
 
 // Server serves the sidecar's HTTP interface.
 type Server struct {
 	Parts
-	nbAuth netboxAuth
+	identities *answers[identity]
+	permits    *answers[bool]
+	lists      *answers[map[int64]bool]
+	limits     *limiter
 	// Installations outlive their request: Stop cancels and waits for them.
 	bgMu     sync.Mutex
 	stopping bool
@@ -114,7 +129,13 @@ type Server struct {
 // New builds a Server on p.
 func New(p Parts) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{Parts: p, ctx: ctx, cancel: cancel}
+	ttl := cmp.Or(p.Guard.AuthCacheTTL, 30*time.Second)
+	if p.DriftTimeout <= 0 {
+		p.DriftTimeout = 2 * time.Minute
+	}
+	return &Server{Parts: p, ctx: ctx, cancel: cancel,
+		identities: newAnswers[identity](ttl, 10000), permits: newAnswers[bool](ttl, 50000),
+		lists: newAnswers[map[int64]bool](ttl, 1000), limits: newLimiter(p.Guard.RateLimit, p.Guard.RateBurst)}
 }
 
 // Stop cancels the installations still running and waits for them, or for

@@ -132,7 +132,7 @@ func (a *App) build() error {
 	a.api = api.New(api.Parts{
 		Logger: logger, APIToken: cfg.APIToken, Metrics: reg, Webhook: recv.Handle,
 		Queue: a.stores.queue, Jobs: a.stores.jobs, States: a.stores.states,
-		Health: a.healthComponents(recv, nb != nil, breakers),
+		Health: a.healthComponents(recv, nb != nil, breakers), Guard: cfg.API,
 	})
 	if nb != nil {
 		a.api.NetBox = nb
@@ -147,7 +147,7 @@ func (a *App) build() error {
 		Handler:           a.api.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      60 * time.Second, // the on-demand drift check extends its own (api.Parts.DriftTimeout)
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

@@ -205,13 +205,17 @@ func TestProbesAndHealth(t *testing.T) {
 	require.Equal(t, 200, get(t, ta.url+"/livez", "").StatusCode)
 	require.Equal(t, 200, get(t, ta.url+"/readyz", "").StatusCode)
 	var h api.HealthResponse
-	r := get(t, ta.url+"/api/v1/health", "")
+	r := get(t, ta.url+"/api/v1/health", testToken)
 	require.Equal(t, 200, r.StatusCode)
 	decode(t, r, &h)
 	require.Equal(t, "ok", string(h.Status))
 	require.Contains(t, h.Components, "webhook_receiver")
 	require.Contains(t, h.Components, "queue")
 	require.Equal(t, true, h.Components["queue"].Details["workers_running"])
+	var anon api.HealthResponse
+	decode(t, get(t, ta.url+"/api/v1/health", ""), &anon)
+	require.Equal(t, "ok", string(anon.Components["queue"].Status), "statuses for everyone")
+	require.Nil(t, anon.Components["queue"].Details, "details only with credentials")
 
 	srv.Stop() // Redis gone: not ready, queue down, webhooks 503, process alive
 	require.Equal(t, 200, get(t, ta.url+"/livez", "").StatusCode)

@@ -57,7 +57,7 @@ func TestResourcesAPI(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, get(t, ta.url+"/api/v1/resources/nofab/VPC/default/vpc-2", testToken).StatusCode)
 
 	var h api.HealthResponse
-	decode(t, get(t, ta.url+"/api/v1/health", ""), &h)
+	decode(t, get(t, ta.url+"/api/v1/health", testToken), &h)
 	sm := h.Components["state_management"]
 	require.Equal(t, "ok", string(sm.Status))
 	require.NotNil(t, sm.LastSuccess)

@@ -47,6 +47,7 @@ type Config struct {
 	NetBox    NetBoxConfig
 	Git       GitConfig
 	Argo      ArgoConfig
+	API       APIConfig
 }
 
 // GitConfig is how the sidecar writes Git.
@@ -73,7 +74,7 @@ type Getenv func(name string) (string, bool)
 // <NAME>_FILE.
 func LoadConfig(getenv Getenv) (Config, error) {
 	c := Config{Queue: queue.DefaultOptions()}
-	errs := load(getenv, append(append([]variable{}, variables...), argoVariables...), &c)
+	errs := load(getenv, append(append(append([]variable{}, variables...), argoVariables...), apiVariables...), &c)
 	errs = append(errs, c.validate()...)
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
@@ -220,7 +221,7 @@ func parseRedisURL(s string) error {
 
 // allVariables is every variable of every command (names may repeat).
 func allVariables() []variable {
-	return append(append(append([]variable{}, variables...), argoVariables...), bootstrapVariables...)
+	return append(append(append(append([]variable{}, variables...), argoVariables...), bootstrapVariables...), apiVariables...)
 }
 
 // Check applies the rule of variable name to value, as loading would, so

@@ -68,34 +68,49 @@ type Job struct {
 
 // Store keeps jobs in Redis.
 type Store struct {
-	rdb    redis.UniversalClient
-	prefix string
-	ttl    time.Duration
-	now    func() time.Time
+	rdb        redis.UniversalClient
+	prefix     string
+	ttl        time.Duration
+	staleAfter time.Duration
+	now        func() time.Time
 }
 
 // New builds a store whose keys start with the Redis prefix.
 func New(rdb redis.UniversalClient, prefix string) *Store {
-	return &Store{rdb: rdb, prefix: prefix, ttl: 24 * time.Hour, now: time.Now}
+	return &Store{rdb: rdb, prefix: prefix, ttl: 24 * time.Hour, staleAfter: DefaultStaleAfter, now: time.Now}
 }
 
-// Create records a queued job for fabric.
+// Create records a queued job for fabric. A re-sync request uses Resync,
+// which keeps one queued job per fabric.
 func (s *Store) Create(ctx context.Context, fabric int64) (Job, error) {
 	return s.CreateKind(ctx, fabric, "")
 }
 
 // CreateKind records a queued job of a kind (KindArgoCDInstall) for fabric.
 func (s *Store) CreateKind(ctx context.Context, fabric int64, kind string) (Job, error) {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	now := s.now().UTC()
-	j := Job{ID: hex.EncodeToString(b), Fabric: fabric, State: Queued, CreatedAt: now, UpdatedAt: now, Kind: kind}
+	j := s.newJob(fabric, kind)
 	return j, s.put(ctx, j)
 }
 
-// Get reads a job.
+func (s *Store) newJob(fabric int64, kind string) Job {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	now := s.now().UTC()
+	return Job{ID: hex.EncodeToString(b), Fabric: fabric, State: Queued, CreatedAt: now, UpdatedAt: now, Kind: kind}
+}
+
+// Get reads a job. A job queued for longer than DefaultStaleAfter is
+// answered failed: it was never picked up.
 func (s *Store) Get(ctx context.Context, id string) (Job, error) {
-	raw, err := s.rdb.Get(ctx, keyspace.Key(s.prefix, "job", id)).Bytes()
+	j, err := s.get(ctx, s.rdb, id)
+	if err != nil {
+		return Job{}, err
+	}
+	return s.showStale(j), nil
+}
+
+func (s *Store) get(ctx context.Context, rdb redis.Cmdable, id string) (Job, error) {
+	raw, err := rdb.Get(ctx, keyspace.Key(s.prefix, "job", id)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return Job{}, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
@@ -113,7 +128,7 @@ func (s *Store) Get(ctx context.Context, id string) (Job, error) {
 // updated by the one worker that holds the fabric, so read-modify-write
 // needs no transaction.
 func (s *Store) Update(ctx context.Context, id string, fn func(*Job)) error {
-	j, err := s.Get(ctx, id)
+	j, err := s.get(ctx, s.rdb, id)
 	if err != nil {
 		return err
 	}
@@ -122,10 +137,18 @@ func (s *Store) Update(ctx context.Context, id string, fn func(*Job)) error {
 	return s.put(ctx, j)
 }
 
-func (s *Store) put(ctx context.Context, j Job) error {
+func encode(j Job) ([]byte, error) {
 	raw, err := json.Marshal(j)
 	if err != nil {
-		return fmt.Errorf("jobs: encode: %w", err)
+		return nil, fmt.Errorf("jobs: encode: %w", err)
+	}
+	return raw, nil
+}
+
+func (s *Store) put(ctx context.Context, j Job) error {
+	raw, err := encode(j)
+	if err != nil {
+		return err
 	}
 	if err := s.rdb.Set(ctx, keyspace.Key(s.prefix, "job", j.ID), raw, s.ttl).Err(); err != nil {
 		return fmt.Errorf("jobs: store %s: %w", j.ID, err)

@@ -62,8 +62,8 @@ type Hint struct {
 	Timestamp string `json:"timestamp,omitempty"`
 	// ReceivedAt is when the receiver accepted the hint.
 	ReceivedAt time.Time `json:"received_at"`
-	// Deleted holds the object's last fields for delete events.
-	Deleted json.RawMessage `json:"deleted,omitempty"`
+	// A delete's object fields are not kept: nothing reads them (the
+	// reconcile reads the fabric from NetBox and its records from Redis).
 }
 
 // Key returns the object key the hint is about.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -43,6 +44,11 @@ type Receiver struct {
 	metrics *metrics
 	now     func() time.Time
 	tracker health.Tracker
+	// refused counts requests refused for their signature and remembers
+	// the last one: shown in health's details, never as a status.
+	refusedMu   sync.Mutex
+	refused     int64
+	lastRefused time.Time
 }
 
 // New builds a receiver that records hints in q.
@@ -93,7 +99,12 @@ func (r *Receiver) handle(req *http.Request, log *reqLog) (int, Response, string
 		sig := req.Header.Get(SignatureHeader)
 		if err := Verify(r.opts.Secret, body, sig); err != nil {
 			if len(r.opts.PreviousSecret) == 0 || Verify(r.opts.PreviousSecret, body, sig) != nil {
-				r.tracker.Failure(r.now(), err)
+				// A stranger's request is no fault of ours: counted in
+				// hnp_webhooks_received_total{result="unauthorized"} and
+				// health's details, never its status.
+				r.refusedMu.Lock()
+				r.refused, r.lastRefused = r.refused+1, r.now().UTC()
+				r.refusedMu.Unlock()
 				log.Warn("webhook refused", "reason", err.Error(), "remote", req.RemoteAddr)
 				return http.StatusUnauthorized, Response{Error: err.Error()}, "unauthorized"
 			}
@@ -125,9 +136,6 @@ func (r *Receiver) handle(req *http.Request, log *reqLog) (int, Response, string
 		User: p.User, RequestID: p.RequestID, LastUpdated: p.LastUpdated, Fabric: p.Fabric, PrevFabric: p.PrevFabric,
 		Timestamp: p.Timestamp, ReceivedAt: r.now().UTC(),
 	}
-	if p.Event == EventDeleted {
-		h.Deleted = p.Data
-	}
 	ctx, cancel := context.WithTimeout(req.Context(), r.opts.EnqueueTimeout)
 	defer cancel()
 	res, err := r.q.Enqueue(ctx, h)
@@ -143,8 +151,9 @@ func (r *Receiver) handle(req *http.Request, log *reqLog) (int, Response, string
 }
 
 // Health reports the receiver: degraded when its last hint could not be
-// recorded (or its last webhook was refused as unsigned) and nothing
-// succeeded since.
+// recorded and nothing succeeded since. Refused requests (bad signature,
+// malformed) are counted in hnp_webhooks_received_total, not here: a
+// stranger's POST must not degrade the service's health.
 func (r *Receiver) Health(context.Context) health.Report {
 	s := health.OK
 	if r.tracker.FailingSinceSuccess() {
@@ -153,6 +162,11 @@ func (r *Receiver) Health(context.Context) health.Report {
 	rep := r.tracker.Report(s)
 	rep.Details = map[string]any{"signed": len(r.opts.Secret) > 0, "max_body_bytes": r.opts.MaxBodyBytes,
 		"previous_secret_accepted": len(r.opts.PreviousSecret) > 0}
+	r.refusedMu.Lock()
+	if r.refused > 0 {
+		rep.Details["refused_signatures"], rep.Details["last_refused_signature_at"] = r.refused, r.lastRefused
+	}
+	r.refusedMu.Unlock()
 	return rep
 }
 

@@ -62,10 +62,11 @@ func (p *cutProxy) via(raw string) string {
 	return u.String()
 }
 
-// healthOf reads /api/v1/health's components.
+// healthOf reads /api/v1/health's components, with the details only the
+// sidecar's token (or NetBox credentials) may see.
 func healthOf(t *testing.T, s *sidecar) (int, map[string]json.RawMessage) {
 	t.Helper()
-	resp, err := http.Get(s.URL + "/api/v1/health")
+	resp, err := getHealth(s)
 	require.NoError(t, err)
 	defer func() { _ = resp.Body.Close() }()
 	var h struct {
@@ -73,6 +74,15 @@ func healthOf(t *testing.T, s *sidecar) (int, map[string]json.RawMessage) {
 	}
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&h))
 	return resp.StatusCode, h.Components
+}
+
+func getHealth(s *sidecar) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, s.URL+"/api/v1/health", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	return http.DefaultClient.Do(req)
 }
 
 func componentStatus(t *testing.T, s *sidecar, name string) string {
@@ -266,7 +276,7 @@ func TestRedisRestartMidStream(t *testing.T) {
 				Details map[string]any `json:"details"`
 			} `json:"components"`
 		}
-		resp, err := http.Get(s.URL + "/api/v1/health")
+		resp, err := getHealth(s)
 		if err != nil {
 			return false
 		}
