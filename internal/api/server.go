@@ -25,6 +25,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/health"
 	"github.com/githedgehog/hnp-sidecar/internal/jobs"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/panics"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
 )
@@ -106,6 +107,9 @@ type Parts struct {
 	// Guard bounds the routes that accept NetBox credentials: how long
 	// NetBox's answers are reused, how fast one client may ask.
 	Guard config.APIConfig
+	// Panics records a panic in a background task (an installation); nil:
+	// the task still fails alone, unrecorded.
+	Panics *panics.Catcher
 	// DriftTimeout bounds an on-demand drift check (2 minutes when zero);
 	// its answer may take that long whatever the server's WriteTimeout.
 	DriftTimeout time.Duration
@@ -162,7 +166,11 @@ func (s *Server) goBackground(fn func()) bool {
 	if s.stopping {
 		return false
 	}
-	s.bg.Go(fn)
+	s.bg.Go(func() {
+		if err := s.Panics.Run("api.background", fn); err != nil {
+			s.Logger.Error("background task failed", "err", err)
+		}
+	})
 	return true
 }
 

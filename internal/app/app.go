@@ -132,7 +132,7 @@ func (a *App) build() error {
 	a.api = api.New(api.Parts{
 		Logger: logger, APIToken: cfg.APIToken, Metrics: reg, Webhook: recv.Handle,
 		Queue: a.stores.queue, Jobs: a.stores.jobs, States: a.stores.states,
-		Health: a.healthComponents(recv, nb != nil, breakers), Guard: cfg.API,
+		Health: a.healthComponents(recv, nb != nil, breakers), Guard: cfg.API, Panics: a.panics,
 	})
 	if nb != nil {
 		a.api.NetBox = nb
