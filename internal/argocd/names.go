@@ -57,11 +57,14 @@ func CompileNamePattern(p string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
+// defaultPattern is DefaultNamePattern compiled (read only).
+var defaultPattern = regexp.MustCompile(DefaultNamePattern)
+
 func (n Naming) pattern() *regexp.Regexp {
 	if n.Pattern != nil {
 		return n.Pattern
 	}
-	return regexp.MustCompile(DefaultNamePattern)
+	return defaultPattern
 }
 
 // Name is the Application name of fabric (id, name) that asks for
