@@ -175,6 +175,11 @@ func newInstaller(cfg config.Config, nb *netbox.Client, kube *rest.Config, reg p
 			if err != nil {
 				return install.Result{}, err
 			}
+			if req.App != nil && req.Project == nil {
+				// The Application names the sidecar's AppProject: it comes first.
+				p := argoProject(cfg, log)
+				req.Project = &p
+			}
 			return in.Install(ctx, req)
 		},
 	}, nil

@@ -88,7 +88,7 @@ func TestKubeDriverLeavesForeignObjectsAlone(t *testing.T) {
 	// After: a foreign Application of the fabric's name (gitops_app_name,
 	// or squatting the derived one), and one that is another fabric's.
 	for name, labels := range map[string]map[string]any{
-		"platform": nil,
+		"platform":                   nil,
 		argocd.DerivedName(7, "fab"): {argocd.LabelManagedBy: "someone-else"},
 		"hnp-8-other":                {argocd.LabelManagedBy: argocd.ManagedBy, argocd.LabelFabricID: "8"},
 	} {

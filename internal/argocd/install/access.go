@@ -118,6 +118,9 @@ func (in *Installer) permissions(p *plan, req Request) []Permission {
 			add(ensure, "", "secrets", req.App.Namespace)
 		}
 		add(ensure, argocd.ApplicationGVR.Group, argocd.ApplicationGVR.Resource, req.App.Namespace)
+		if req.Project != nil {
+			add(ensure, argocd.ProjectGVR.Group, argocd.ProjectGVR.Resource, req.Project.Namespace)
+		}
 	}
 	return out
 }
