@@ -63,7 +63,7 @@ var argoVariables = []variable{
 		}},
 	{name: "HNP_ARGOCD_URL", help: "argocd-server's URL, e.g. https://argocd.example.com (REST driver)",
 		set: func(c *Config, v string) error { c.Argo.URL = v; return nil }},
-	{name: "HNP_ARGOCD_TOKEN", secret: true, help: "Argo CD API token of an account allowed to get, update and sync the fabrics' Applications (REST driver)",
+	{name: "HNP_ARGOCD_TOKEN", secret: true, help: "Argo CD API token of an account allowed to create, get, update and sync the fabrics' Applications, create repositories, and create, get and update the AppProject HNP_ARGOCD_PROJECT (REST driver)",
 		set: func(c *Config, v string) error { c.Argo.Token = Secret(v); return nil }},
 	{name: "HNP_ARGOCD_INSECURE_TLS", def: "false", help: "do not verify argocd-server's certificate (tests only; warned about at start-up)",
 		set: boolVar(func(c *Config) *bool { return &c.Argo.InsecureTLS })},
