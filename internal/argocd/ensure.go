@@ -33,7 +33,7 @@ type kubeObject struct {
 	change func(cur map[string]any)
 }
 
-// ensure creates or updates o; created reports which.
+// ensure creates o when absent, or updates it when it is owned and differs.
 func (k *Kube) ensure(ctx context.Context, o kubeObject) error {
 	res := k.dyn.Resource(o.gvr).Namespace(o.ns)
 	for try := 0; ; try++ {

@@ -122,13 +122,15 @@ func (r *Reconciler) deploy(f netbox.Fabric, t Target, commit string) {
 		return
 	}
 	app, err := application(f, t, r.argo)
-	if errors.Is(err, ErrFabricConfig) {
+	if err != nil {
+		// deploy has no context of its own (its caller's run ended).
 		ctx, cancel := context.WithTimeout(context.Background(), argoProblemTimeout)
 		defer cancel()
-		r.argoProblem(ctx, f, err)
-		return
-	}
-	if err != nil {
+		if errors.Is(err, ErrFabricConfig) {
+			r.argoProblem(ctx, f, err)
+			return
+		}
+		r.argoResolved(ctx, f) // no longer on Argo CD: nothing there is wrong
 		r.logger.Info("commit not handed to Argo CD; its objects stay committed", "fabric", f.Name, "reason", err.Error())
 		return
 	}
