@@ -131,10 +131,12 @@ func TestKustomizeAndIngressDryRun(t *testing.T) {
 		allowed                               bool
 	}
 	var checks []access
-	for _, v := range []string{"get", "create", "patch"} { // internal/argocd/kube.go
+	for _, v := range []string{"get", "create", "update", "patch"} { // internal/argocd/kube.go, ensure.go
 		checks = append(checks, access{verb: v, group: "argoproj.io", resource: "applications", ns: "argocd", allowed: true},
-			access{verb: v, resource: "secrets", ns: "argocd", allowed: v != "get"}) // applied, never read
+			access{verb: v, resource: "secrets", ns: "argocd", allowed: v != "patch"},
+			access{verb: v, group: "argoproj.io", resource: "appprojects", ns: "argocd", name: "hnp-sidecar", allowed: v != "patch"})
 	}
+	checks = append(checks, access{verb: "update", group: "argoproj.io", resource: "appprojects", ns: "argocd", name: "default"})
 	for _, r := range []string{"ipv4namespaces", "vpcs", "externals", "vpcattachments", "vpcpeerings", "externalattachments", "externalpeerings"} {
 		checks = append(checks, access{verb: "list", group: "vpc.githedgehog.com", resource: r, allowed: true}, // internal/drift/live.go
 			access{verb: "get", group: "apiextensions.k8s.io", resource: "customresourcedefinitions", name: r + ".vpc.githedgehog.com", allowed: true})

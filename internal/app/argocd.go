@@ -47,6 +47,8 @@ func newArgo(cfg config.Config, states *state.Store, show func(context.Context, 
 	case config.DriverREST:
 		hc := &http.Client{Timeout: 2 * time.Minute}
 		if cfg.Argo.InsecureTLS {
+			logger.Warn("HNP_ARGOCD_INSECURE_TLS=true: argocd-server's certificate is not verified; anyone on the path can read "+
+				"the Argo CD token and change what is deployed. For tests only", "argocd_url", cfg.Argo.URL)
 			hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // opt-in, tests only
 		}
 		r, err := argocd.NewREST(cfg.Argo.URL, cfg.Argo.Token.Reveal(), breakerClient(breakers, breaker.ArgoCD, hc))
@@ -71,9 +73,39 @@ func newArgo(cfg config.Config, states *state.Store, show func(context.Context, 
 		driver = argocd.NewKube(dyn)
 	}
 	log := logger.With("component", "argocd")
-	parts.syncer = argocd.NewSyncer(driver, states, argocd.Options{Timeout: cfg.Argo.SyncTimeout},
-		show, log)
+	project := argoProject(cfg, log)
+	parts.syncer = argocd.NewSyncer(driver, states, argocd.Options{Timeout: cfg.Argo.SyncTimeout, Project: &project,
+		Naming: argoNaming(cfg)}, show, log)
 	return parts, nil
+}
+
+// argoNaming is the policy of the fabrics' Application names.
+func argoNaming(cfg config.Config) argocd.Naming {
+	return argocd.Naming{Pattern: cfg.Argo.AppNamePattern, Namespace: cfg.Argo.Namespace, Destinations: cfg.Argo.Destinations()}
+}
+
+// argoProject is the AppProject every Application is in: the allowed Git
+// repositories, the configured cluster and namespaces, Hedgehog kinds.
+func argoProject(cfg config.Config, logger *slog.Logger) argocd.Project {
+	p := argocd.Project{Name: cfg.Argo.Project, Namespace: cfg.Argo.Namespace, SourceRepos: argoSourceRepos(cfg)}
+	for _, ns := range cfg.Argo.Destinations() {
+		p.Destinations = append(p.Destinations, argocd.Destination{Server: cfg.Argo.DestServer, Namespace: ns})
+	}
+	if len(p.SourceRepos) == 0 {
+		logger.Warn("the AppProject allows no Git repository (HNP_GIT_DEFAULT_URL is unset): Argo CD refuses every Application",
+			"project", p.Name)
+	}
+	return p
+}
+
+// argoSourceRepos are the repositories Applications may read: for now
+// every repository on HNP_GIT_DEFAULT_URL's host. When HNP_GIT_ALLOWED_URLS
+// exists, this becomes argocd.SourcePatterns(cfg.Git.AllowedURLs).
+func argoSourceRepos(cfg config.Config) []string {
+	if p := argocd.HostPattern(cfg.Git.DefaultURL); p != "" {
+		return []string{p}
+	}
+	return nil
 }
 
 // defaultCluster is the sidecar's own cluster: the Kubernetes driver's
@@ -122,6 +154,7 @@ func newInstaller(cfg config.Config, nb *netbox.Client, kube *rest.Config, reg p
 			if err != nil {
 				return argocd.App{}, argocd.Repository{}, err
 			}
+			defaults.Naming = argoNaming(cfg)
 			return reconcile.Application(ctx, nb, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch},
 				defaults, log, f)
 		},
@@ -141,6 +174,11 @@ func newInstaller(cfg config.Config, nb *netbox.Client, kube *rest.Config, reg p
 			in, err := install.New(rc, install.Options{Namespace: ns}, log, metrics)
 			if err != nil {
 				return install.Result{}, err
+			}
+			if req.App != nil && req.Project == nil {
+				// The Application names the sidecar's AppProject: it comes first.
+				p := argoProject(cfg, log)
+				req.Project = &p
 			}
 			return in.Install(ctx, req)
 		},

@@ -7,9 +7,10 @@ package argocd
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strings"
 )
 
@@ -30,8 +31,10 @@ type App struct {
 	DestServer, DestNamespace string
 	// Automated turns on automated sync, with Prune and SelfHeal.
 	Automated, Prune, SelfHeal bool
-	// Fabric names the fabric in a label.
-	Fabric string
+	// Fabric names the fabric in a label; FabricID is its NetBox id, the
+	// owner label (OwnedBy).
+	Fabric   string
+	FabricID int64
 }
 
 // SyncOptions go on every Application and every sync the sidecar asks for:
@@ -64,7 +67,8 @@ func (a App) Object() map[string]any {
 		"kind":       "Application",
 		"metadata": map[string]any{
 			"name": a.Name, "namespace": a.Namespace,
-			"labels": map[string]any{"app.kubernetes.io/managed-by": "hnp-sidecar", "hnp.githedgehog.com/fabric": labelValue(a.Fabric)},
+			"labels": map[string]any{LabelManagedBy: ManagedBy, LabelFabricID: fabricLabel(a.FabricID),
+				"hnp.githedgehog.com/fabric": labelValue(a.Fabric)},
 		},
 		"spec": map[string]any{
 			"project": a.Project,
@@ -138,9 +142,14 @@ func (s Status) Finished(x string) bool {
 
 // Driver is one way of talking to Argo CD.
 type Driver interface {
-	// EnsureRepository creates or updates the repository credentials.
+	// EnsureRepository creates the repository credentials, or updates
+	// them when they are the sidecar's; ErrForeignRepository otherwise.
 	EnsureRepository(ctx context.Context, namespace string, r Repository) error
-	// EnsureApplication creates or updates the Application.
+	// EnsureProject creates the AppProject, or updates it when it is the
+	// sidecar's; ErrForeignProject otherwise.
+	EnsureProject(ctx context.Context, p Project) error
+	// EnsureApplication creates the Application, or updates it when it is
+	// this fabric's (OwnedBy); ErrForeignApplication otherwise.
 	EnsureApplication(ctx context.Context, a App) error
 	// Refresh makes Argo CD compare the Application with Git again.
 	Refresh(ctx context.Context, namespace, name string) error
@@ -200,12 +209,9 @@ func wrap(op, ns, name string, err error) error {
 }
 
 // RepositorySecretName is the name of the repository Secret the sidecar
-// applies for a Git URL.
-func RepositorySecretName(url string) string { return "hnp-repo-" + shortHash(url) }
-
-// shortHash names a repository Secret after its URL.
-func shortHash(s string) string {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(s))
-	return fmt.Sprintf("%08x", h.Sum32())
+// applies for a Git URL: "hnp-repo-" and the URL's SHA-256 (hex), so no
+// two URLs can be made to share a Secret.
+func RepositorySecretName(url string) string {
+	h := sha256.Sum256([]byte(url))
+	return "hnp-repo-" + hex.EncodeToString(h[:])
 }

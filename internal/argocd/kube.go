@@ -2,9 +2,11 @@ package argocd
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,7 +21,7 @@ var ApplicationGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: 
 // SecretGVR is the resource of repository Secrets.
 var SecretGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 
-// FieldManager owns the fields the sidecar applies.
+// FieldManager names the sidecar's writes (managedFields).
 const FieldManager = "hnp-sidecar"
 
 // Kube drives Argo CD through the Kubernetes API: the Application custom
@@ -32,42 +34,100 @@ type Kube struct {
 // NewKube builds a Kubernetes driver.
 func NewKube(dyn dynamic.Interface) *Kube { return &Kube{dyn: dyn} }
 
-// EnsureRepository applies the repository Secret (server-side apply).
+// EnsureRepository creates the repository Secret, or updates it when it
+// is the sidecar's (labelled so); a Secret of that name that is not is
+// left alone: ErrForeignRepository.
 func (k *Kube) EnsureRepository(ctx context.Context, ns string, r Repository) error {
-	data := map[string]string{"type": "git", "url": r.URL}
+	data := map[string]any{"type": "git", "url": r.URL}
 	for key, v := range map[string]string{"username": r.Username, "password": r.Password, "sshPrivateKey": r.SSHPrivateKey} {
 		if v != "" {
 			data[key] = v
 		}
 	}
 	name := RepositorySecretName(r.URL)
-	body, err := json.Marshal(map[string]any{
-		"apiVersion": "v1", "kind": "Secret",
-		"metadata": map[string]any{"name": name, "namespace": ns,
-			"labels": map[string]string{"argocd.argoproj.io/secret-type": "repository", "app.kubernetes.io/managed-by": "hnp-sidecar"}},
-		"stringData": data,
+	labels := map[string]any{"argocd.argoproj.io/secret-type": "repository", LabelManagedBy: ManagedBy}
+	err := k.ensure(ctx, kubeObject{gvr: SecretGVR, ns: ns, name: name,
+		desired: map[string]any{"apiVersion": "v1", "kind": "Secret",
+			"metadata": map[string]any{"name": name, "namespace": ns, "labels": labels}, "stringData": data},
+		owned: func(l map[string]string) error {
+			if ours(l) {
+				return nil
+			}
+			return fmt.Errorf("%w: Secret %s/%s has no label %s=%s; it is left untouched", ErrForeignRepository, ns, name, LabelManagedBy, ManagedBy)
+		},
+		same: func(cur map[string]any) bool { return sameLabels(cur, labels) && sameSecretData(cur, data) },
+		change: func(cur map[string]any) {
+			setLabels(cur, labels)
+			delete(cur, "data")
+			cur["stringData"] = data
+		},
 	})
-	if err != nil {
-		return err
-	}
-	force := true
-	_, err = k.dyn.Resource(SecretGVR).Namespace(ns).Patch(ctx, name, types.ApplyPatchType, body,
-		metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
 	if err != nil {
 		return fmt.Errorf("argocd: repository secret %s/%s for %s: %w", ns, name, redact(r.URL), err)
 	}
 	return nil
 }
 
-// EnsureApplication applies the Application (server-side apply).
-func (k *Kube) EnsureApplication(ctx context.Context, a App) error {
-	body, err := json.Marshal(a.Object())
-	if err != nil {
-		return err
+// sameSecretData reports whether a Secret's data (base64, as read) is
+// want, key for key.
+func sameSecretData(cur map[string]any, want map[string]any) bool {
+	have, _ := cur["data"].(map[string]any)
+	if len(have) != len(want) {
+		return false
 	}
-	force := true
-	_, err = k.dyn.Resource(ApplicationGVR).Namespace(a.Namespace).Patch(ctx, a.Name, types.ApplyPatchType, body,
-		metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
+	for key, v := range want {
+		enc, _ := have[key].(string)
+		raw, err := base64.StdEncoding.DecodeString(enc)
+		if err != nil || string(raw) != v {
+			return false
+		}
+	}
+	return true
+}
+
+// EnsureProject creates the AppProject, or updates it when it is the
+// sidecar's; ErrForeignProject otherwise.
+func (k *Kube) EnsureProject(ctx context.Context, p Project) error {
+	labels := map[string]any{LabelManagedBy: ManagedBy}
+	spec := p.spec()
+	err := k.ensure(ctx, kubeObject{gvr: ProjectGVR, ns: p.Namespace, name: p.Name, desired: p.Object(),
+		owned: func(l map[string]string) error { return projectOwned(p.Namespace, p.Name, l) },
+		same:  func(cur map[string]any) bool { return sameLabels(cur, labels) && sameFields(cur, "spec", spec) },
+		change: func(cur map[string]any) {
+			setLabels(cur, labels)
+			s, _ := cur["spec"].(map[string]any)
+			if s == nil {
+				s = map[string]any{}
+			}
+			for key, v := range spec {
+				s[key] = v
+			}
+			cur["spec"] = s
+		},
+	})
+	if err != nil {
+		return kubeErr("project", p.Namespace, p.Name, err)
+	}
+	return nil
+}
+
+// EnsureApplication creates the Application, or updates it when it is
+// a.FabricID's (labelled so); any other is left alone:
+// ErrForeignApplication.
+func (k *Kube) EnsureApplication(ctx context.Context, a App) error {
+	obj := a.Object()
+	labels, _ := get(obj, "metadata", "labels").(map[string]any)
+	spec, _ := obj["spec"].(map[string]any)
+	err := k.ensure(ctx, kubeObject{gvr: ApplicationGVR, ns: a.Namespace, name: a.Name, desired: obj,
+		owned: func(l map[string]string) error { return ownedBy(a.Namespace, a.Name, l, a.FabricID) },
+		same: func(cur map[string]any) bool {
+			return sameLabels(cur, labels) && reflect.DeepEqual(cur["spec"], jsonValue(spec))
+		},
+		change: func(cur map[string]any) {
+			setLabels(cur, labels)
+			cur["spec"] = spec
+		},
+	})
 	if err != nil {
 		return wrap("apply application", a.Namespace, a.Name, err)
 	}

@@ -9,7 +9,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
+)
+
+var (
+	_ Driver = (*REST)(nil)
+	_ Driver = (*Kube)(nil)
 )
 
 // REST drives Argo CD through argocd-server's REST API.
@@ -106,21 +112,106 @@ func appPath(ns, name, suffix string, q url.Values) string {
 	return "/api/v1/applications/" + url.PathEscape(name) + suffix + "?" + q.Encode()
 }
 
-// EnsureRepository creates or updates the repository (upsert).
+// EnsureRepository creates the repository in Argo CD. One that exists
+// with other settings is not overwritten (no upsert: Argo CD's API does not
+// say whose a repository is): ErrForeignRepository.
 func (c *REST) EnsureRepository(ctx context.Context, _ string, r Repository) error {
 	body := map[string]any{"repo": r.URL, "type": "git", "username": r.Username, "password": r.Password, "sshPrivateKey": r.SSHPrivateKey}
-	if err := c.do(ctx, http.MethodPost, "/api/v1/repositories?upsert=true", body, nil); err != nil {
+	err := c.do(ctx, http.MethodPost, "/api/v1/repositories", body, nil)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status < 500 && strings.Contains(ae.Message, "existing repository spec is different") {
+		err = fmt.Errorf("%w: it has other settings or credentials and is left untouched (update or delete it in Argo CD)", ErrForeignRepository)
+	}
+	if err != nil {
 		return fmt.Errorf("argocd: repository %s: %w", redact(r.URL), err)
 	}
 	return nil
 }
 
-// EnsureApplication creates or updates the Application (upsert).
+// EnsureProject creates the AppProject, or updates it when it is the
+// sidecar's (labelled so), conditionally on the resourceVersion read;
+// ErrForeignProject otherwise.
+func (c *REST) EnsureProject(ctx context.Context, p Project) error {
+	path := "/api/v1/projects/" + url.PathEscape(p.Name)
+	for try := 0; ; try++ {
+		var cur map[string]any
+		err := c.do(ctx, http.MethodGet, path, nil, &cur)
+		if errors.Is(err, ErrNotFound) {
+			err = c.do(ctx, http.MethodPost, "/api/v1/projects", map[string]any{"project": p.Object()}, nil)
+			if err != nil && strings.Contains(err.Error(), "already exists") && try < conflictRetries {
+				continue
+			}
+		} else if err == nil {
+			if err = projectOwned(p.Namespace, p.Name, labelsOf(cur)); err != nil {
+				return err
+			}
+			labels := map[string]any{LabelManagedBy: ManagedBy}
+			spec := p.spec()
+			if sameLabels(cur, labels) && sameFields(cur, "spec", spec) {
+				return nil
+			}
+			setLabels(cur, labels)
+			s, _ := cur["spec"].(map[string]any)
+			if s == nil {
+				s = map[string]any{}
+			}
+			for k, v := range spec {
+				s[k] = v
+			}
+			cur["spec"] = s
+			// cur carries metadata.resourceVersion: a concurrent change
+			// makes the update fail instead of being overwritten.
+			err = c.do(ctx, http.MethodPut, path, map[string]any{"project": cur}, nil)
+			if isConflict(err) && try < conflictRetries {
+				continue
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("argocd: project %s: %w", p.Name, err)
+		}
+		return nil
+	}
+}
+
+// EnsureApplication creates the Application (Argo CD validates it), or
+// updates it when it is a.FabricID's (labelled so); any other is left
+// alone: ErrForeignApplication. argocd-server's update re-reads the
+// Application itself, so the check and the update are two calls: an
+// Application relabelled in between by someone with rights to do so is
+// the one race left.
 func (c *REST) EnsureApplication(ctx context.Context, a App) error {
-	if err := c.do(ctx, http.MethodPost, "/api/v1/applications?upsert=true&validate=false", a.Object(), nil); err != nil {
+	obj := a.Object()
+	var cur map[string]any
+	err := c.do(ctx, http.MethodGet, appPath(a.Namespace, a.Name, "", nil), nil, &cur)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		// No upsert: an Application created meanwhile makes this fail.
+		err = c.do(ctx, http.MethodPost, "/api/v1/applications", obj, nil)
+	case err == nil:
+		if err := ownedBy(a.Namespace, a.Name, labelsOf(cur), a.FabricID); err != nil {
+			return err
+		}
+		labels, _ := get(obj, "metadata", "labels").(map[string]any)
+		if sameLabels(cur, labels) && reflect.DeepEqual(cur["spec"], jsonValue(obj["spec"])) {
+			return nil
+		}
+		if rv := str(cur, "metadata", "resourceVersion"); rv != "" {
+			obj["metadata"].(map[string]any)["resourceVersion"] = rv
+		}
+		err = c.do(ctx, http.MethodPut, appPath(a.Namespace, a.Name, "", url.Values{"validate": {"true"}}), obj, nil)
+	}
+	if err != nil {
 		return wrap("apply application", a.Namespace, a.Name, err)
 	}
 	return nil
+}
+
+// isConflict reports whether err is argocd-server's answer to an update
+// that lost a race.
+func isConflict(err error) bool {
+	var ae *apiError
+	return errors.As(err, &ae) && (ae.Status == http.StatusConflict ||
+		strings.Contains(ae.Message, "the object has been modified"))
 }
 
 // Refresh asks for a normal refresh; the call returns once Argo CD has

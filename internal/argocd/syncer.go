@@ -29,6 +29,11 @@ type Target struct {
 	// Repo, when its URL is set, is applied before the Application.
 	Repo   Repository
 	Commit string
+	// Ensured (may be nil) is told after the syncer set up the project,
+	// repository and Application: nil when it could, or the error when one
+	// of them exists and is not the sidecar's (IsForeign): the fabric's
+	// owner must be told; outages are not told.
+	Ensured func(ctx context.Context, err error)
 }
 
 // Options tunes the syncer.
@@ -45,6 +50,12 @@ type Options struct {
 	// failed (Argo CD or the cluster unreachable, a breaker open) is tried
 	// again: doubling from RetryBase, capped at RetryMax, jittered (1s, 1m).
 	RetryBase, RetryMax time.Duration
+	// Project, when set, is the AppProject ensured before each
+	// Application (the Applications name it).
+	Project *Project
+	// Naming is the policy of Application names and namespaces
+	// (reconcile reads it through Naming).
+	Naming Naming
 }
 
 // Syncer asks Argo CD to sync each fabric to the commit the sidecar
@@ -105,6 +116,9 @@ func (s *Syncer) Committed(t Target) {
 	default:
 	}
 }
+
+// Naming is the policy of Application names and namespaces.
+func (s *Syncer) Naming() Naming { return s.opts.Naming }
 
 // Health is the last Argo CD health seen for a fabric's Application.
 func (s *Syncer) Health(fabric int64) string {
@@ -229,12 +243,7 @@ func (s *Syncer) reach(ctx context.Context, t Target) error {
 	if len(start) == 0 && len(pending) == 0 {
 		return nil
 	}
-	if t.Repo.URL != "" {
-		if err := s.driver.EnsureRepository(ctx, t.App.Namespace, t.Repo); err != nil {
-			return err
-		}
-	}
-	if err := s.driver.EnsureApplication(ctx, t.App); err != nil {
+	if err := s.ensure(ctx, t); err != nil {
 		return err
 	}
 	if err := s.driver.Refresh(ctx, t.App.Namespace, t.App.Name); err != nil {
@@ -251,6 +260,30 @@ func (s *Syncer) reach(ctx context.Context, t Target) error {
 	s.apply(ctx, t, moves)
 	pending = append(pending, start...)
 	return s.watch(ctx, t, pending)
+}
+
+// ensure sets up the project, the repository and the Application, and
+// tells t.Ensured how that went unless Argo CD or the cluster failed.
+func (s *Syncer) ensure(ctx context.Context, t Target) error {
+	err := s.ensureAll(ctx, t)
+	if t.Ensured != nil && (err == nil || IsForeign(err)) {
+		t.Ensured(ctx, err)
+	}
+	return err
+}
+
+func (s *Syncer) ensureAll(ctx context.Context, t Target) error {
+	if s.opts.Project != nil {
+		if err := s.driver.EnsureProject(ctx, *s.opts.Project); err != nil {
+			return err
+		}
+	}
+	if t.Repo.URL != "" {
+		if err := s.driver.EnsureRepository(ctx, t.App.Namespace, t.Repo); err != nil {
+			return err
+		}
+	}
+	return s.driver.EnsureApplication(ctx, t.App)
 }
 
 // requestSync asks for the sync, backing off while another operation

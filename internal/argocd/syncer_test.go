@@ -31,6 +31,7 @@ type fakeArgo struct {
 }
 
 func (f *fakeArgo) EnsureRepository(context.Context, string, Repository) error { return nil }
+func (f *fakeArgo) EnsureProject(context.Context, Project) error               { return nil }
 func (f *fakeArgo) EnsureApplication(context.Context, App) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

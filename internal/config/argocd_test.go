@@ -54,3 +54,28 @@ func TestInstallConfig(t *testing.T) {
 	require.ErrorContains(t, err, "HNP_ARGOCD_INSTALL_TIMEOUT")
 	require.ErrorContains(t, err, "HNP_ARGOCD_INSTALL_MANIFEST")
 }
+
+func TestArgoBounds(t *testing.T) {
+	vars := minimal()
+	cfg, err := LoadConfig(env(vars))
+	require.NoError(t, err)
+	require.Equal(t, "hnp-sidecar", cfg.Argo.Project)
+	require.Equal(t, `^(hnp|hedgehog)-[a-z0-9]([-a-z0-9]*[a-z0-9])?$`, cfg.Argo.AppNamePattern.String())
+	require.Equal(t, []string{"default"}, cfg.Argo.Destinations())
+
+	vars["HNP_ARGOCD_APP_NAME_PATTERN"] = "fab-.*"
+	_, err = LoadConfig(env(vars))
+	require.ErrorContains(t, err, "HNP_ARGOCD_APP_NAME_PATTERN")
+	require.ErrorContains(t, err, "anchored")
+
+	vars["HNP_ARGOCD_APP_NAME_PATTERN"] = "^fab-[0-9]+$"
+	vars["HNP_ARGOCD_DESTINATION_NAMESPACES"] = " fab-a, fab-b ,"
+	vars["HNP_ARGOCD_INSECURE_TLS"] = "true"
+	cfg, err = LoadConfig(env(vars))
+	require.NoError(t, err)
+	require.True(t, cfg.Argo.AppNamePattern.MatchString("fab-12"))
+	require.Equal(t, []string{"fab-a", "fab-b"}, cfg.Argo.Destinations())
+	shown := cfg.Argo.LogValue().String()
+	require.Contains(t, shown, "insecure_tls=true")
+	require.Contains(t, shown, "app_name_pattern=^fab-[0-9]+$")
+}

@@ -21,9 +21,15 @@ type Deployer interface {
 	Health(fabric int64) string
 }
 
-// ArgoDefaults complete what a fabric in NetBox leaves empty.
+// ArgoDefaults complete what a fabric in NetBox leaves empty, and bound
+// what it may ask for.
 type ArgoDefaults struct {
 	Namespace, Project, DestServer, DestNamespace string
+	// Naming decides the Application's name, namespace and destination
+	// namespace; unset: the
+	// deployer's (when it has a Naming method), else the default pattern
+	// in Namespace.
+	Naming argocd.Naming
 	// Repo carries the credentials Argo CD reads the repository with;
 	// empty: the repository is expected to be set up in Argo CD already.
 	Repo argocd.Repository
@@ -35,6 +41,12 @@ var ErrNotArgoCD = errors.New("reconcile: fabric does not use Argo CD")
 // WithDeployer hands every pushed commit of a fabric whose GitOps tool is
 // Argo CD to d.
 func WithDeployer(d Deployer, defaults ArgoDefaults) Option {
+	if n, ok := d.(interface{ Naming() argocd.Naming }); ok && defaults.Naming.Namespace == "" && defaults.Naming.Pattern == nil {
+		defaults.Naming = n.Naming()
+	}
+	if defaults.Naming.Namespace == "" {
+		defaults.Naming.Namespace = defaults.Namespace
+	}
 	return func(r *Reconciler) { r.deployer, r.argo = d, defaults }
 }
 
@@ -56,8 +68,10 @@ func Application(ctx context.Context, repos GitRepositories, d Defaults, argo Ar
 	return app, repository(t, argo), nil
 }
 
-// application is the fabric's Application: its name, namespace, prune and
-// self-heal from NetBox, the rest from defaults.
+// application is the fabric's Application: prune and self-heal from
+// NetBox, the rest from defaults. NetBox's name, namespace and destination
+// namespace are only taken within the configured bounds (argocd.Naming):
+// else a *ConfigError.
 func application(f netbox.Fabric, t Target, argo ArgoDefaults) (argocd.App, error) {
 	if tool := strings.ToLower(f.GitopsTool); tool != "" && tool != "argocd" {
 		return argocd.App{}, fmt.Errorf("%w: fabric %s uses gitops_tool %q, not Argo CD", ErrNotArgoCD, f.Name, f.GitopsTool)
@@ -66,21 +80,27 @@ func application(f netbox.Fabric, t Target, argo ArgoDefaults) (argocd.App, erro
 	if err != nil {
 		return argocd.App{}, fmt.Errorf("reconcile: fabric %s: gitops_directory: %w", f.Name, err)
 	}
-	a := argocd.App{Name: f.GitopsAppName, Namespace: f.GitopsNamespace, Project: argo.Project,
+	naming := argo.Naming
+	if naming.Namespace == "" {
+		naming.Namespace = argo.Namespace
+	}
+	name, err := naming.Name(f.ID, f.Name, f.GitopsAppName)
+	if err != nil {
+		return argocd.App{}, configError(f, err, "%s: %v", argoReason, err)
+	}
+	ns, err := naming.Namespaced(f.GitopsNamespace)
+	if err != nil {
+		return argocd.App{}, configError(f, err, "%s: %v", argoReason, err)
+	}
+	dest, err := naming.Destination(f.KubernetesNS, argo.DestNamespace)
+	if err != nil {
+		return argocd.App{}, configError(f, err, "%s: %v", argoReason, err)
+	}
+	return argocd.App{Name: name, Namespace: ns, Project: argo.Project,
 		RepoURL: t.URL, Revision: t.Branch, Path: managed, DestServer: argo.DestServer,
-		DestNamespace: f.KubernetesNS, Fabric: f.Name,
+		DestNamespace: dest, Fabric: f.Name, FabricID: f.ID,
 		Automated: f.AutoSyncEnabled == nil || *f.AutoSyncEnabled,
-		Prune:     f.PruneEnabled != nil && *f.PruneEnabled, SelfHeal: f.SelfHealEnabled == nil || *f.SelfHealEnabled}
-	if a.Name == "" {
-		a.Name = "hedgehog-" + strings.ToLower(f.Name)
-	}
-	if a.Namespace == "" {
-		a.Namespace = argo.Namespace
-	}
-	if a.DestNamespace == "" {
-		a.DestNamespace = argo.DestNamespace
-	}
-	return a, nil
+		Prune:     f.PruneEnabled != nil && *f.PruneEnabled, SelfHeal: f.SelfHealEnabled == nil || *f.SelfHealEnabled}, nil
 }
 
 // repository is the credentials Argo CD reads t's repository with, if
@@ -93,15 +113,33 @@ func repository(t Target, argo ArgoDefaults) argocd.Repository {
 	return repo
 }
 
-// deploy hands a pushed commit to the deployer.
+// deploy hands a pushed commit to the deployer. A fabric whose
+// Application is refused (its name, namespace or destination, or an
+// Application of that name that is not this fabric's) is shown the reason
+// (argoProblem); its commit stays in Git and Argo CD is not touched.
 func (r *Reconciler) deploy(f netbox.Fabric, t Target, commit string) {
 	if r.deployer == nil || commit == "" {
 		return
 	}
 	app, err := application(f, t, r.argo)
 	if err != nil {
+		// deploy has no context of its own (its caller's run ended).
+		ctx, cancel := context.WithTimeout(context.Background(), argoProblemTimeout)
+		defer cancel()
+		if errors.Is(err, ErrFabricConfig) {
+			r.argoProblem(ctx, f, err)
+			return
+		}
+		r.argoResolved(ctx, f) // no longer on Argo CD: nothing there is wrong
 		r.logger.Info("commit not handed to Argo CD; its objects stay committed", "fabric", f.Name, "reason", err.Error())
 		return
 	}
-	r.deployer.Committed(argocd.Target{Fabric: f.ID, FabricName: f.Name, App: app, Repo: repository(t, r.argo), Commit: commit})
+	r.deployer.Committed(argocd.Target{Fabric: f.ID, FabricName: f.Name, App: app, Repo: repository(t, r.argo), Commit: commit,
+		Ensured: func(ctx context.Context, err error) {
+			if err != nil {
+				r.argoProblem(ctx, f, configError(f, err, "%s: %v", argoReason, err))
+				return
+			}
+			r.argoResolved(ctx, f)
+		}})
 }

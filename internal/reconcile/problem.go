@@ -94,8 +94,8 @@ func (r *Reconciler) FabricGone(ctx context.Context, fabric int64) {
 // and returns the journal entry that tells the user (none when there was
 // no problem or the push failed).
 func (r *Reconciler) resolved(ctx context.Context, f netbox.Fabric, out gitops.Result, pushErr error) []netbox.JournalEntry {
-	if r.problems == nil || pushErr != nil {
-		return nil
+	if r.problems == nil || pushErr != nil || r.argoProblemStays(ctx, f.ID) {
+		return nil // an Argo CD problem ends when the Application is accepted (argoproblem.go)
 	}
 	had, err := r.problems.Clear(ctx, f.ID)
 	if err != nil {

@@ -202,25 +202,33 @@ func testRBAC(t *testing.T, ctx context.Context, c *clusterenv.Cluster, ap *clus
 	dyn, err := dynamic.NewForConfig(defaults)
 	require.NoError(t, err)
 	k := argocd.NewKube(dyn)
-	app := argocd.App{Name: "hedgehog-f1", Namespace: "argocd", Project: "default", RepoURL: "https://git.example.com/f1.git",
+	app := argocd.App{Name: "hnp-1-f1", Namespace: "argocd", Project: argocd.DefaultProject, RepoURL: "https://git.example.com/f1.git",
 		Revision: "main", Path: "f1/managed", DestServer: "https://kubernetes.default.svc", DestNamespace: "default",
-		Automated: true, Prune: true, SelfHeal: true, Fabric: "f1"}
+		Automated: true, Prune: true, SelfHeal: true, Fabric: "f1", FabricID: 1}
 	repo := argocd.Repository{URL: app.RepoURL, Username: "git", Password: "secret"}
-	for range 2 { // create, then change
+	project := argocd.Project{Name: argocd.DefaultProject, Namespace: "argocd", SourceRepos: []string{"https://git.example.com/**"},
+		Destinations: []argocd.Destination{{Server: app.DestServer, Namespace: "default"}}}
+	for i := range 2 { // create, then change
+		require.NoError(t, k.EnsureProject(ctx, project))
 		require.NoError(t, k.EnsureRepository(ctx, "argocd", repo))
 		require.NoError(t, k.EnsureApplication(ctx, app))
+		app.Revision, repo.Password = fmt.Sprint("release-", i), fmt.Sprint("secret-", i)
+		project.SourceRepos = append(project.SourceRepos, fmt.Sprintf("https://git%d.example.com/**", i))
 	}
+	other := project
+	other.Name = "another-project" // get and update only of the configured AppProject
+	require.True(t, isForbidden(k.EnsureProject(ctx, other)))
 	require.NoError(t, k.Refresh(ctx, "argocd", app.Name))
 	require.NoError(t, k.Sync(ctx, "argocd", app.Name, "0123456789abcdef0123456789abcdef01234567", true))
 	_, err = k.Status(ctx, "argocd", app.Name)
 	require.NoError(t, err)
-	other := app
-	other.Namespace = "default"
-	require.True(t, isForbidden(k.EnsureApplication(ctx, other)))
+	elsewhere := app
+	elsewhere.Namespace = "default"
+	require.True(t, isForbidden(k.EnsureApplication(ctx, elsewhere)))
 	require.True(t, isForbidden(k.EnsureRepository(ctx, "default", repo)))
 	_, err = dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "secrets"}).Namespace("argocd").List(ctx, metav1.ListOptions{})
 	require.True(t, apierrors.IsForbidden(err), "the account cannot read Secrets: %v", err)
-	t.Log("Kubernetes driver as the defaults account: repository Secret and Application applied twice, refresh, sync, status; forbidden in namespace default and to list Secrets")
+	t.Log("Kubernetes driver as the defaults account: AppProject, repository Secret and Application created then updated, refresh, sync, status; another AppProject, namespace default and listing Secrets forbidden")
 
 	// internal/drift as the defaults account: a real drift check, and the
 	// CRD reads it ignores when they fail; /readyz (cluster.Health).

@@ -57,6 +57,7 @@ func TestScenario3NetBoxToArgoCD(t *testing.T) {
 				extra = append(extra, "HNP_ARGOCD_DRIVER", "kubernetes", "HNP_KUBECONFIG", filepath.Join(ar.Dir, "kubeconfig"))
 			}
 			env, srv, repoURL, sc := reconcileSetup(t, "argo-"+driver, extra...)
+			sc["HNP_GIT_DEFAULT_URL"] = repoURL // the AppProject's sourceRepos: its host
 			s := startSidecar(t, sc)
 			runBootstrap(t, env, env.Token, s.URL, secret)
 			admin := adminClient(t, env)
@@ -232,6 +233,7 @@ func TestArgoCDOutageRecovers(t *testing.T) {
 		"HNP_DRIFT_INTERVAL", "0", "HNP_ARGOCD_NAMESPACE", ar.Namespace, "HNP_ARGOCD_DESTINATION_SERVER", ar.ClusterServer,
 		"HNP_ARGOCD_SYNC_TIMEOUT", "2m", "HNP_ARGOCD_DRIVER", "rest", "HNP_ARGOCD_URL", proxy.via(ar.URL), "HNP_ARGOCD_TOKEN", ar.Token,
 		"HNP_BREAKER_FAILURES", "2", "HNP_BREAKER_OPEN_TIMEOUT", "2s")
+	sc["HNP_GIT_DEFAULT_URL"] = repoURL // the AppProject's sourceRepos: its host
 	s := startSidecar(t, sc)
 	runBootstrap(t, env, env.Token, s.URL, secret)
 	admin := adminClient(t, env)
@@ -270,7 +272,7 @@ func TestArgoCDOutageRecovers(t *testing.T) {
 	dyn, err := cl.Dynamic()
 	require.NoError(t, err)
 	apps := dyn.Resource(argocd.ApplicationGVR).Namespace(ar.Namespace)
-	appName := "hedgehog-" + fabName
+	appName := argocd.DerivedName(int64(fab["id"].(float64)), fabName)
 	const missing = "0000000000000000000000000000000000000000"
 	require.Eventually(t, func() bool {
 		a, err := apps.Get(ctx, appName, metav1.GetOptions{})

@@ -109,7 +109,8 @@ if [[ $CLUSTER == 1 ]]; then
   sed 's/^/cluster: /' "$RUN_DIR/cluster-stack.log"
   # The Kubernetes driver: the sidecar writes the fabric's Application and
   # the repository Secret through the API server (DESIGN.md §8).
-  argo_env=(HNP_ARGOCD_DRIVER=kubernetes HNP_KUBECONFIG="$CLUSTER_DIR/kubeconfig")
+  # HNP_GIT_DEFAULT_URL: the sidecar's AppProject allows the local remote's host.
+  argo_env=(HNP_ARGOCD_DRIVER=kubernetes HNP_KUBECONFIG="$CLUSTER_DIR/kubeconfig" HNP_GIT_DEFAULT_URL="$GIT_URL")
 fi
 env "${argo_env[@]}" HNP_LISTEN_ADDR=$SIDECAR_ADDR HNP_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
   HNP_WEBHOOK_SECRET_FILE="$RUN_DIR/webhook-secret" HNP_API_TOKEN_FILE="$RUN_DIR/api-token" \
@@ -142,7 +143,7 @@ if [[ $CLUSTER == 1 ]]; then
   kubernetes   https://$KUBE_ADDR   kubeconfig: $CLUSTER_DIR/kubeconfig (admin); the sample fabric's VPCs:
                curl -s --cacert $CLUSTER_DIR/ca.crt -H "Authorization: Bearer \$(cat $CLUSTER_DIR/kube-token)" https://$KUBE_ADDR/apis/vpc.githedgehog.com/v1beta1/namespaces/default/vpcs
   argo cd      http://$ARGOCD_ADDR (REST API, no UI)  admin / \$(cat $CLUSTER_DIR/argocd-admin-password); the Application:
-               curl -s -H "Authorization: Bearer \$(cat $CLUSTER_DIR/argocd-token)" http://$ARGOCD_ADDR/api/v1/applications/hedgehog-fabric-1
+               curl -s -H "Authorization: Bearer \$(cat $CLUSTER_DIR/argocd-token)" "http://$ARGOCD_ADDR/api/v1/applications?selector=app.kubernetes.io/managed-by=hnp-sidecar"
   states       HNP_SIDECAR_URL=http://$SIDECAR_ADDR HNP_API_TOKEN_FILE=$RUN_DIR/api-token $BIN state list --fabric fabric-1
                (edit a VPC in NetBox: committed, pending, then synced in about three seconds)
   cluster logs $CLUSTER_DIR/{kube,argocd}/

@@ -85,8 +85,8 @@ func (in *Installer) reachable(ctx context.Context) (string, error) {
 // permissions is what applying the plan and the request needs: get,
 // create and patch (server-side apply) of every object; escalate and bind
 // of roles, since the manifest's roles grant rights (the application
-// controller's ClusterRole grants all); list of the workloads; the
-// repository Secret and the Application.
+// controller's ClusterRole grants all); list of the workloads; get,
+// create and update of the repository Secret and the Application.
 func (in *Installer) permissions(p *plan, req Request) []Permission {
 	var out []Permission
 	add := func(verbs []string, group, resource, ns string) {
@@ -112,10 +112,16 @@ func (in *Installer) permissions(p *plan, req Request) []Permission {
 		add([]string{"list"}, w.gvr.Group, w.gvr.Resource, ns)
 	}
 	if req.App != nil {
+		// The Kubernetes driver reads what exists (whose it is) and
+		// creates or updates it conditionally (internal/argocd/ensure.go).
+		ensure := []string{"get", "create", "update"}
 		if req.Repo.URL != "" {
-			add(apply, "", "secrets", req.App.Namespace)
+			add(ensure, "", "secrets", req.App.Namespace)
 		}
-		add(apply, argocd.ApplicationGVR.Group, argocd.ApplicationGVR.Resource, req.App.Namespace)
+		add(ensure, argocd.ApplicationGVR.Group, argocd.ApplicationGVR.Resource, req.App.Namespace)
+		if req.Project != nil {
+			add(ensure, argocd.ProjectGVR.Group, argocd.ProjectGVR.Resource, req.Project.Namespace)
+		}
 	}
 	return out
 }

@@ -164,9 +164,9 @@ func (in *Installer) applyObjects(ctx context.Context, p *plan, res *Result, pro
 	return nil
 }
 
-// applyApplication applies the fabric's repository Secret (when the
-// request has one) and Application with the Kubernetes driver, as the
-// syncer does after every push.
+// applyApplication applies the sidecar's AppProject and the fabric's
+// repository Secret (when the request has them) and Application with the
+// Kubernetes driver, as the syncer does after every push.
 func (in *Installer) applyApplication(ctx context.Context, req Request, res *Result, progress func(Phase, int, int)) error {
 	a := *req.App
 	if a.Namespace != in.opts.Namespace {
@@ -184,6 +184,9 @@ func (in *Installer) applyApplication(ctx context.Context, req Request, res *Res
 	if req.Repo.URL != "" {
 		steps = append([]step{{"Secret", argocd.RepositorySecretName(req.Repo.URL), argocd.SecretGVR,
 			func() error { return k.EnsureRepository(ctx, a.Namespace, req.Repo) }}}, steps...)
+	}
+	if p := req.Project; p != nil && p.Namespace == a.Namespace {
+		steps = append([]step{{"AppProject", p.Name, argocd.ProjectGVR, func() error { return k.EnsureProject(ctx, *p) }}}, steps...)
 	}
 	for i, s := range steps {
 		before, err := in.resourceVersion(ctx, s.gvr, a.Namespace, s.name)

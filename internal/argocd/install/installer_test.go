@@ -176,7 +176,7 @@ func TestInstallAgainstAPIServer(t *testing.T) {
 		require.ErrorIs(t, err, ErrForbidden)
 		for _, want := range []string{"get, create, patch customresourcedefinitions.apiextensions.k8s.io", "get, create, patch namespaces",
 			"get, create, patch, escalate, bind clusterroles.rbac.authorization.k8s.io",
-			"get, create, patch, list deployments.apps in namespace argocd", "get, create, patch applications.argoproj.io in namespace argocd"} {
+			"get, create, patch, list deployments.apps in namespace argocd", "get, create, update applications.argoproj.io in namespace argocd"} {
 			require.ErrorContains(t, err, want)
 		}
 		t.Logf("no rights: %.300s…", err)

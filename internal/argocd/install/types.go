@@ -18,6 +18,8 @@ type Request struct {
 	// App, when set, is applied last, after Repo when Repo.URL is set.
 	App  *argocd.App
 	Repo argocd.Repository
+	// Project, when set with App, is the AppProject ensured before it.
+	Project *argocd.Project
 	// Progress, when set, hears each step (called from Install's goroutine).
 	Progress func(Progress)
 }
