@@ -117,7 +117,7 @@ func (a *App) build() error {
 		a.handler = queue.LogHandler(logger.With("component", "handler"))
 	}
 	if a.handler == nil {
-		if a.pipe, err = newPipeline(cfg, nb, a.stores, breakers, reg, logger); err != nil {
+		if a.pipe, err = newPipeline(cfg, nb, a.stores, breakers, a.panics, reg, logger); err != nil {
 			return err
 		}
 		a.handler = a.pipe.handler

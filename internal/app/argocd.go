@@ -22,6 +22,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/cluster"
 	"github.com/githedgehog/hnp-sidecar/internal/config"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/panics"
 	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
 )
@@ -35,7 +36,7 @@ type argoParts struct {
 
 // newArgo makes the driver and the syncer, or nothing when Argo CD is off.
 func newArgo(cfg config.Config, states *state.Store, show func(context.Context, int64, []state.Key), breakers *breaker.Set,
-	logger *slog.Logger) (*argoParts, error) {
+	catcher *panics.Catcher, logger *slog.Logger) (*argoParts, error) {
 	d := cfg.Argo.ResolveDriver(cluster.Available(cfg.Argo.Kubeconfig, os.Getenv))
 	if d == config.DriverOff {
 		logger.Info("Argo CD is not configured (HNP_ARGOCD_DRIVER): objects stop at committed")
@@ -75,7 +76,7 @@ func newArgo(cfg config.Config, states *state.Store, show func(context.Context, 
 	log := logger.With("component", "argocd")
 	project := argoProject(cfg, log)
 	parts.syncer = argocd.NewSyncer(driver, states, argocd.Options{Timeout: cfg.Argo.SyncTimeout, Project: &project,
-		Naming: argoNaming(cfg)}, show, log)
+		Naming: argoNaming(cfg), Panics: catcher}, show, log)
 	return parts, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/drift"
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/panics"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
@@ -31,7 +32,7 @@ type pipeline struct {
 	background []loop
 }
 
-func newPipeline(cfg config.Config, nb *netbox.Client, st stores, breakers *breaker.Set, reg prometheus.Registerer,
+func newPipeline(cfg config.Config, nb *netbox.Client, st stores, breakers *breaker.Set, catcher *panics.Catcher, reg prometheus.Registerer,
 	logger *slog.Logger) (*pipeline, error) {
 	p := &pipeline{nb: nb}
 	writer, err := gitops.New(gitops.Options{
@@ -45,7 +46,7 @@ func newPipeline(cfg config.Config, nb *netbox.Client, st stores, breakers *brea
 	}
 	// What Argo CD and drift detection move reaches NetBox directly.
 	show := func(ctx context.Context, fabric int64, keys []state.Key) { p.rec.ShowStates(ctx, fabric, keys) }
-	if p.argo, err = newArgo(cfg, st.states, show, breakers, logger); err != nil {
+	if p.argo, err = newArgo(cfg, st.states, show, breakers, catcher, logger); err != nil {
 		return nil, err
 	}
 	opts := []reconcile.Option{reconcile.WithStates(st.states), reconcile.WithProblems(st.problems), reconcile.WithMetrics(reg),

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/githedgehog/hnp-sidecar/internal/health"
+	"github.com/githedgehog/hnp-sidecar/internal/panics"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
 )
 
@@ -56,6 +57,9 @@ type Options struct {
 	// Naming is the policy of Application names and namespaces
 	// (reconcile reads it through Naming).
 	Naming Naming
+	// Panics records a panic while reaching a target: that attempt fails
+	// and is retried like any other (nil: not recorded, still recovered).
+	Panics *panics.Catcher
 }
 
 // Syncer asks Argo CD to sync each fabric to the commit the sidecar
@@ -169,7 +173,7 @@ func (s *Syncer) work(ctx context.Context, fabric int64) {
 			return
 		}
 		s.mu.Unlock()
-		err := s.reach(ctx, t)
+		err := s.opts.Panics.Do("argocd.syncer", func() error { return s.reach(ctx, t) })
 		switch {
 		case err == nil:
 			s.tracker.Success(time.Now())
