@@ -146,6 +146,29 @@ func TestChart(t *testing.T) {
 	require.False(t, has("defaults", "ClusterRoleBinding", "hnp-sidecar-argocd-install"), "Argo CD installation is off by default")
 	require.False(t, has("defaults", "StatefulSet", ""), "the bundled Redis is off by default")
 	require.False(t, has("rest", "Role", "") || has("rest", "ClusterRole", ""), "rbac.create=false")
+	// The bundled Redis wants a password and caps its memory without
+	// evicting queued work; the sidecar connects with that password, which
+	// the chart's Secret generates (cluster-admin) or the user's has (full).
+	seen := map[string]int{}
+	for _, o := range append(slices.Clone(sets["full"]), sets["cluster-admin"]...) {
+		seen[o.GetKind()]++
+		switch o.GetKind() {
+		case "StatefulSet":
+			c, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
+			args := fmt.Sprint(c[0].(map[string]any)["args"])
+			for _, want := range []string{"--requirepass $(REDIS_PASSWORD)", "--maxmemory 200mb", "--maxmemory-policy noeviction"} {
+				require.Contains(t, args, want)
+			}
+		case "Deployment":
+			c, _, _ := unstructured.NestedSlice(o.Object, "spec", "template", "spec", "containers")
+			require.Contains(t, fmt.Sprint(c[0].(map[string]any)["env"]), "redis://:$(REDIS_PASSWORD)@")
+		case "Secret":
+			_, ok, _ := unstructured.NestedString(o.Object, "data", "redis-password")
+			require.True(t, ok, "the chart's Secret has a generated redis-password")
+		}
+	}
+	require.Equal(t, map[string]int{"StatefulSet": 2, "Deployment": 2, "Secret": 1}, map[string]int{
+		"StatefulSet": seen["StatefulSet"], "Deployment": seen["Deployment"], "Secret": seen["Secret"]})
 
 	t.Run("rbac", func(t *testing.T) { testRBAC(t, ctx, c, ap, sets) })
 }
