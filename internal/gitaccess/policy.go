@@ -92,6 +92,9 @@ func New(o Options) (*Policy, error) {
 		if err != nil {
 			errs = append(errs, fmt.Errorf("default URL %s: %w", redact.URL(o.DefaultURL), err))
 		} else {
+			if r.Scheme == "http" && !o.AllowHTTP {
+				errs = append(errs, fmt.Errorf("default URL %s is http://: set HNP_GIT_ALLOW_HTTP=true to allow plain http", r))
+			}
 			def = entry{raw: r.hostPort(), host: true, remote: Remote{Host: r.Host, Port: r.Port, Scheme: r.Scheme}}
 			if len(p.allowed) == 0 {
 				p.allowed = []entry{def}
