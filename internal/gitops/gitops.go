@@ -1,5 +1,8 @@
-// Package gitops writes rendered CRs into Git with go-git: one persistent
-// bare clone per repository and branch, trees built from the object store
+// Package gitops writes rendered CRs into Git with go-git: a bare clone
+// per repository and branch, kept in a bounded cache (least recently used
+// and idle clones removed, never one in use), every URL checked against the
+// access policy (gitaccess) before the breaker and any transport, trees
+// built from the object store
 // (never a worktree scan), one commit per batch, nothing committed when
 // nothing changed, and a bounded push retry that rebuilds the batch on the
 // new tip when another writer pushed first.
