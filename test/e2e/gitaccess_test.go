@@ -6,8 +6,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -42,8 +44,10 @@ func TestForeignGitHostReceivesNothing(t *testing.T) {
 	want := "its Git URL " + evil.URL + "/loot.git may not be used: it is not in HNP_GIT_ALLOWED_URLS"
 	require.Contains(t, string(out), want, "%s\n%s", out, s.Logs)
 	t.Logf("hnp-sidecar resync says:\n%s", out)
-	obj, _ := admin.call(t, http.MethodGet, fmt.Sprintf("%sservers/%v/", plugin, server["id"]), nil)
-	require.Contains(t, fmt.Sprint(obj["sync_error"]), want)
+	require.Eventually(t, func() bool { // written back in the background
+		obj, _ := admin.call(t, http.MethodGet, fmt.Sprintf("%sservers/%v/", plugin, server["id"]), nil)
+		return strings.Contains(fmt.Sprint(obj["sync_error"]), want)
+	}, 30*time.Second, 200*time.Millisecond, "the server's sync_error in NetBox")
 	mu.Lock()
 	defer mu.Unlock()
 	require.Empty(t, got, "the foreign host received requests")
