@@ -12,6 +12,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/breaker"
 	"github.com/githedgehog/hnp-sidecar/internal/config"
 	"github.com/githedgehog/hnp-sidecar/internal/drift"
+	"github.com/githedgehog/hnp-sidecar/internal/gitaccess"
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/panics"
@@ -24,10 +25,13 @@ import (
 // (reconcile), the Argo CD side, drift detection, and the loops that run
 // next to the workers.
 type pipeline struct {
-	nb         *netbox.Client
-	rec        *reconcile.Reconciler
-	handler    queue.Handler
-	argo       *argoParts // nil: Argo CD not configured
+	nb      *netbox.Client
+	rec     *reconcile.Reconciler
+	handler queue.Handler
+	argo    *argoParts // nil: Argo CD not configured
+	// access is which Git remotes may be reached, with which credentials
+	// (Argo CD's repository credentials: access.CredentialsFor(url)).
+	access     *gitaccess.Policy
 	drift      *drift.Detector
 	background []loop
 }
@@ -35,10 +39,17 @@ type pipeline struct {
 func newPipeline(cfg config.Config, nb *netbox.Client, st stores, breakers *breaker.Set, catcher *panics.Catcher, reg prometheus.Registerer,
 	logger *slog.Logger) (*pipeline, error) {
 	p := &pipeline{nb: nb}
+	access, err := cfg.Git.Access()
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	for _, w := range access.Warnings() {
+		logger.Warn(w, "component", "git")
+	}
+	p.access = access
 	writer, err := gitops.New(gitops.Options{
-		WorkDir: cfg.Git.WorkDir,
-		Credentials: gitops.Credentials{Username: cfg.Git.Username, Token: cfg.Git.Token.Reveal(),
-			SSHKeyFile: cfg.Git.SSHKeyFile},
+		WorkDir: cfg.Git.WorkDir, Access: access,
+		CloneCacheMax: cfg.Git.CloneCacheMax, CloneMaxIdle: cfg.Git.CloneMaxIdle,
 		Guard: breakers.Guard(breaker.Git),
 	}, logger.With("component", "git"))
 	if err != nil {
@@ -62,7 +73,7 @@ func newPipeline(cfg config.Config, nb *netbox.Client, st stores, breakers *brea
 		opts = append(opts, reconcile.WithDeployer(p.argo.syncer, defaults))
 		p.background = append(p.background, loop{"argocd.syncer", p.argo.syncer.Run})
 	}
-	p.rec = reconcile.New(nb, writer, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch},
+	p.rec = reconcile.New(nb, writer, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch, Access: access},
 		logger.With("component", "reconcile"), opts...)
 	if err := p.rec.Err(); err != nil {
 		return nil, fmt.Errorf("app: %w", err)

@@ -50,15 +50,6 @@ type Config struct {
 	API       APIConfig
 }
 
-// GitConfig is how the sidecar writes Git.
-type GitConfig struct {
-	WorkDir, Username string
-	Token             Secret
-	SSHKeyFile        string
-	DefaultURL        string
-	DefaultBranch     string
-}
-
 // NetBoxConfig is how the sidecar reaches NetBox and how NetBox reaches it.
 type NetBoxConfig struct {
 	URL        string
@@ -74,7 +65,7 @@ type Getenv func(name string) (string, bool)
 // <NAME>_FILE.
 func LoadConfig(getenv Getenv) (Config, error) {
 	c := Config{Queue: queue.DefaultOptions()}
-	errs := load(getenv, append(append(append([]variable{}, variables...), argoVariables...), apiVariables...), &c)
+	errs := load(getenv, append(append(append(append([]variable{}, variables...), gitVariables...), argoVariables...), apiVariables...), &c)
 	errs = append(errs, c.validate()...)
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
@@ -115,6 +106,7 @@ func (c Config) validate() []error {
 		errs = append(errs, errors.New("HNP_NETBOX_URL and HNP_NETBOX_TOKEN go together: set both to reconcile into Git, or neither to only log hints"))
 	}
 	errs = append(errs, c.Argo.validate()...)
+	errs = append(errs, c.Git.validate()...)
 	if c.Queue.Backoff.Max < c.Queue.Backoff.Base {
 		errs = append(errs, errors.New("HNP_QUEUE_BACKOFF_MAX must be >= HNP_QUEUE_BACKOFF_BASE"))
 	}
@@ -221,7 +213,7 @@ func parseRedisURL(s string) error {
 
 // allVariables is every variable of every command (names may repeat).
 func allVariables() []variable {
-	return append(append(append(append([]variable{}, variables...), argoVariables...), bootstrapVariables...), apiVariables...)
+	return append(append(append(append(append([]variable{}, variables...), gitVariables...), argoVariables...), bootstrapVariables...), apiVariables...)
 }
 
 // Check applies the rule of variable name to value, as loading would, so

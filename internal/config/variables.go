@@ -119,18 +119,6 @@ var variables = []variable{
 	netboxTokenVar,
 	{name: "HNP_NETBOX_WRITEBACK", def: "true", help: "write each object's GitOps state (sync_error, git_file_path, last_synced, kubernetes_status, journal entries) and the fabric's sync fields back to NetBox",
 		set: boolVar(func(c *Config) *bool { return &c.WriteBack })},
-	{name: "HNP_GIT_WORKDIR", def: "/var/lib/hnp-sidecar/git", help: "directory of the persistent clones, one per repository and branch",
-		set: func(c *Config, v string) error { c.Git.WorkDir = v; return nil }},
-	{name: "HNP_GIT_USERNAME", help: "user name for Git over HTTP(S), or for SSH",
-		set: func(c *Config, v string) error { c.Git.Username = v; return nil }},
-	{name: "HNP_GIT_TOKEN", secret: true, help: "password or token for Git over HTTP(S)",
-		set: func(c *Config, v string) error { c.Git.Token = Secret(v); return nil }},
-	{name: "HNP_GIT_SSH_KEY_FILE", help: "private key for Git over SSH",
-		set: func(c *Config, v string) error { c.Git.SSHKeyFile = v; return nil }},
-	{name: "HNP_GIT_DEFAULT_URL", help: "repository of fabrics that name none in NetBox",
-		set: func(c *Config, v string) error { c.Git.DefaultURL = v; return nil }},
-	{name: "HNP_GIT_DEFAULT_BRANCH", def: "main", help: "branch of fabrics that name none in NetBox",
-		set: func(c *Config, v string) error { c.Git.DefaultBranch = v; return nil }},
 	{name: "HNP_RECONCILE_INTERVAL", def: "10m", help: "full reconcile of every fabric at start and then this often (jittered); 0 turns it off",
 		set: func(c *Config, v string) error {
 			if v == "0" {
@@ -184,7 +172,6 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("netbox_writeback", c.WriteBack),
 		slog.String("argocd_driver", c.Argo.Driver),
 		slog.String("argocd_url", redact.URL(c.Argo.URL)),
-		slog.String("git_workdir", c.Git.WorkDir),
-		slog.String("git_default_url", redact.URL(c.Git.DefaultURL)),
+		c.Git.logValue(),
 	)
 }

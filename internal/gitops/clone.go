@@ -142,6 +142,8 @@ func classify(op string, err error) error {
 		// advertisement and our update (the lock message goes to stderr)
 		strings.Contains(msg, "failed to update ref"):
 		return fmt.Errorf("%w: %s: %v", errStale, op, err)
+	case errors.Is(err, transport.ErrRepositoryNotFound):
+		return fmt.Errorf("%w: %s: %v", ErrNotFound, op, err)
 	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed):
 		return fmt.Errorf("%w: %s: %v", ErrAuth, op, err)
 	case strings.Contains(msg, "hook declined"), strings.Contains(msg, "rejected"), strings.Contains(msg, "protected branch"):

@@ -1,17 +1,24 @@
-// Package gitops writes rendered CRs into Git with go-git: one persistent
-// bare clone per repository and branch, trees built from the object store
+// Package gitops writes rendered CRs into Git with go-git: a bare clone
+// per repository and branch, kept in a bounded cache (least recently used
+// and idle clones removed, never one in use), every URL checked against the
+// access policy (gitaccess) before the breaker and any transport, trees
+// built from the object store
 // (never a worktree scan), one commit per batch, nothing committed when
 // nothing changed, and a bounded push retry that rebuilds the batch on the
 // new tip when another writer pushed first.
 package gitops
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/go-git/go-git/v5/plumbing/transport/ssh"
+
+	"github.com/githedgehog/hnp-sidecar/internal/gitaccess"
 )
 
 // Errors of the Git domain. The remote answered each of them: they say so
@@ -25,6 +32,11 @@ var (
 	ErrRejected error = answer("gitops: push rejected by the remote")
 	// ErrConflict: another writer kept winning the race to the branch.
 	ErrConflict error = answer("gitops: branch kept moving; push retries exhausted")
+	// ErrNotFound: the remote has no such repository (HTTP 404, "repository
+	// not found"). The fabric's URL is wrong, not the remote down.
+	ErrNotFound error = answer("gitops: repository not found")
+	// ErrBadBranch: the branch name is not a valid Git branch name.
+	ErrBadBranch error = answer("gitops: invalid branch name")
 )
 
 // answerError is an error the remote answered with (or a bad batch the
@@ -45,31 +57,21 @@ type Guard interface {
 	Do(ctx context.Context, remote string, fn func(context.Context) error) error
 }
 
-// Credentials for the remote; never written into the clone's config.
-type Credentials struct {
-	Username string
-	Token    string // password or token for HTTP(S)
-	// SSHKeyFile is a private key for ssh:// and scp-like URLs.
-	SSHKeyFile string
+// Access is the Git access policy (gitaccess.Policy): whether a URL may be
+// reached, its canonical form, and the credentials that are for it.
+type Access interface {
+	Resolve(url string) (gitaccess.Remote, gitaccess.Credentials, error)
 }
 
-func (c Credentials) auth(url string) (transport.AuthMethod, error) {
-	ep, err := transport.NewEndpoint(url)
-	if err != nil {
-		return nil, fmt.Errorf("gitops: repository URL: %w", err)
-	}
-	switch ep.Protocol {
+// auth is the transport's form of c for r; nil when c has none for r's
+// scheme (a token never goes over ssh, nor a key over https).
+func auth(r gitaccess.Remote, c gitaccess.Credentials) (transport.AuthMethod, error) {
+	switch r.Scheme {
 	case "ssh":
 		if c.SSHKeyFile == "" {
 			return nil, nil
 		}
-		user := c.Username
-		if user == "" {
-			user = ep.User
-		}
-		if user == "" {
-			user = "git"
-		}
+		user := cmp.Or(c.Username, r.User, "git")
 		k, err := ssh.NewPublicKeysFromFile(user, c.SSHKeyFile, "")
 		if err != nil {
 			return nil, fmt.Errorf("gitops: ssh key: %w", err)
@@ -79,11 +81,8 @@ func (c Credentials) auth(url string) (transport.AuthMethod, error) {
 		if c.Token == "" {
 			return nil, nil
 		}
-		user := c.Username
-		if user == "" {
-			user = "hnp-sidecar" // token-only hosts accept any user name
-		}
-		return &githttp.BasicAuth{Username: user, Password: c.Token}, nil
+		// token-only hosts accept any user name
+		return &githttp.BasicAuth{Username: cmp.Or(c.Username, "hnp-sidecar"), Password: c.Token}, nil
 	}
 	return nil, nil
 }
@@ -96,8 +95,16 @@ type Signature struct {
 // Options configure a Writer.
 type Options struct {
 	// WorkDir holds one bare clone per repository and branch.
-	WorkDir     string
-	Credentials Credentials
+	WorkDir string
+	// Access decides which URLs may be reached and with which
+	// credentials; every Apply and Files asks it first. Required.
+	Access Access
+	// CloneCacheMax bounds the clones kept in WorkDir (default 64): the
+	// least recently used clone not in use goes first.
+	CloneCacheMax int
+	// CloneMaxIdle removes a clone unused this long (default 1h): its
+	// fabric is gone or moved.
+	CloneMaxIdle time.Duration
 	// Committer is the sidecar's identity.
 	Committer Signature
 	// PushAttempts bounds pushes per batch when the branch moves under us.

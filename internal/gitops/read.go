@@ -20,27 +20,24 @@ const maxReadFile = 4 << 20
 func (w *Writer) Files(ctx context.Context, url, branch, dir string) (string, map[string][]byte, error) {
 	var tip string
 	var files map[string][]byte
-	err := w.guard(ctx, url, func(ctx context.Context) error {
+	t, err := w.resolve(url, branch)
+	if err != nil {
+		return "", nil, err
+	}
+	err = w.guard(ctx, t.remote.String(), func(ctx context.Context) error {
 		var err error
-		tip, files, err = w.files(ctx, url, branch, dir)
+		tip, files, err = w.files(ctx, t, dir)
 		return err
 	})
 	return tip, files, err
 }
 
-func (w *Writer) files(ctx context.Context, url, branch, dir string) (string, map[string][]byte, error) {
-	auth, err := w.opts.Credentials.auth(url)
+func (w *Writer) files(ctx context.Context, t target, dir string) (string, map[string][]byte, error) {
+	c, release, err := w.open(t)
 	if err != nil {
 		return "", nil, err
 	}
-	cdir := w.cloneDir(url, branch)
-	unlock := w.lock(cdir)
-	defer unlock()
-	c, err := openClone(cdir, url)
-	if err != nil {
-		return "", nil, err
-	}
-	c.auth, c.branch = auth, branch
+	defer release()
 	tip, err := c.fetch(ctx)
 	if err != nil || tip.IsZero() {
 		return "", nil, err

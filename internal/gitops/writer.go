@@ -2,14 +2,10 @@ package gitops
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -21,8 +17,7 @@ type Writer struct {
 	opts   Options
 	logger *slog.Logger
 	now    func() time.Time
-	mu     sync.Mutex
-	locks  map[string]*sync.Mutex // one per clone directory
+	clones *clones
 	// beforePush, when set by a test, runs between building and pushing.
 	beforePush func(attempt int)
 }
@@ -31,6 +26,15 @@ type Writer struct {
 func New(opts Options, logger *slog.Logger) (*Writer, error) {
 	if opts.WorkDir == "" {
 		return nil, errors.New("gitops: work dir is required")
+	}
+	if opts.Access == nil {
+		return nil, errors.New("gitops: an access policy is required")
+	}
+	if opts.CloneCacheMax <= 0 {
+		opts.CloneCacheMax = 64
+	}
+	if opts.CloneMaxIdle <= 0 {
+		opts.CloneMaxIdle = time.Hour
 	}
 	if opts.Committer.Name == "" {
 		opts.Committer = Signature{Name: "hnp-sidecar", Email: "hnp-sidecar@localhost"}
@@ -41,7 +45,9 @@ func New(opts Options, logger *slog.Logger) (*Writer, error) {
 	if err := os.MkdirAll(opts.WorkDir, 0o700); err != nil {
 		return nil, fmt.Errorf("gitops: work dir: %w", err)
 	}
-	return &Writer{opts: opts, logger: logger, now: time.Now, locks: map[string]*sync.Mutex{}}, nil
+	w := &Writer{opts: opts, logger: logger, now: time.Now}
+	w.clones = newClones(opts.WorkDir, opts.CloneCacheMax, opts.CloneMaxIdle, func() time.Time { return w.now() }, logger)
+	return w, nil
 }
 
 // Batch is one commit's worth of changes to one branch.
@@ -71,41 +77,42 @@ type Result struct {
 // writer pushed first, Apply fetches and rebuilds the batch on the new tip,
 // up to PushAttempts times. Authentication failures and hook declines are
 // returned at once.
+//
+// The URL is checked against the access policy first, before the breaker
+// and any transport: a refused URL (gitaccess.ErrRefused) reaches neither.
 func (w *Writer) Apply(ctx context.Context, b Batch) (Result, error) {
 	var res Result
-	err := w.guard(ctx, b.URL, func(ctx context.Context) error {
+	t, err := w.resolve(b.URL, b.Branch)
+	if err != nil {
+		return res, err
+	}
+	changes, err := group(b.Changes, b.Replace)
+	if err != nil {
+		return res, err
+	}
+	err = w.guard(ctx, t.remote.String(), func(ctx context.Context) error {
 		var err error
-		res, err = w.apply(ctx, b)
+		res, err = w.apply(ctx, t, changes, b)
 		return err
 	})
 	return res, err
 }
 
-// guard runs fn through the remote's breaker, if there is a Guard.
-func (w *Writer) guard(ctx context.Context, url string, fn func(context.Context) error) error {
+// guard runs fn through the remote's breaker, if there is a Guard. The
+// remote is the canonical URL of an allowed remote.
+func (w *Writer) guard(ctx context.Context, remote string, fn func(context.Context) error) error {
 	if w.opts.Guard == nil {
 		return fn(ctx)
 	}
-	return w.opts.Guard.Do(ctx, url, fn)
+	return w.opts.Guard.Do(ctx, remote, fn)
 }
 
-func (w *Writer) apply(ctx context.Context, b Batch) (Result, error) {
-	changes, err := group(b.Changes, b.Replace)
+func (w *Writer) apply(ctx context.Context, t target, changes *dirChanges, b Batch) (Result, error) {
+	c, release, err := w.open(t)
 	if err != nil {
 		return Result{}, err
 	}
-	auth, err := w.opts.Credentials.auth(b.URL)
-	if err != nil {
-		return Result{}, err
-	}
-	dir := w.cloneDir(b.URL, b.Branch)
-	unlock := w.lock(dir)
-	defer unlock()
-	c, err := openClone(dir, b.URL)
-	if err != nil {
-		return Result{}, err
-	}
-	c.auth, c.branch = auth, b.Branch
+	defer release()
 	for attempt := 1; attempt <= w.opts.PushAttempts; attempt++ {
 		tip, err := c.fetch(ctx)
 		if err != nil {
@@ -162,7 +169,7 @@ func (w *Writer) commit(c *clone, tip plumbing.Hash, changes *dirChanges, b Batc
 		}
 	}
 	when := w.now()
-	author := b.Author
+	author := sanitize(b.Author)
 	if author.Name == "" {
 		author = w.opts.Committer
 	}
@@ -182,23 +189,6 @@ func (w *Writer) commit(c *clone, tip plumbing.Hash, changes *dirChanges, b Batc
 		return plumbing.ZeroHash, nil, false, err
 	}
 	return h, pack, true, nil
-}
-
-func (w *Writer) cloneDir(url, branch string) string {
-	sum := sha256.Sum256([]byte(url + "\x00" + branch))
-	return filepath.Join(w.opts.WorkDir, hex.EncodeToString(sum[:8]))
-}
-
-func (w *Writer) lock(dir string) func() {
-	w.mu.Lock()
-	l := w.locks[dir]
-	if l == nil {
-		l = &sync.Mutex{}
-		w.locks[dir] = l
-	}
-	w.mu.Unlock()
-	l.Lock()
-	return l.Unlock
 }
 
 func hashString(h plumbing.Hash) string {

@@ -11,18 +11,27 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/githedgehog/hnp-sidecar/internal/gitaccess"
 	gitenv "github.com/githedgehog/hnp-sidecar/internal/testenv/git"
 )
 
 func newWriter(t *testing.T, srv *gitenv.Server, token string) *Writer {
 	t.Helper()
 	w, err := New(Options{
-		WorkDir:     t.TempDir(),
-		Credentials: Credentials{Username: srv.User, Token: token},
-		Committer:   Signature{Name: "hnp-sidecar", Email: "hnp-sidecar@example.com"},
+		WorkDir:   t.TempDir(),
+		Access:    access(t, srv.URL, gitaccess.Credentials{Username: srv.User, Token: token}),
+		Committer: Signature{Name: "hnp-sidecar", Email: "hnp-sidecar@example.com"},
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	return w
+}
+
+// access allows the host of base over http, with creds for it.
+func access(t *testing.T, base string, creds gitaccess.Credentials) *gitaccess.Policy {
+	t.Helper()
+	p, err := gitaccess.New(gitaccess.Options{DefaultURL: base + "/default.git", AllowHTTP: true, Default: creds})
+	require.NoError(t, err)
+	return p
 }
 
 // checkout clones url with the git CLI and returns the work tree.
@@ -143,7 +152,8 @@ func TestCredentialsNeverStoredInClone(t *testing.T) {
 }
 
 func TestBadPathsAreRefused(t *testing.T) {
-	w, err := New(Options{WorkDir: t.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w, err := New(Options{WorkDir: t.TempDir(), Access: access(t, "http://127.0.0.1:1", gitaccess.Credentials{})},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	for _, p := range []string{"../x", "/etc/passwd", "a/../../b", "", ".", "a/.git/config", ".git/HEAD"} {
 		_, err := w.Apply(context.Background(), Batch{URL: "http://127.0.0.1:1/x.git", Branch: "main",

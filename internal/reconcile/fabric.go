@@ -127,6 +127,9 @@ func (r *Reconciler) SyncWithProgress(ctx context.Context, fabricID int64, hints
 		URL: res.Target.URL, Branch: res.Target.Branch, Changes: changes, Replace: []string{managed},
 		Message: message(f.Name, len(objs)-len(res.Invalid), hints), Author: author(hints),
 	})
+	if ce := gitDataError(f, res.Target, err); ce != nil {
+		return res, r.configProblem(ctx, f, objs, items, ce) // the fabric's data, not an outage
+	}
 	if err != nil {
 		err = fmt.Errorf("reconcile: fabric %s: %w", f.Name, err)
 	}

@@ -38,7 +38,7 @@ func setup(t *testing.T, repo string) env {
 	require.NoError(t, err)
 	srv := gitenv.Start(t)
 	w, err := gitops.New(gitops.Options{WorkDir: t.TempDir(),
-		Credentials: gitops.Credentials{Username: srv.User, Token: srv.Password}}, logger)
+		Access: gitAccess(t, srv)}, logger)
 	require.NoError(t, err)
 	return env{nb: nb, srv: srv, url: srv.NewRepo(t, repo, "main"), rec: New(nb, w, Defaults{}, logger)}
 }

@@ -41,6 +41,8 @@ func (r *Reconciler) overlap(ctx context.Context, f netbox.Fabric, t Target) err
 		return fmt.Errorf("reconcile: fabric %s: list fabrics for the overlap check: %w", f.Name, err)
 	}
 	quiet := slog.New(slog.DiscardHandler) // each fabric's own problems are its own run's to tell
+	mine := t
+	mine.URL = r.repoKey(t.URL)
 	var clash []string
 	var others []int64
 	for _, o := range all {
@@ -48,7 +50,10 @@ func (r *Reconciler) overlap(ctx context.Context, f netbox.Fabric, t Target) err
 			continue
 		}
 		ot, err := resolveTarget(ctx, r.nb, r.defaults, quiet, o)
-		if err != nil || !overlaps(t, ot) {
+		if err != nil {
+			continue
+		}
+		if ot.URL = r.repoKey(ot.URL); !overlaps(mine, ot) {
 			continue
 		}
 		clash = append(clash, fmt.Sprintf("fabric %q (id %d, directory %q)", o.Name, o.ID, "/"+ot.Root))
@@ -76,6 +81,18 @@ func overlaps(a, b Target) bool {
 	}
 	ra, rb := strings.Trim(a.Root, "/"), strings.Trim(b.Root, "/")
 	return ra == rb || ra == "" || rb == "" || strings.HasPrefix(ra, rb+"/") || strings.HasPrefix(rb, ra+"/")
+}
+
+// repoKey is the form two fabrics' repositories are compared by: the
+// access policy's canonical URL (ssh:// and scp-like alike, default ports
+// dropped) when there is a policy, then sameRepo.
+func (r *Reconciler) repoKey(raw string) string {
+	if r.defaults.Access != nil {
+		if rem, err := r.defaults.Access.Check(raw); err == nil {
+			raw = rem.String()
+		}
+	}
+	return sameRepo(raw)
 }
 
 // sameRepo is the form of a repository URL two fabrics are compared by:

@@ -73,7 +73,7 @@ func TestOverlappingFabricsAreRefused(t *testing.T) {
 	probs, err := problems.New(rdb, "t", prometheus.NewRegistry())
 	require.NoError(t, err)
 	w, err := gitops.New(gitops.Options{WorkDir: t.TempDir(),
-		Credentials: gitops.Credentials{Username: e.srv.User, Token: e.srv.Password}}, slog.New(slog.DiscardHandler))
+		Access: gitAccess(t, e.srv)}, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	q := &recordingQueue{}
 	rec := New(e.nb, w, Defaults{}, slog.New(slog.NewTextHandler(io.Discard, nil)), WithProblems(probs), WithOverlapCheck(e.nb, q))

@@ -40,7 +40,7 @@ func TestUnreadableRepositoryIsAConfigProblem(t *testing.T) {
 	probs, err := problems.New(rdb, "t", prometheus.NewRegistry())
 	require.NoError(t, err)
 	w, err := gitops.New(gitops.Options{WorkDir: t.TempDir(),
-		Credentials: gitops.Credentials{Username: e.srv.User, Token: e.srv.Password}}, slog.New(slog.DiscardHandler))
+		Access: gitAccess(t, e.srv)}, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	rec := New(sidecarNB, w, Defaults{}, slog.New(slog.NewTextHandler(io.Discard, nil)), WithStates(st),
 		WithWriteBack(sidecarNB), WithProblems(probs))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/githedgehog/hnp-sidecar/internal/gitaccess"
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
@@ -72,6 +73,14 @@ type Git interface {
 // Defaults apply to fabrics that name no repository or branch.
 type Defaults struct {
 	GitURL, GitBranch string
+	// Access, when set, refuses Git URLs the sidecar may not reach
+	// (gitaccess.Policy): such a fabric has a configuration problem.
+	Access GitAccess
+}
+
+// GitAccess says whether a Git URL may be reached.
+type GitAccess interface {
+	Check(url string) (gitaccess.Remote, error)
 }
 
 // Reconciler makes Git match NetBox.
@@ -176,8 +185,41 @@ func resolveTarget(ctx context.Context, repos GitRepositories, d Defaults, logge
 		// that carries some must not put them in the clone, logs or NetBox.
 		u.User = nil
 		t.URL = u.String()
-		logger.Warn("credentials in the fabric's Git URL ignored; set HNP_GIT_USERNAME/HNP_GIT_TOKEN", "fabric", f.Name, "url", t.URL)
+		logger.Warn("credentials in the fabric's Git URL ignored; set them in HNP_GIT_CREDENTIALS_FILE", "fabric", f.Name, "url", t.URL)
+	}
+	if d.Access != nil {
+		if _, err := d.Access.Check(t.URL); err != nil {
+			return Target{}, refused(f, err)
+		}
 	}
 	t.Root = strings.Trim(t.Root, "/")
 	return t, nil
+}
+
+// refused is the configuration problem of a fabric whose Git URL the
+// access policy refuses.
+func refused(f netbox.Fabric, err error) error {
+	var re *gitaccess.RefusedError
+	if errors.As(err, &re) {
+		return configError(f, err, "its Git URL %s may not be used: %s", re.URL, re.Reason)
+	}
+	return configError(f, err, "its Git URL may not be used: %v", err)
+}
+
+// gitDataError is the configuration problem behind a push that failed
+// because of the fabric's own data — a repository the remote does not
+// have, an invalid branch, a refused URL — or nil for anything else (an
+// outage is retried). Such errors are neutral for the breaker: one bad
+// fabric never stops the others on its host.
+func gitDataError(f netbox.Fabric, t Target, err error) error {
+	switch {
+	case errors.Is(err, gitaccess.ErrRefused):
+		return refused(f, err)
+	case errors.Is(err, gitops.ErrNotFound):
+		return configError(f, err, "its Git repository %s does not exist (the remote answers \"repository not found\" to the sidecar's "+
+			"credentials for that host): fix the URL in NetBox, or give the sidecar access to the repository", t.URL)
+	case errors.Is(err, gitops.ErrBadBranch):
+		return configError(f, err, "its Git branch %q is not a valid branch name: fix it in NetBox", t.Branch)
+	}
+	return nil
 }

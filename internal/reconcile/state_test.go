@@ -52,7 +52,7 @@ func TestStatesAndWriteBack(t *testing.T) {
 	require.NoError(t, err)
 	wb := &countingWriteBack{Client: e.nb}
 	w, err := gitops.New(gitops.Options{WorkDir: t.TempDir(),
-		Credentials: gitops.Credentials{Username: e.srv.User, Token: e.srv.Password}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		Access: gitAccess(t, e.srv)}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	rec := New(e.nb, w, Defaults{}, slog.New(slog.NewTextHandler(io.Discard, nil)), WithStates(st), WithWriteBack(wb))
 

@@ -32,6 +32,9 @@ func reconcileSetup(t *testing.T, repo string, extra ...string) (netboxenv.Env, 
 	for k, v := range map[string]string{
 		"HNP_NETBOX_URL": env.URL, "HNP_NETBOX_TOKEN": env.Token, "HNP_GIT_WORKDIR": t.TempDir(),
 		"HNP_GIT_USERNAME": srv.User, "HNP_GIT_TOKEN": srv.Password,
+		// The local remote: its host is allowed and its credentials are
+		// for it (HNP_GIT_USERNAME/TOKEN go only to the default URL's host).
+		"HNP_GIT_DEFAULT_URL": repoURL, "HNP_GIT_ALLOW_HTTP": "true",
 	} {
 		sc[k] = v
 	}

@@ -159,6 +159,7 @@ func TestGitOutageUnderAStream(t *testing.T) {
 	admin := adminClient(t, env)
 	fab, _ := admin.newFabric(t, map[string]any{"name": "e2e-git-outage",
 		"git_repository_url": proxy.via(repoURL), "git_branch": "main", "gitops_directory": "/go/"})
+	sc["HNP_GIT_DEFAULT_URL"] = proxy.via(repoURL) // the sidecar reaches the remote (and sends its credentials) through the proxy
 	s := startSidecar(t, sc)
 	runBootstrap(t, env, env.Token, s.URL, secret)
 	for i := range 3 {

@@ -116,6 +116,7 @@ env "${argo_env[@]}" HNP_LISTEN_ADDR=$SIDECAR_ADDR HNP_REDIS_URL="redis://127.0.
   HNP_WEBHOOK_SECRET_FILE="$RUN_DIR/webhook-secret" HNP_API_TOKEN_FILE="$RUN_DIR/api-token" \
   HNP_NETBOX_URL=$NETBOX_URL HNP_NETBOX_TOKEN=$NETBOX_TOKEN HNP_GIT_WORKDIR="$RUN_DIR/git-work" \
   HNP_GIT_USERNAME=hnp HNP_GIT_TOKEN_FILE="$RUN_DIR/git-password" \
+  HNP_GIT_DEFAULT_URL="$GIT_URL" HNP_GIT_ALLOW_HTTP=true \
   "$BIN" serve >>"$RUN_DIR/sidecar.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do curl -fs "http://$SIDECAR_ADDR/readyz" >/dev/null && break; sleep 0.1; done

@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/githedgehog/hnp-sidecar/internal/gitaccess"
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
 	"github.com/githedgehog/hnp-sidecar/internal/render"
@@ -76,8 +77,13 @@ func run(target int) error {
 	if err != nil {
 		return err
 	}
-	w, err := gitops.New(gitops.Options{WorkDir: filepath.Join(tmp, "work"),
-		Credentials: gitops.Credentials{Username: srv.User, Token: srv.Password}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	access, err := gitaccess.New(gitaccess.Options{DefaultURL: ours, AllowHTTP: true,
+		Default: gitaccess.Credentials{Username: srv.User, Token: srv.Password}})
+	if err != nil {
+		return err
+	}
+	w, err := gitops.New(gitops.Options{WorkDir: filepath.Join(tmp, "work"), Access: access},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		return err
 	}

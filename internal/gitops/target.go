@@ -1,0 +1,85 @@
+package gitops
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	"github.com/githedgehog/hnp-sidecar/internal/gitaccess"
+)
+
+// target is an allowed remote branch: where its clone lives and how it is
+// reached.
+type target struct {
+	remote gitaccess.Remote
+	auth   transport.AuthMethod
+	branch string
+	dir    string // the clone's directory
+}
+
+// resolve checks url against the access policy and branch against Git's
+// rules, and picks the credentials that are for url. It reads nothing
+// from the network or the disk (but an SSH key file).
+func (w *Writer) resolve(url, branch string) (target, error) {
+	r, creds, err := w.opts.Access.Resolve(url)
+	if err != nil {
+		return target{}, err
+	}
+	// Only the transports the policy allows: go-git would open a local
+	// path or file:// itself.
+	ep, err := transport.NewEndpoint(r.Transport())
+	if err != nil || (ep.Protocol != "https" && ep.Protocol != "http" && ep.Protocol != "ssh") {
+		return target{}, fmt.Errorf("gitops: %s: not an https, http or ssh endpoint: %w", r, gitaccess.ErrRefused)
+	}
+	if err := checkBranch(branch); err != nil {
+		return target{}, err
+	}
+	a, err := auth(r, creds)
+	if err != nil {
+		return target{}, err
+	}
+	sum := sha256.Sum256([]byte(r.String() + "\x00" + branch))
+	return target{remote: r, auth: a, branch: branch,
+		dir: filepath.Join(w.opts.WorkDir, hex.EncodeToString(sum[:8]))}, nil
+}
+
+// open takes t's clone (made on first use) for the caller alone; release
+// gives it back to the cache.
+func (w *Writer) open(t target) (*clone, func(), error) {
+	release := w.clones.acquire(t.dir)
+	c, err := openClone(t.dir, t.remote.Transport())
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	c.auth, c.branch = t.auth, t.branch
+	return c, release, nil
+}
+
+// checkBranch applies git check-ref-format's rules to a branch name.
+func checkBranch(b string) error {
+	bad := func(why string) error { return fmt.Errorf("%w %q: %s", ErrBadBranch, b, why) }
+	switch {
+	case b == "" || b == "@":
+		return bad("empty")
+	case len(b) > 255:
+		return bad("longer than 255 bytes")
+	case strings.HasPrefix(b, "/") || strings.HasSuffix(b, "/") || strings.HasSuffix(b, ".") ||
+		strings.HasPrefix(b, "-") || strings.HasSuffix(b, ".lock"):
+		return bad("starts or ends with '/', '-', '.' or '.lock'")
+	case strings.Contains(b, "..") || strings.Contains(b, "//") || strings.Contains(b, "@{") || strings.Contains(b, "/."):
+		return bad("contains '..', '//', '@{' or a component starting with '.'")
+	case strings.HasPrefix(b, "."):
+		return bad("starts with '.'")
+	}
+	for _, c := range b {
+		if c <= ' ' || c == 0x7f || strings.ContainsRune("~^:?*[\\", c) {
+			return bad("contains a space, a control character or one of ~^:?*[\\")
+		}
+	}
+	return nil
+}
