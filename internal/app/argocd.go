@@ -99,14 +99,16 @@ func argoProject(cfg config.Config, logger *slog.Logger) argocd.Project {
 	return p
 }
 
-// argoSourceRepos are the repositories Applications may read: for now
-// every repository on HNP_GIT_DEFAULT_URL's host. When HNP_GIT_ALLOWED_URLS
-// exists, this becomes argocd.SourcePatterns(cfg.Git.AllowedURLs).
+// argoSourceRepos are the repositories Applications may read: what the
+// Git access policy allows (HNP_GIT_ALLOWED_URLS, by default the host of
+// HNP_GIT_DEFAULT_URL), so Argo CD refuses an Application whose repoURL
+// someone pointed elsewhere.
 func argoSourceRepos(cfg config.Config) []string {
-	if p := argocd.HostPattern(cfg.Git.DefaultURL); p != "" {
-		return []string{p}
+	access, err := cfg.Git.Access()
+	if err != nil { // config validation reports it
+		return nil
 	}
-	return nil
+	return argocd.SourcePatterns(access.Allowed(), cfg.Git.AllowHTTP)
 }
 
 // defaultCluster is the sidecar's own cluster: the Kubernetes driver's
@@ -148,16 +150,17 @@ func newInstaller(cfg config.Config, nb *netbox.Client, kube *rest.Config, reg p
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	log := logger.With("component", "argocd-install")
+	access, err := cfg.Git.Access()
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	return &api.Install{
 		Manifest: cfg.Argo.InstallManifest, Timeout: cfg.Argo.InstallTimeout,
 		Application: func(ctx context.Context, f netbox.Fabric) (argocd.App, argocd.Repository, error) {
-			defaults, err := argoDefaults(cfg)
-			if err != nil {
-				return argocd.App{}, argocd.Repository{}, err
-			}
+			defaults := argoDefaults(cfg, access, log)
 			defaults.Naming = argoNaming(cfg)
-			return reconcile.Application(ctx, nb, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch},
-				defaults, log, f)
+			return reconcile.Application(ctx, nb, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch,
+				Access: access}, defaults, log, f)
 		},
 		Cluster: func(netbox.Fabric) (*rest.Config, error) {
 			rc, err := defaultCluster(cfg, kube)

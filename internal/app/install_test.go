@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -145,7 +146,8 @@ func TestInstallArgoCDEndpoint(t *testing.T) {
 		"HNP_REDIS_URL": srv.URL(), "HNP_WEBHOOK_SECRET": testSecret, "HNP_API_TOKEN": testToken,
 		"HNP_LISTEN_ADDR": "127.0.0.1:0", "HNP_NETBOX_URL": nb, "HNP_NETBOX_TOKEN": strings.Repeat("a", 40),
 		"HNP_RECONCILE_INTERVAL": "0", "HNP_KUBECONFIG": writeKubeconfig(t, c),
-		"HNP_GIT_USERNAME": "git", "HNP_GIT_TOKEN": "git-password", "HNP_ARGOCD_INSTALL_MANIFEST": manifest,
+		"HNP_GIT_ALLOWED_URLS": "git.example.com", "HNP_GIT_CREDENTIALS_FILE": gitCredentials(t),
+		"HNP_ARGOCD_INSTALL_MANIFEST": manifest,
 	}))
 	require.NoError(t, err)
 	logs := &syncBuffer{}
@@ -238,4 +240,13 @@ func TestInstallArgoCDEndpoint(t *testing.T) {
 	metrics := get(t, base+"/metrics", "")
 	b, _ := io.ReadAll(metrics.Body)
 	require.Contains(t, string(b), `hnp_argocd_install_runs_total{result="succeeded"} 2`)
+}
+
+// gitCredentials is a credentials file for git.example.com: what Argo CD
+// gets for that host's repositories.
+func gitCredentials(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "git-credentials.yaml")
+	require.NoError(t, os.WriteFile(p, []byte("git.example.com: {username: git, token: git-password}\n"), 0o600))
+	return p
 }

@@ -66,11 +66,7 @@ func newPipeline(cfg config.Config, nb *netbox.Client, st stores, breakers *brea
 		opts = append(opts, reconcile.WithWriteBack(nb))
 	}
 	if p.argo != nil {
-		defaults, err := argoDefaults(cfg)
-		if err != nil {
-			return nil, fmt.Errorf("app: %w", err)
-		}
-		opts = append(opts, reconcile.WithDeployer(p.argo.syncer, defaults))
+		opts = append(opts, reconcile.WithDeployer(p.argo.syncer, argoDefaults(cfg, access, logger)))
 		p.background = append(p.background, loop{"argocd.syncer", p.argo.syncer.Run})
 	}
 	p.rec = reconcile.New(nb, writer, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch, Access: access},
@@ -91,18 +87,26 @@ func newPipeline(cfg config.Config, nb *netbox.Client, st stores, breakers *brea
 
 // argoDefaults complete the fabrics' Applications from the configuration,
 // with the Git credentials Argo CD reads the repositories with.
-func argoDefaults(cfg config.Config) (reconcile.ArgoDefaults, error) {
+func argoDefaults(cfg config.Config, access *gitaccess.Policy, logger *slog.Logger) reconcile.ArgoDefaults {
 	defaults := reconcile.ArgoDefaults{Namespace: cfg.Argo.Namespace, Project: cfg.Argo.Project,
 		DestServer: cfg.Argo.DestServer, DestNamespace: cfg.Argo.DestNS}
-	if cfg.Argo.RepositoryFromCreds {
-		defaults.Repo = argocd.Repository{Username: cfg.Git.Username, Password: cfg.Git.Token.Reveal()}
-		if cfg.Git.SSHKeyFile != "" {
-			key, err := os.ReadFile(cfg.Git.SSHKeyFile)
+	if cfg.Argo.RepositoryFromCreds && access != nil {
+		defaults.RepoCredentials = func(url string) argocd.Repository {
+			c, err := access.CredentialsFor(url)
 			if err != nil {
-				return defaults, fmt.Errorf("HNP_GIT_SSH_KEY_FILE: %w", err)
+				return argocd.Repository{}
 			}
-			defaults.Repo.SSHPrivateKey = string(key)
+			repo := argocd.Repository{Username: c.Username, Password: c.Token}
+			if c.SSHKeyFile != "" {
+				key, err := os.ReadFile(c.SSHKeyFile)
+				if err != nil {
+					logger.Warn("Argo CD gets no SSH key for the repository: the key file cannot be read", "url", url, "err", err)
+					return argocd.Repository{}
+				}
+				repo.SSHPrivateKey = string(key)
+			}
+			return repo
 		}
 	}
-	return defaults, nil
+	return defaults
 }

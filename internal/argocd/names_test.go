@@ -92,8 +92,12 @@ func TestNamingNamespaces(t *testing.T) {
 }
 
 func TestSourcePatterns(t *testing.T) {
-	require.Equal(t, []string{"https://git.example.com/**", "https://github.com/org/repo.git"},
-		SourcePatterns([]string{"git.example.com", "https://bot:pw@github.com/org/repo.git", "git.example.com"}))
+	require.Equal(t, []string{"*@git.example.com:**", "https://git.example.com/**", "https://github.com/org/repo.git",
+		"https://github.com/org/repo.git/**", "ssh://*@git.example.com/**", "ssh://git.example.com/**"},
+		SourcePatterns([]string{"git.example.com", "https://bot:pw@github.com/org/repo.git", "git.example.com"}, false))
+	require.Equal(t, []string{"http://127.0.0.1:3000/**", "https://127.0.0.1:3000/**", "https://github.com/org",
+		"https://github.com/org.git", "https://github.com/org/**", "ssh://*@127.0.0.1:3000/**", "ssh://127.0.0.1:3000/**"},
+		SourcePatterns([]string{"127.0.0.1:3000", "https://github.com/org/"}, true))
 	require.Equal(t, "http://127.0.0.1:3000/**", HostPattern("http://127.0.0.1:3000/fab.git"))
 	require.Empty(t, HostPattern("not a url"))
 }

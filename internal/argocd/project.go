@@ -2,8 +2,10 @@ package argocd
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -34,19 +36,29 @@ type Project struct {
 	Groups []string
 }
 
-// SourcePatterns are the AppProject source patterns for Git URLs or URL
-// prefixes: a URL is kept as it is, a bare host becomes https://host/**
-// (Argo CD matches sourceRepos with "/" as separator: "*" stays within
-// one path segment, "**" crosses them).
-func SourcePatterns(allowed []string) []string {
+// SourcePatterns are the AppProject source patterns for the Git access
+// policy's allow-list (HNP_GIT_ALLOWED_URLS): a URL prefix admits itself,
+// itself with .git and everything under it; a bare host (host or
+// host:port) admits every repository on it over https and ssh (ssh://
+// with or without a user, and scp-like user@host:path), and over http
+// when allowHTTP. Argo CD matches sourceRepos with "/" as separator: "*"
+// stays within one path segment, "**" crosses them.
+func SourcePatterns(allowed []string, allowHTTP bool) []string {
 	var out []string
 	for _, a := range allowed {
 		if u, err := url.Parse(a); err == nil && u.Scheme != "" && u.Host != "" {
 			u.User = nil
-			out = append(out, u.String())
+			p := strings.TrimSuffix(u.String(), "/")
+			out = append(out, p, strings.TrimSuffix(p, ".git")+".git", p+"/**")
 			continue
 		}
-		out = append(out, "https://"+a+"/**")
+		out = append(out, "https://"+a+"/**", "ssh://"+a+"/**", "ssh://*@"+a+"/**")
+		if host, _, err := net.SplitHostPort(a); err != nil || host == "" {
+			out = append(out, "*@"+a+":**") // scp-like has no port
+		}
+		if allowHTTP {
+			out = append(out, "http://"+a+"/**")
+		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out)

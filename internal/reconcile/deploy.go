@@ -30,9 +30,11 @@ type ArgoDefaults struct {
 	// deployer's (when it has a Naming method), else the default pattern
 	// in Namespace.
 	Naming argocd.Naming
-	// Repo carries the credentials Argo CD reads the repository with;
-	// empty: the repository is expected to be set up in Argo CD already.
-	Repo argocd.Repository
+	// RepoCredentials gives the credentials Argo CD reads a repository
+	// with: those the Git access policy has for that URL's host, never
+	// another host's (nil, or empty: the repository is expected to be set
+	// up in Argo CD already).
+	RepoCredentials func(url string) argocd.Repository
 }
 
 // ErrNotArgoCD: the fabric's gitops_tool names another tool.
@@ -106,7 +108,10 @@ func application(f netbox.Fabric, t Target, argo ArgoDefaults) (argocd.App, erro
 // repository is the credentials Argo CD reads t's repository with, if
 // the sidecar gives it any.
 func repository(t Target, argo ArgoDefaults) argocd.Repository {
-	repo := argo.Repo
+	if argo.RepoCredentials == nil {
+		return argocd.Repository{}
+	}
+	repo := argo.RepoCredentials(t.URL)
 	if repo.Username != "" || repo.Password != "" || repo.SSHPrivateKey != "" {
 		repo.URL = t.URL
 	}
