@@ -77,5 +77,7 @@ func TestArgoBounds(t *testing.T) {
 	require.Equal(t, []string{"fab-a", "fab-b"}, cfg.Argo.Destinations())
 	shown := cfg.Argo.LogValue().String()
 	require.Contains(t, shown, "insecure_tls=true")
+	require.Contains(t, cfg.LogValue().String(), "argocd=[driver=", "the start-up configuration shows the Argo CD group")
+	require.Contains(t, cfg.LogValue().String(), "insecure_tls=true")
 	require.Contains(t, shown, "app_name_pattern=^fab-[0-9]+$")
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/githedgehog/hnp-sidecar/internal/redact"
 )
 
 // variable is one HNP_* configuration variable. The README's table lists
@@ -170,8 +169,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("reconcile_interval", c.ReconcileInterval),
 		slog.String("netbox_url", c.NetBox.URL),
 		slog.Bool("netbox_writeback", c.WriteBack),
-		slog.String("argocd_driver", c.Argo.Driver),
-		slog.String("argocd_url", redact.URL(c.Argo.URL)),
+		slog.Attr{Key: "argocd", Value: c.Argo.LogValue()},
 		c.Git.logValue(),
 	)
 }
