@@ -9,6 +9,8 @@ GOLANGCI_LINT_VERSION := v2.15.0
 HELM_VERSION := v3.22.0
 HELM := $(GO) run helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 FUZZTIME ?= 30s
+# The validation of what NetBox says about Git URLs and Argo CD Application names.
+FUZZTIME_GUARD ?= 60s
 # HNP_RUN_CLUSTER=1 adds the cluster side to `make run` (kube-apiserver and Argo CD; builds them first).
 HNP_RUN_CLUSTER ?= 0
 
@@ -72,9 +74,11 @@ bench-bulk: ## Bulk create and edit of HNP_BULK_OBJECTS (default 1000) VPCs thro
 	HNP_BENCH_BULK=1 $(GO) test -count=1 -timeout 30m -run '^TestBulkChangeThroughNetBox$$' -v ./test/e2e | grep -E 'bulk_test|^(ok|FAIL|---)'
 
 .PHONY: fuzz
-fuzz: ## Fuzz the webhook parser (alone and against encoding/json) and verifier, and the own-change filter, FUZZTIME each (default 30s).
+fuzz: ## Fuzz the webhook parser (alone and against encoding/json) and verifier, and the own-change filter, FUZZTIME each (default 30s); then the Git URL allow-list and the Argo CD Application names, FUZZTIME_GUARD each (default 60s).
 	@for f in FuzzParse FuzzParseMatchesStd FuzzVerify FuzzOnlyOwnFields; do \
 	  $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/webhook || exit 1; done
+	$(GO) test -run '^$$' -fuzz '^FuzzAllowed$$' -fuzztime $(FUZZTIME_GUARD) -fuzzminimizetime 5s ./internal/gitaccess
+	$(GO) test -run '^$$' -fuzz '^FuzzApplicationName$$' -fuzztime $(FUZZTIME_GUARD) -fuzzminimizetime 5s ./internal/argocd
 
 .PHONY: bench-ingest
 bench-ingest: ## Signed 2 KB webhooks, 64 connections: sidecar vs a no-op 202 handler.

@@ -18,6 +18,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/hash"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/storage/memory"
+
+	"github.com/githedgehog/hnp-sidecar/internal/panics"
 )
 
 // overlay collects the objects a batch creates in memory, on top of the
@@ -112,7 +114,10 @@ func (o *overlay) encode() ([]byte, *idxfile.MemoryIndex, error) {
 	runs := make([]packRun, workers)
 	var wg sync.WaitGroup
 	for k := range runs {
-		wg.Go(func() { runs[k] = o.encodeRun(o.added[k*n/workers : (k+1)*n/workers]) })
+		wg.Go(func() {
+			defer panics.Capture("gitops.encode", &runs[k].err)
+			runs[k] = o.encodeRun(o.added[k*n/workers : (k+1)*n/workers])
+		})
 	}
 	wg.Wait()
 	size := 12 + hash.Size
