@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
 )
 
 // variable is one HNP_* configuration variable. The README's table lists
