@@ -367,7 +367,7 @@ func TestServeStopsWhenContextEnds(t *testing.T) {
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
-	env := map[string]string{"HNP_REDIS_URL": srv.URL(), "HNP_API_TOKEN": "0123456789abcdef", "HNP_WEBHOOK_SECRET": "s",
+	env := map[string]string{"HNP_REDIS_URL": srv.URL(), "HNP_API_TOKEN": "0123456789abcdef", "HNP_WEBHOOK_SECRET": "webhook-secret-16+",
 		"HNP_LISTEN_ADDR": "127.0.0.1:1", "HNP_GIT_WORKDIR": t.TempDir(), "HNP_TYPO": "1"}
 
 	ctx, cancel := context.WithCancel(context.Background())
