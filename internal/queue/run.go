@@ -45,7 +45,7 @@ func (q *Queue) Run(ctx context.Context, h Handler) error {
 	defer hardCancel()
 	maintCtx, maintCancel := context.WithCancel(hardCtx)
 	var maint sync.WaitGroup
-	maint.Go(func() { q.maintain(maintCtx) })
+	maint.Go(func() { q.panics.Loop(maintCtx, "queue.maintain", time.Second, q.maintain) })
 
 	var (
 		workers sync.WaitGroup

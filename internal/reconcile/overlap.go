@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/render"
 )
 
 // ErrOverlap: two fabrics write the same repository and branch, in the
@@ -50,8 +51,11 @@ func (r *Reconciler) overlap(ctx context.Context, f netbox.Fabric, t Target) err
 			continue
 		}
 		ot, err := resolveTarget(ctx, r.nb, r.defaults, quiet, o)
-		if err != nil {
-			continue
+		if errors.Is(err, ErrFabricConfig) {
+			continue // it cannot write anywhere; its own run says why
+		}
+		if err != nil { // not known where it writes: fail closed, try again
+			return fmt.Errorf("reconcile: fabric %s: overlap check: fabric %s: %w", f.Name, o.Name, err)
 		}
 		if ot.URL = r.repoKey(ot.URL); !overlaps(mine, ot) {
 			continue
@@ -64,7 +68,7 @@ func (r *Reconciler) overlap(ctx context.Context, f netbox.Fabric, t Target) err
 		return nil
 	}
 	for _, id := range others {
-		if !r.showsOverlap(ctx, id) {
+		if shows, known := r.showsOverlap(ctx, id); known && !shows {
 			r.queueFabric(ctx, id)
 		}
 	}
@@ -75,11 +79,18 @@ func (r *Reconciler) overlap(ctx context.Context, f netbox.Fabric, t Target) err
 
 // overlaps: same repository and branch, and one root is the other or
 // contains it ("" is the repository's top, which contains every root).
+// Roots are compared as they are written (render.CleanRoot: "./a",
+// "a/." and "x/../a" are "a"); a root that cannot be written overlaps
+// nothing.
 func overlaps(a, b Target) bool {
 	if a.Branch != b.Branch || sameRepo(a.URL) != sameRepo(b.URL) {
 		return false
 	}
-	ra, rb := strings.Trim(a.Root, "/"), strings.Trim(b.Root, "/")
+	ra, errA := render.CleanRoot(a.Root)
+	rb, errB := render.CleanRoot(b.Root)
+	if errA != nil || errB != nil {
+		return false
+	}
 	return ra == rb || ra == "" || rb == "" || strings.HasPrefix(ra, rb+"/") || strings.HasPrefix(rb, ra+"/")
 }
 
@@ -109,18 +120,24 @@ func sameRepo(raw string) string {
 	return u.String()
 }
 
-func (r *Reconciler) showsOverlap(ctx context.Context, fabric int64) bool {
+// showsOverlap says whether fabric shows an overlap problem; known is
+// false without a problem store or when it did not answer (then nobody
+// is queued: queuing blind could ping-pong between two fabrics).
+func (r *Reconciler) showsOverlap(ctx context.Context, fabric int64) (shows, known bool) {
 	if r.problems == nil {
-		return false
+		return false, false
 	}
 	p, ok, err := r.problems.Get(ctx, fabric)
-	return err == nil && ok && strings.HasPrefix(p.Reason, overlapReason)
+	if err != nil {
+		return false, false
+	}
+	return ok && strings.HasPrefix(p.Reason, overlapReason), true
 }
 
 // recheckOverlaps queues every fabric that shows an overlap when f showed
 // one and no longer overlaps: the other side of it may be free now.
 func (r *Reconciler) recheckOverlaps(ctx context.Context, f netbox.Fabric) {
-	if r.problems == nil || !r.showsOverlap(ctx, f.ID) {
+	if shows, _ := r.showsOverlap(ctx, f.ID); !shows {
 		return
 	}
 	list, err := r.problems.List(ctx)

@@ -30,7 +30,10 @@ func TestOverlaps(t *testing.T) {
 		{"nested", at(u, "main", "a"), at(u, "main", "a/b"), true},
 		{"top contains all", at(u, "main", ""), at(u, "main", "x/y"), true},
 		{"same URL spelled differently", at(u, "main", "a"), at("HTTPS://Git.Example.com/acme/fabrics/", "main", "a/"), true},
+		{"same directory written differently", at(u, "main", "fab"), at(u, "main", "./x/../fab/."), true},
+		{"nested with doubled slashes", at(u, "main", "a"), at(u, "main", "a//b"), true},
 		{"siblings", at(u, "main", "a"), at(u, "main", "ab"), false},
+		{"a root that cannot be written", at(u, "main", "a"), at(u, "main", "../a"), false},
 		{"other branch", at(u, "main", "a"), at(u, "dev", "a"), false},
 		{"other repository", at(u, "main", "a"), at("https://git.example.com/acme/other.git", "main", "a"), false},
 	}
