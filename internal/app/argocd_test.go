@@ -30,6 +30,6 @@ func TestArgoStartWarnsAndBounds(t *testing.T) {
 	require.Equal(t, "argocd", n.Namespace)
 	require.Equal(t, []string{"default"}, n.Destinations)
 	p := argoProject(cfg, logger)
-	require.Equal(t, argocd.Project{Name: "hnp-sidecar", Namespace: "argocd", SourceRepos: []string{"*@git.example.com:**", "https://git.example.com/**", "ssh://*@git.example.com/**", "ssh://git.example.com/**"},
+	require.Equal(t, argocd.Project{Name: "hnp-sidecar", Namespace: "argocd", SourceRepos: []string{"git.example.com:**", "git@git.example.com:**", "https://git.example.com/**", "ssh://git.example.com/**", "ssh://git@git.example.com/**"},
 		Destinations: []argocd.Destination{{Server: "https://kubernetes.default.svc", Namespace: "default"}}}, p)
 }

@@ -92,12 +92,22 @@ func TestNamingNamespaces(t *testing.T) {
 }
 
 func TestSourcePatterns(t *testing.T) {
-	require.Equal(t, []string{"*@git.example.com:**", "https://git.example.com/**", "https://github.com/org/repo.git",
-		"https://github.com/org/repo.git/**", "ssh://*@git.example.com/**", "ssh://git.example.com/**"},
+	require.Equal(t, []string{"git.example.com:**", "git@git.example.com:**", "https://git.example.com/**",
+		"https://github.com/org/repo.git", "https://github.com/org/repo.git/**",
+		"ssh://git.example.com/**", "ssh://git@git.example.com/**"},
 		SourcePatterns([]string{"git.example.com", "https://bot:pw@github.com/org/repo.git", "git.example.com"}, false))
 	require.Equal(t, []string{"http://127.0.0.1:3000/**", "https://127.0.0.1:3000/**", "https://github.com/org",
-		"https://github.com/org.git", "https://github.com/org/**", "ssh://*@127.0.0.1:3000/**", "ssh://127.0.0.1:3000/**"},
+		"https://github.com/org.git", "https://github.com/org/**", "ssh://127.0.0.1:3000/**", "ssh://git@127.0.0.1:3000/**"},
 		SourcePatterns([]string{"127.0.0.1:3000", "https://github.com/org/"}, true))
+	// an ssh prefix (the access policy writes scp-like entries as ssh://)
+	require.Equal(t, []string{"git@github.com:acme", "git@github.com:acme.git", "git@github.com:acme/**",
+		"github.com:acme", "github.com:acme.git", "github.com:acme/**",
+		"ssh://git@github.com/acme", "ssh://git@github.com/acme.git", "ssh://git@github.com/acme/**",
+		"ssh://github.com/acme", "ssh://github.com/acme.git", "ssh://github.com/acme/**"},
+		SourcePatterns([]string{"ssh://github.com/acme/"}, false))
+	for _, p := range SourcePatterns([]string{"git.example.com", "ssh://github.com/acme"}, true) {
+		require.NotContains(t, p, "*@", "Argo CD escapes a * in the user part: it would never match")
+	}
 	require.Equal(t, "http://127.0.0.1:3000/**", HostPattern("http://127.0.0.1:3000/fab.git"))
 	require.Empty(t, HostPattern("not a url"))
 }

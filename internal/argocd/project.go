@@ -39,22 +39,34 @@ type Project struct {
 // SourcePatterns are the AppProject source patterns for the Git access
 // policy's allow-list (HNP_GIT_ALLOWED_URLS): a URL prefix admits itself,
 // itself with .git and everything under it; a bare host (host or
-// host:port) admits every repository on it over https and ssh (ssh://
-// with or without a user, and scp-like user@host:path), and over http
-// when allowHTTP. Argo CD matches sourceRepos with "/" as separator: "*"
-// stays within one path segment, "**" crosses them.
+// host:port) admits every repository on it over https and ssh, and over
+// http when allowHTTP. Argo CD matches sourceRepos with "/" as separator
+// ("*" stays within one path segment, "**" crosses them) after
+// normalizing both sides with url.Parse, which escapes a "*" in the user
+// part: so ssh URLs are admitted without a user and with the user "git"
+// (ssh://git@host/..., scp-like git@host:... and host:...), never with a
+// user wildcard. Another ssh user is refused by Argo CD.
 func SourcePatterns(allowed []string, allowHTTP bool) []string {
 	var out []string
 	for _, a := range allowed {
 		if u, err := url.Parse(a); err == nil && u.Scheme != "" && u.Host != "" {
 			u.User = nil
 			p := strings.TrimSuffix(u.String(), "/")
-			out = append(out, p, strings.TrimSuffix(p, ".git")+".git", p+"/**")
+			out = append(out, under(p)...)
+			if u.Scheme == "ssh" {
+				rest := strings.TrimPrefix(p, "ssh://")
+				out = append(out, under("ssh://git@"+rest)...)
+				if u.Port() == "" {
+					scp := u.Host + ":" + strings.TrimPrefix(u.Path, "/")
+					out = append(out, under(strings.TrimSuffix(scp, "/"))...)
+					out = append(out, under("git@"+strings.TrimSuffix(scp, "/"))...)
+				}
+			}
 			continue
 		}
-		out = append(out, "https://"+a+"/**", "ssh://"+a+"/**", "ssh://*@"+a+"/**")
+		out = append(out, "https://"+a+"/**", "ssh://"+a+"/**", "ssh://git@"+a+"/**")
 		if host, _, err := net.SplitHostPort(a); err != nil || host == "" {
-			out = append(out, "*@"+a+":**") // scp-like has no port
+			out = append(out, a+":**", "git@"+a+":**") // scp-like has no port
 		}
 		if allowHTTP {
 			out = append(out, "http://"+a+"/**")
@@ -62,6 +74,11 @@ func SourcePatterns(allowed []string, allowHTTP bool) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// under is a prefix's patterns: itself, itself with .git, what is under it.
+func under(p string) []string {
+	return []string{p, strings.TrimSuffix(p, ".git") + ".git", p + "/**"}
 }
 
 // HostPattern is the source pattern of every repository on the host of
