@@ -180,6 +180,15 @@ func (s *Syncer) work(ctx context.Context, fabric int64) {
 			s.mu.Lock()
 			delete(s.failures, fabric)
 			s.mu.Unlock()
+		case IsForeign(err):
+			// Argo CD answered: an object of ours is someone else's. Not an
+			// outage (health stays) and not retried: the fabric is told
+			// (Ensured) and its next run offers it again.
+			s.mu.Lock()
+			delete(s.failures, fabric)
+			s.mu.Unlock()
+			s.logger.Warn("argo cd not touched: an object of that name is not the sidecar's; shown on the fabric", "fabric", t.FabricName,
+				"application", t.App.Name, "err", err)
 		case ctx.Err() == nil:
 			s.tracker.Failure(time.Now(), err)
 			delay := s.retryLater(ctx, t, err)

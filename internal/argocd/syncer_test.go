@@ -3,6 +3,7 @@ package argocd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -28,6 +29,8 @@ type fakeArgo struct {
 	syncs   []string
 	applied int
 	down    int // EnsureApplication fails this many times (Argo CD unreachable)
+	foreign bool
+	ensures int
 }
 
 func (f *fakeArgo) EnsureRepository(context.Context, string, Repository) error { return nil }
@@ -35,6 +38,10 @@ func (f *fakeArgo) EnsureProject(context.Context, Project) error               {
 func (f *fakeArgo) EnsureApplication(context.Context, App) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.ensures++
+	if f.foreign {
+		return fmt.Errorf("%w: argocd/hedgehog-f is someone else's", ErrForeignApplication)
+	}
 	if f.down > 0 {
 		f.down--
 		return errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
@@ -221,4 +228,28 @@ func TestSyncerTimeoutGoesBackToCommitted(t *testing.T) {
 	require.Equal(t, state.SyncTimeout, r.History[0].Trigger)
 	require.Contains(t, r.Reason, "did not apply")
 	require.Equal(t, "degraded", string(s.Report().Status))
+}
+
+// An Application of the fabric's name that is not ours is told on the
+// fabric once per offer, is not an Argo CD outage (health stays ok) and is
+// not retried until the fabric's next commit.
+func TestForeignApplicationIsNotAnOutage(t *testing.T) {
+	f := &fakeArgo{foreign: true}
+	s, _, _ := setupSyncer(t, f, time.Minute)
+	told := make(chan error, 10)
+	tg := target("c1")
+	tg.Ensured = func(_ context.Context, err error) { told <- err }
+	s.Committed(tg)
+	select {
+	case err := <-told:
+		require.ErrorIs(t, err, ErrForeignApplication)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the fabric was not told")
+	}
+	time.Sleep(200 * time.Millisecond) // RetryMax is 50ms: an outage would have been tried again
+	f.mu.Lock()
+	require.Equal(t, 1, f.ensures, "not retried")
+	f.mu.Unlock()
+	require.NotEqual(t, health.Down, s.Report().Status)
+	require.Empty(t, s.Report().Error, "no failure recorded")
 }
