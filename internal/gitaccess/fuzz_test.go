@@ -9,13 +9,16 @@ import (
 // FuzzAllowed: Check never panics, and whatever it admits is https or ssh
 // (http only when allowed), has no user information, lies under an
 // allowed prefix on a segment boundary (or on an allowed host), and checks
-// the same again in its canonical and its transport form.
+// the same again in its canonical and its transport form, and go-git reads
+// its transport form as the same host and port (what is checked is what is
+// dialled).
 func FuzzAllowed(f *testing.F) {
 	for _, s := range []string{
 		"https://github.com/acme/x.git", "git@github.com:acme/x.git", "ssh://git@github.com:22/acme/x.git",
 		"https://gitlab.com/acme/x.git", "https://gitlab.com/acme-evil/x.git", "https://gitlab.com/acme/%2e%2e/x",
 		"http://127.0.0.1:9999/repos/x.git", "file:///srv/x.git", "/srv/x.git", "https://u:p@github.com/a/b",
 		"https://GitHub.com:443/a/b/", "ssh://[::1]:2222/r.git", "https://gitlab.com/acme.git",
+		"github.com:x@evil.com:a/b", "github.com:x@evil.com:2222:a/b", "ssh://github.com/x@evil.com:a/b",
 	} {
 		f.Add(s, false)
 		f.Add(s, true)
@@ -55,6 +58,7 @@ func FuzzAllowed(f *testing.F) {
 		if !underAllowed(canon, u) {
 			t.Fatalf("%q: canonical %q is not under an allowed entry", raw, canon)
 		}
+		sameEndpoint(t, raw, r)
 		for _, again := range []string{canon, r.Transport()} {
 			r2, err := p.Check(again)
 			if err != nil || r2.String() != canon {

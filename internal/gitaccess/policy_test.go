@@ -62,6 +62,14 @@ func TestCheck(t *testing.T) {
 		{"https://github.com@evil.com/x.git", ""},
 		{"https://evil.com#@github.com/x.git", ""},
 		{"", ""},
+		// go-git reads the user up to the first '@': these reach evil.com
+		// (and evil.com:2222) as user "git.example.com:x".
+		{"git.example.com:x@evil.com:a/b", ""},
+		{"git.example.com:x@evil.com:2222:a/b", ""},
+		{"git@github.com:x@evil.com:a/b", ""},
+		{"github.com:acme/x@y.git", ""},
+		{"git:x@github.com:acme/x.git", ""},
+		{"ssh://github.com/x@evil.com:a/b", "ssh://github.com/x@evil.com:a/b"}, // a URL's path: go-git reads it as one too
 	} {
 		r, err := p.Check(tc.url)
 		if tc.want == "" {

@@ -129,6 +129,11 @@ func parseSCP(raw string, prefix bool) (Remote, error) {
 	if strings.ContainsAny(host, "[]") {
 		return Remote{}, fmt.Errorf("write an IPv6 remote as ssh://[address]/path")
 	}
+	// go-git takes the user as everything before the first '@': with an
+	// '@' after the colon, "a:x@b:p" would reach host b as user "a:x".
+	if strings.Contains(p, "@") {
+		return Remote{}, fmt.Errorf("scp-like path contains @: write ssh://[user@]host/path")
+	}
 	// go-git reads host:123/path as a port: refuse what Git and go-git
 	// would read differently.
 	if d := strings.IndexAny(p, "/:"); d > 0 && strings.Trim(p[:d], "0123456789") == "" {

@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
@@ -29,11 +31,8 @@ func (w *Writer) resolve(url, branch string) (target, error) {
 	if err != nil {
 		return target{}, err
 	}
-	// Only the transports the policy allows: go-git would open a local
-	// path or file:// itself.
-	ep, err := transport.NewEndpoint(r.Transport())
-	if err != nil || (ep.Protocol != "https" && ep.Protocol != "http" && ep.Protocol != "ssh") {
-		return target{}, fmt.Errorf("gitops: %s: not an https, http or ssh endpoint: %w", r, gitaccess.ErrRefused)
+	if err := checkEndpoint(r); err != nil {
+		return target{}, err
 	}
 	if err := checkBranch(branch); err != nil {
 		return target{}, err
@@ -45,6 +44,32 @@ func (w *Writer) resolve(url, branch string) (target, error) {
 	sum := sha256.Sum256([]byte(r.String() + "\x00" + branch))
 	return target{remote: r, auth: a, branch: branch,
 		dir: filepath.Join(w.opts.WorkDir, hex.EncodeToString(sum[:8]))}, nil
+}
+
+// checkEndpoint: go-git reads r's transport URL as r itself. Only the
+// transports the policy allows (go-git would open a local path or file://
+// itself), and what was checked is what is dialled: the same scheme, host
+// and port, else the credentials of an allowed host would go to another.
+func checkEndpoint(r gitaccess.Remote) error {
+	ep, err := transport.NewEndpoint(r.Transport())
+	if err != nil || (ep.Protocol != "https" && ep.Protocol != "http" && ep.Protocol != "ssh") {
+		return &gitaccess.RefusedError{URL: r.String(), Reason: "Git does not read it as an https, http or ssh endpoint"}
+	}
+	if hp := endpointHostPort(ep); ep.Protocol != r.Scheme || hp != r.HostPort() {
+		return &gitaccess.RefusedError{URL: r.String(),
+			Reason: "Git would reach " + ep.Protocol + "://" + hp + ", not the allowed " + r.Scheme + "://" + r.HostPort()}
+	}
+	return nil
+}
+
+// endpointHostPort is host:port of a go-git endpoint, with the protocol's
+// default port filled in, as gitaccess.Remote.HostPort writes it.
+func endpointHostPort(ep *transport.Endpoint) string {
+	port := strconv.Itoa(ep.Port)
+	if ep.Port == 0 {
+		port = map[string]string{"https": "443", "http": "80", "ssh": "22"}[ep.Protocol]
+	}
+	return net.JoinHostPort(strings.Trim(ep.Host, "[]"), port)
 }
 
 // open takes t's clone (made on first use) for the caller alone; release
