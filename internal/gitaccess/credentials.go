@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -30,10 +31,30 @@ func (c Credentials) check() error {
 	return nil
 }
 
-// credEntry is one set of credentials and what it is for.
+// credEntry is one set of credentials and what it is for: the remotes its
+// entry matches, over the schemes named (a URL prefix names its own).
 type credEntry struct {
 	entry
-	creds Credentials
+	schemes []string
+	creds   Credentials
+}
+
+// secureSchemes are what a host's credentials are for: never plain http,
+// where a token would cross the network in clear.
+var secureSchemes = []string{"https", "ssh"}
+
+// schemesOf is the scheme family credentials for a URL of scheme s are
+// for: https and ssh together (a token and an SSH key of one host), http
+// alone (a local test remote).
+func schemesOf(s string) []string {
+	if s == "http" {
+		return []string{"http"}
+	}
+	return secureSchemes
+}
+
+func (c credEntry) applies(r Remote) bool {
+	return c.matches(r) && slices.Contains(c.schemes, r.Scheme)
 }
 
 // fileEntry is one entry of the credentials file.
@@ -45,9 +66,9 @@ type fileEntry struct {
 }
 
 // loadCredentials reads the credentials file: a YAML map from a host
-// ("github.com", "git.example.com:8443") or URL prefix
-// ("https://github.com/acme/") to username, token or token_file, and
-// ssh_key_file. Unknown fields are errors. "" reads nothing.
+// ("github.com", "git.example.com:8443": for https and ssh, never plain
+// http) or URL prefix ("https://github.com/acme/", "http://127.0.0.1:8080/":
+// for that scheme) to username, token or token_file, and ssh_key_file. Unknown fields are errors. "" reads nothing.
 func loadCredentials(path string) ([]credEntry, error) {
 	if path == "" {
 		return nil, nil
@@ -101,7 +122,11 @@ func loadCredentials(path string) ([]credEntry, error) {
 			errs = append(errs, fmt.Errorf("credentials file %s: %q: %w", path, k, err))
 			continue
 		}
-		out = append(out, credEntry{entry: e, creds: c})
+		schemes := secureSchemes // a host: https and ssh, never http
+		if !e.host {
+			schemes = []string{e.remote.Scheme}
+		}
+		out = append(out, credEntry{entry: e, schemes: schemes, creds: c})
 	}
 	return out, errors.Join(errs...)
 }

@@ -44,7 +44,9 @@ type Options struct {
 	DefaultURL string
 	// AllowHTTP admits http:// remotes (a local test remote).
 	AllowHTTP bool
-	// Default are the credentials of DefaultURL's host, and only of it.
+	// Default are the credentials of DefaultURL's host, and only of it,
+	// over DefaultURL's scheme family: https and ssh for an https or ssh
+	// URL, http alone for an http URL.
 	Default Credentials
 	// CredentialsFile is a YAML file of credentials per host or URL
 	// prefix (see LoadCredentials).
@@ -101,12 +103,17 @@ func New(o Options) (*Policy, error) {
 			p.warnings = append(p.warnings, "HNP_GIT_USERNAME, HNP_GIT_TOKEN and HNP_GIT_SSH_KEY_FILE apply only to the host of HNP_GIT_DEFAULT_URL, "+
 				"which is not set: they are not used (name hosts in HNP_GIT_CREDENTIALS_FILE)")
 		} else {
+			schemes := schemesOf(def.remote.Scheme)
 			for _, c := range p.creds {
-				if c.host && c.remote.Host == def.remote.Host && c.remote.Port == def.remote.Port {
+				// a host entry of the file is for https and ssh: only an
+				// http default URL's credentials live beside it
+				if c.host && c.remote.Host == def.remote.Host && c.remote.Port == def.remote.Port && def.remote.Scheme != "http" {
 					errs = append(errs, fmt.Errorf("credentials of %s are both in HNP_GIT_CREDENTIALS_FILE and in HNP_GIT_USERNAME/TOKEN/SSH_KEY_FILE: set them in one place", def.raw))
 				}
 			}
-			p.creds = append(p.creds, credEntry{entry: def, creds: o.Default})
+			// the default URL's scheme family: an https (or ssh) URL's
+			// credentials never go over plain http
+			p.creds = append(p.creds, credEntry{entry: def, schemes: schemes, creds: o.Default})
 		}
 	}
 	if err := o.Default.check(); err != nil {
@@ -178,7 +185,7 @@ func (p *Policy) CredentialsFor(raw string) (Credentials, error) {
 func (p *Policy) credentials(r Remote) Credentials {
 	best, bestLen := Credentials{}, -1
 	for _, c := range p.creds {
-		if !c.matches(r) {
+		if !c.applies(r) {
 			continue
 		}
 		n := 0

@@ -174,3 +174,56 @@ func TestBadConfigurationIsAnError(t *testing.T) {
 		require.Error(t, err, name)
 	}
 }
+
+// Credentials never go over plain http unless they are for http: a host's
+// credentials (the default URL's of an https URL, a host entry of the
+// file) are for https and ssh; an http default URL's (a local test
+// remote) and an http:// prefix's are for http.
+func TestCredentialsKeepToTheirSchemes(t *testing.T) {
+	dir := t.TempDir()
+	credFile := filepath.Join(dir, "creds.yaml")
+	require.NoError(t, os.WriteFile(credFile, []byte(`
+github.com:
+  token: gh
+http://127.0.0.1:9999/repos/:
+  token: local-prefix
+`), 0o600))
+	tok := Credentials{Username: "bot", Token: "t0k"}
+	httpsDefault := Options{Allowed: []string{"git.example.com", "github.com", "127.0.0.1:9999"}, AllowHTTP: true,
+		DefaultURL: "https://git.example.com/fleet.git", Default: tok, CredentialsFile: credFile}
+	httpDefault := Options{AllowHTTP: true, DefaultURL: "http://127.0.0.1:8080/fleet.git", Default: tok}
+	sshDefault := Options{AllowHTTP: true, Allowed: []string{"git.example.com"}, DefaultURL: "git@git.example.com:fleet.git", Default: tok}
+	for _, tc := range []struct {
+		name string
+		o    Options
+		url  string
+		want Credentials
+	}{
+		{"https default, https", httpsDefault, "https://git.example.com/x.git", tok},
+		{"https default, ssh", httpsDefault, "git@git.example.com:x.git", tok},
+		{"https default, http", httpsDefault, "http://git.example.com/x.git", Credentials{}},
+		{"file host, https", httpsDefault, "https://github.com/a/b.git", Credentials{Token: "gh"}},
+		{"file host, ssh", httpsDefault, "ssh://github.com/a/b.git", Credentials{Token: "gh"}},
+		{"file host, http", httpsDefault, "http://github.com/a/b.git", Credentials{}},
+		{"file http prefix, http", httpsDefault, "http://127.0.0.1:9999/repos/x.git", Credentials{Token: "local-prefix"}},
+		{"file http prefix, https", httpsDefault, "https://127.0.0.1:9999/repos/x.git", Credentials{}},
+		{"http default, http", httpDefault, "http://127.0.0.1:8080/other.git", tok},
+		{"http default, https", httpDefault, "https://127.0.0.1:8080/other.git", Credentials{}},
+		{"http default, ssh", httpDefault, "ssh://127.0.0.1:8080/other.git", Credentials{}},
+		{"ssh default, ssh", sshDefault, "git@git.example.com:x.git", tok},
+		{"ssh default, https", sshDefault, "https://git.example.com/x.git", tok},
+		{"ssh default, http", sshDefault, "http://git.example.com/x.git", Credentials{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := New(tc.o)
+			require.NoError(t, err)
+			c, err := p.CredentialsFor(tc.url)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, c)
+		})
+	}
+	// an http default URL's credentials live beside the file's for the
+	// same host: they are for different schemes
+	_, err := New(Options{AllowHTTP: true, DefaultURL: "http://github.com/a/b.git", Default: tok, CredentialsFile: credFile})
+	require.NoError(t, err)
+}
