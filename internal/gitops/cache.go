@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -32,14 +33,20 @@ type slot struct {
 }
 
 // newClones adopts the clones a previous process left in dir, as last
-// used when they were last modified.
+// used when they were last modified: only directories named as cloneName
+// names them that hold a bare repository. Anything else in dir is not
+// ours and is left alone (never removed).
 func newClones(dir string, max int, maxIdle time.Duration, now func() time.Time, logger *slog.Logger) *clones {
 	c := &clones{dir: dir, max: max, maxIdle: maxIdle, now: now, logger: logger, slots: map[string]*slot{}}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if info, err := e.Info(); err == nil && e.IsDir() {
-			c.slots[filepath.Join(dir, e.Name())] = &slot{last: info.ModTime()}
+		d := filepath.Join(dir, e.Name())
+		info, err := e.Info()
+		if err != nil || !e.IsDir() || !isCloneName(e.Name()) || !isBareRepo(d) {
+			logger.Debug("not a clone: left alone", "dir", d)
+			continue
 		}
+		c.slots[d] = &slot{last: info.ModTime()}
 	}
 	c.mu.Lock()
 	c.evictLocked()
@@ -99,4 +106,21 @@ func (c *clones) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.slots)
+}
+
+// isCloneName: 16 lowercase hex digits, as cloneName writes.
+func isCloneName(name string) bool {
+	return len(name) == 16 && strings.Trim(name, "0123456789abcdef") == ""
+}
+
+// isBareRepo: dir holds HEAD (a file), objects and refs (directories),
+// not through symbolic links.
+func isBareRepo(dir string) bool {
+	for name, wantDir := range map[string]bool{"HEAD": false, "objects": true, "refs": true} {
+		fi, err := os.Lstat(filepath.Join(dir, name))
+		if err != nil || fi.IsDir() != wantDir || (!wantDir && !fi.Mode().IsRegular()) {
+			return false
+		}
+	}
+	return true
 }

@@ -41,9 +41,14 @@ func (w *Writer) resolve(url, branch string) (target, error) {
 	if err != nil {
 		return target{}, err
 	}
+	return target{remote: r, auth: a, branch: branch, dir: filepath.Join(w.opts.WorkDir, cloneName(r, branch))}, nil
+}
+
+// cloneName is the name of the clone of r's branch in the work directory:
+// 16 lowercase hex digits (see isCloneName).
+func cloneName(r gitaccess.Remote, branch string) string {
 	sum := sha256.Sum256([]byte(r.String() + "\x00" + branch))
-	return target{remote: r, auth: a, branch: branch,
-		dir: filepath.Join(w.opts.WorkDir, hex.EncodeToString(sum[:8]))}, nil
+	return hex.EncodeToString(sum[:8])
 }
 
 // checkEndpoint: go-git reads r's transport URL as r itself. Only the
