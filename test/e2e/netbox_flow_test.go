@@ -75,7 +75,7 @@ func TestNetBoxChangesReachTheQueue(t *testing.T) {
 	out = runBootstrap(t, env, env.Token, s.URL, "not-the-sidecars-secret")
 	require.Contains(t, out, `webhook "hnp-sidecar"`)
 	require.Contains(t, out, ": updated")
-	_, _ = admin.newFabric(t, map[string]any{"name": "e2e-wrong-secret"})
+	_, _ = admin.newFabric(t, map[string]any{"name": "e2e-wrong-secret", "gitops_directory": "/e2e-wrong-secret/"})
 	s.waitLog(t, 20*time.Second, `"msg":"webhook refused"`, "signature does not match")
 	require.Equal(t, before, metric(t, s, `hnp_queue_hints_total{result="queued"}`))
 	require.GreaterOrEqual(t, metric(t, s, `hnp_webhooks_received_total{result="unauthorized"}`), 1.0)
