@@ -108,17 +108,16 @@ func newCounter(t *testing.T, target string) *counter {
 }
 
 type rig struct {
-	t       *testing.T
-	url     string
-	nb      *counter
-	admin   nbAdmin
-	fabric  int64
-	other   int64
-	redis   *redisenv.Server
-	queue   *queue.Queue
-	jobs    *jobs.Store
-	state   *state.Store
-	cleanup func()
+	t      *testing.T
+	url    string
+	nb     *counter
+	admin  nbAdmin
+	fabric int64
+	other  int64
+	redis  *redisenv.Server
+	queue  *queue.Queue
+	jobs   *jobs.Store
+	state  *state.Store
 }
 
 func startRig(t *testing.T, guard config.APIConfig) *rig {

@@ -83,7 +83,7 @@ func (s *Server) listResources(c echo.Context) error {
 	if visible != nil {
 		shown := recs[:0]
 		for _, r := range recs {
-			if visible[r.Key.Fabric] {
+			if visible[r.Fabric] {
 				shown = append(shown, r)
 			}
 		}
