@@ -3,12 +3,10 @@ package reconcile
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
-	"github.com/githedgehog/hnp-sidecar/internal/problems"
 )
 
 // argoReason starts the reason of every Argo CD problem of a fabric: a
@@ -25,14 +23,7 @@ func (r *Reconciler) argoProblem(ctx context.Context, f netbox.Fabric, err error
 	reason := reasonOf(err)
 	r.logger.Error("fabric's commit is in Git but not handed to Argo CD; fix it in NetBox or in Argo CD",
 		"fabric", f.Name, "fabric_id", f.ID, "reason", reason)
-	first := true
-	if r.problems != nil {
-		var perr error
-		if first, perr = r.problems.Set(ctx, problems.Problem{Fabric: f.ID, Name: f.Name, Reason: reason}); perr != nil {
-			r.logger.Warn("fabric problem not recorded", "fabric", f.Name, "err", perr)
-			first = true
-		}
-	}
+	first := r.recordProblem(ctx, f, reason)
 	if !first {
 		return
 	}
@@ -59,11 +50,8 @@ func (r *Reconciler) argoResolved(ctx context.Context, f netbox.Fabric) {
 // argoProblemStays reports whether fabric's recorded problem is an Argo
 // CD one, which a successful push does not end.
 func (r *Reconciler) argoProblemStays(ctx context.Context, fabric int64) bool {
-	if r.problems == nil {
-		return false
-	}
-	p, ok, err := r.problems.Get(ctx, fabric)
-	return err == nil && ok && strings.HasPrefix(p.Reason, argoReason+":")
+	is, _ := r.problemIs(ctx, fabric, argoReason+":")
+	return is
 }
 
 // tellFabric writes one journal entry on the fabric; undo (may be nil)

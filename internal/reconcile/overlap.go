@@ -124,14 +124,7 @@ func sameRepo(raw string) string {
 // false without a problem store or when it did not answer (then nobody
 // is queued: queuing blind could ping-pong between two fabrics).
 func (r *Reconciler) showsOverlap(ctx context.Context, fabric int64) (shows, known bool) {
-	if r.problems == nil {
-		return false, false
-	}
-	p, ok, err := r.problems.Get(ctx, fabric)
-	if err != nil {
-		return false, false
-	}
-	return ok && strings.HasPrefix(p.Reason, overlapReason), true
+	return r.problemIs(ctx, fabric, overlapReason)
 }
 
 // recheckOverlaps queues every fabric that shows an overlap when f showed

@@ -39,6 +39,35 @@ func reasonOf(err error) string {
 	return err.Error()
 }
 
+// recordProblem keeps reason as the fabric's problem (health) and says
+// whether it is new, so the user is told once; a store that does not
+// answer counts as new (told again rather than never).
+func (r *Reconciler) recordProblem(ctx context.Context, f netbox.Fabric, reason string) (first bool) {
+	if r.problems == nil {
+		return true
+	}
+	first, err := r.problems.Set(ctx, problems.Problem{Fabric: f.ID, Name: f.Name, Reason: reason})
+	if err != nil {
+		r.logger.Warn("fabric problem not recorded", "fabric", f.Name, "err", err)
+		return true
+	}
+	return first
+}
+
+// problemIs says whether fabric's recorded problem starts with prefix
+// (the kind of problem: an overlap, an Argo CD one); known is false
+// without a store or when it did not answer.
+func (r *Reconciler) problemIs(ctx context.Context, fabric int64, prefix string) (is, known bool) {
+	if r.problems == nil {
+		return false, false
+	}
+	p, ok, err := r.problems.Get(ctx, fabric)
+	if err != nil {
+		return false, false
+	}
+	return ok && strings.HasPrefix(p.Reason, prefix), true
+}
+
 // configProblem shows why a fabric cannot be synced where its owner looks:
 // each object (objs, when they could be read) in draft with the reason as
 // its sync_error, the fabric's sync_status "error" and — once per reason —
@@ -48,14 +77,7 @@ func (r *Reconciler) configProblem(ctx context.Context, f netbox.Fabric, objs []
 	reason := reasonOf(err)
 	r.logger.Error("fabric cannot be synced as configured; nothing is written to Git until it is fixed in NetBox",
 		"fabric", f.Name, "fabric_id", f.ID, "reason", reason)
-	first := true
-	if r.problems != nil {
-		var perr error
-		if first, perr = r.problems.Set(ctx, problems.Problem{Fabric: f.ID, Name: f.Name, Reason: reason}); perr != nil {
-			r.logger.Warn("fabric problem not recorded", "fabric", f.Name, "err", perr)
-			first = true
-		}
-	}
+	first := r.recordProblem(ctx, f, reason)
 	var t *tracking
 	if objs != nil {
 		invalid := make(map[render.ObjectRef][]error, len(objs))
