@@ -80,15 +80,7 @@ var argoVariables = []variable{
 			return err
 		}},
 	{name: "HNP_ARGOCD_DESTINATION_NAMESPACES", help: "comma-separated namespaces a fabric's kubernetes_namespace may name (the AppProject's destinations); unset: only HNP_ARGOCD_DESTINATION_NAMESPACE",
-		set: func(c *Config, v string) error {
-			c.Argo.DestNamespaces = nil
-			for _, ns := range strings.Split(v, ",") {
-				if ns = strings.TrimSpace(ns); ns != "" {
-					c.Argo.DestNamespaces = append(c.Argo.DestNamespaces, ns)
-				}
-			}
-			return nil
-		}},
+		set: listVar(func(c *Config) *[]string { return &c.Argo.DestNamespaces })},
 	{name: "HNP_ARGOCD_DESTINATION_SERVER", def: "https://kubernetes.default.svc", help: "the Applications' destination cluster as Argo CD names it",
 		set: func(c *Config, v string) error { c.Argo.DestServer = v; return nil }},
 	{name: "HNP_ARGOCD_DESTINATION_NAMESPACE", def: "default", help: "namespace of the CRs, unless the fabric's kubernetes_namespace names one",

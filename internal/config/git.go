@@ -73,15 +73,7 @@ var gitVariables = []variable{
 	{name: "HNP_GIT_DEFAULT_BRANCH", def: "main", help: "branch of fabrics that name none in NetBox",
 		set: func(c *Config, v string) error { c.Git.DefaultBranch = v; return nil }},
 	{name: "HNP_GIT_ALLOWED_URLS", help: "comma-separated Git hosts (github.com, git.example.com:8443) or URL prefixes (https://github.com/acme/) fabrics may use; unset: the host of HNP_GIT_DEFAULT_URL",
-		set: func(c *Config, v string) error {
-			c.Git.AllowedURLs = nil
-			for _, e := range strings.Split(v, ",") {
-				if e = strings.TrimSpace(e); e != "" {
-					c.Git.AllowedURLs = append(c.Git.AllowedURLs, e)
-				}
-			}
-			return nil
-		}},
+		set: listVar(func(c *Config) *[]string { return &c.Git.AllowedURLs })},
 	{name: "HNP_GIT_ALLOW_HTTP", def: "false", help: "allow plain http:// Git remotes (a local test remote; credentials go in clear)",
 		set: boolVar(func(c *Config) *bool { return &c.Git.AllowHTTP })},
 	{name: "HNP_GIT_CREDENTIALS_FILE", help: "YAML file of Git credentials per host or URL prefix: username, token or token_file, ssh_key_file",

@@ -36,6 +36,19 @@ func intVar(min, max int64, dst func(*Config, int64)) func(*Config, string) erro
 	}
 }
 
+// listVar sets a comma-separated list: items trimmed, empty ones dropped.
+func listVar(dst func(*Config) *[]string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		*dst(c) = nil
+		for _, e := range strings.Split(v, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				*dst(c) = append(*dst(c), e)
+			}
+		}
+		return nil
+	}
+}
+
 func boolVar(dst func(*Config) *bool) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		b, err := strconv.ParseBool(v)
