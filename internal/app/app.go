@@ -117,7 +117,7 @@ func (a *App) build() error {
 		a.handler = queue.LogHandler(logger.With("component", "handler"))
 	}
 	if a.handler == nil {
-		if a.pipe, err = newPipeline(cfg, nb, a.stores, breakers, a.panics, reg, logger); err != nil {
+		if a.pipe, err = newPipeline(cfg, a.rdb, nb, a.stores, breakers, a.panics, reg, logger); err != nil {
 			return err
 		}
 		a.handler = a.pipe.handler
@@ -221,6 +221,9 @@ func (a *App) Stop(ctx context.Context) error {
 		case <-done:
 		case <-ctx.Done():
 			errs = append(errs, fmt.Errorf("app: stop workers: %w", ctx.Err()))
+		}
+		if a.pipe != nil {
+			a.pipe.leases.Stop(ctx) // this replica's fabrics move at once
 		}
 		if err := a.rdb.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("app: close redis: %w", err))

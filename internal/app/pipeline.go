@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/githedgehog/hnp-sidecar/internal/argocd"
 	"github.com/githedgehog/hnp-sidecar/internal/breaker"
@@ -14,6 +15,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/drift"
 	"github.com/githedgehog/hnp-sidecar/internal/gitaccess"
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
+	"github.com/githedgehog/hnp-sidecar/internal/lease"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/panics"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
@@ -33,10 +35,12 @@ type pipeline struct {
 	// (Argo CD's repository credentials: access.CredentialsFor(url)).
 	access     *gitaccess.Policy
 	drift      *drift.Detector
+	// leases decide which replica writes each fabric.
+	leases     *lease.Manager
 	background []loop
 }
 
-func newPipeline(cfg config.Config, nb *netbox.Client, st stores, breakers *breaker.Set, catcher *panics.Catcher, reg prometheus.Registerer,
+func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client, st stores, breakers *breaker.Set, catcher *panics.Catcher, reg prometheus.Registerer,
 	logger *slog.Logger) (*pipeline, error) {
 	p := &pipeline{nb: nb}
 	access, err := cfg.Git.Access()
@@ -80,8 +84,11 @@ func newPipeline(cfg config.Config, nb *netbox.Client, st stores, breakers *brea
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	p.handler = reconcile.NewHandler(p.rec, nb, st.jobs)
-	p.background = append(p.background, loop{"reconcile.writeback", p.rec.RunWriteBack}, loop{"drift", p.drift.Run})
+	if p.leases, err = lease.New(rdb, lease.Options{Prefix: cfg.RedisPrefix, TTL: cfg.LeaseTTL}, logger.With("component", "lease"), reg); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	p.handler = reconcile.NewHandler(p.rec, nb, st.jobs).WithLeases(p.leases)
+	p.background = append(p.background, loop{"lease", p.leases.Run}, loop{"reconcile.writeback", p.rec.RunWriteBack}, loop{"drift", p.drift.Run})
 	return p, nil
 }
 

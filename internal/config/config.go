@@ -39,6 +39,9 @@ type Config struct {
 	// drift (HNP_DRIFT_INTERVAL; 0: on demand only); DriftHeartbeatMaxAge
 	// how old a switch agent's heartbeat may be.
 	DriftInterval time.Duration
+	// LeaseTTL is how long a replica's fabric lease lives unrenewed
+	// (HNP_LEASE_TTL).
+	LeaseTTL time.Duration
 	// Breakers configures the circuit breakers (HNP_BREAKER_*).
 	Breakers             breaker.Options
 	DriftHeartbeatMaxAge time.Duration

@@ -150,6 +150,15 @@ var variables = []variable{
 			c.DriftInterval = d
 			return err
 		}},
+	{name: "HNP_LEASE_TTL", def: "15s", help: "how long a replica's lease on a fabric lives without renewal (renewed every third of it): one replica writes each fabric, and a dead replica's fabrics move to another within this time (1s..5m)",
+		set: func(c *Config, v string) error {
+			d, err := parseDuration(time.Second)(v)
+			if err == nil && d > 5*time.Minute {
+				return errors.New("must be at most 5m")
+			}
+			c.LeaseTTL = d
+			return err
+		}},
 	{name: "HNP_DRIFT_HEARTBEAT_MAX_AGE", def: "2m", help: "a switch agent whose last heartbeat is older is reported not converged",
 		set: durationVar(time.Second, func(c *Config) *time.Duration { return &c.DriftHeartbeatMaxAge })},
 	{name: "HNP_BREAKER_FAILURES", def: "5", help: "failed calls in a row to one remote (Git, Argo CD, Kubernetes, NetBox) that open its circuit breaker",

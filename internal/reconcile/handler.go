@@ -10,8 +10,10 @@ import (
 
 	"github.com/githedgehog/hnp-sidecar/internal/jobs"
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
+	"github.com/githedgehog/hnp-sidecar/internal/lease"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
+	"github.com/githedgehog/hnp-sidecar/internal/state"
 )
 
 // JobPrefix starts the request id of a hint made for a re-sync job.
@@ -32,25 +34,45 @@ type ObjectReader interface {
 // coalesce: a full reconcile that started after a hint was received
 // already covers it, so a bulk edit of 1,000 objects is a few reconciles
 // and a few commits, not 1,000.
+//
+// Across replicas, a fabric is written by the holder of its lease only
+// (Leases): a key of a fabric another replica is writing is handed back
+// to the queue without counting an attempt, and the holder's run, or the
+// next one once the lease moves, covers it.
 type Handler struct {
 	r       *Reconciler
 	objects ObjectReader
 	jobs    JobRecorder // nil: no job tracking
+	leases  Leases      // nil: one replica, no lease
 	now     func() time.Time
 	mu      sync.Mutex
 	fabrics map[int64]*fabricState
 }
 
+// Leases hands out fabric leases (lease.Manager).
+type Leases interface {
+	Acquire(ctx context.Context, fabric int64) (*lease.Lease, error)
+	Covered(ctx context.Context, fabric int64) (time.Time, error)
+}
+
 type fabricState struct {
 	mu sync.Mutex
 	// covered is when the last successful reconcile started reading NetBox:
-	// every change whose webhook arrived before it is in Git.
+	// every change whose webhook arrived before it is in Git. With leases
+	// it is kept in Redis, where every replica sees it.
 	covered time.Time
 }
 
 // NewHandler builds the queue handler on r; jobs may be nil.
 func NewHandler(r *Reconciler, objects ObjectReader, jobs JobRecorder) *Handler {
 	return &Handler{r: r, objects: objects, jobs: jobs, now: time.Now, fabrics: map[int64]*fabricState{}}
+}
+
+// WithLeases makes the handler write a fabric only while it holds the
+// fabric's lease: its pushes and state records are fenced by it.
+func (h *Handler) WithLeases(l Leases) *Handler {
+	h.leases = l
+	return h
 }
 
 // Handle reconciles the fabric of one key.
@@ -120,20 +142,36 @@ func (h *Handler) syncFabric(ctx context.Context, fabric int64, it queue.Item) e
 	st := h.state(fabric)
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	var newest time.Time
-	for _, hint := range it.Hints {
-		if hint.ReceivedAt.After(newest) {
-			newest = hint.ReceivedAt
+	if covered, err := h.covered(ctx, fabric, st, it); err != nil || covered {
+		if covered {
+			h.record(ctx, it, func(j *jobs.Job) { j.State = jobs.Succeeded }) // covered by a newer reconcile
 		}
+		return err
 	}
-	if !newest.IsZero() && newest.Before(st.covered) {
-		h.record(ctx, it, func(j *jobs.Job) { j.State = jobs.Succeeded }) // covered by a newer reconcile
-		return nil
+	ctx, l, err := h.lease(ctx, fabric)
+	if err != nil {
+		return err
+	}
+	defer l.Release()
+	if l.Lease != nil {
+		// the previous holder may have finished a run that covers us
+		if covered, err := h.covered(ctx, fabric, st, it); err != nil || covered {
+			if covered {
+				h.record(ctx, it, func(j *jobs.Job) { j.State = jobs.Succeeded })
+			}
+			return err
+		}
 	}
 	h.record(ctx, it, func(j *jobs.Job) { j.State, j.Attempts = jobs.Running, it.Attempt })
 	start := h.now()
 	res, err := h.r.SyncWithProgress(ctx, fabric, it.Hints, h.progress(ctx, it))
 	switch {
+	case errors.Is(err, lease.ErrLost) || errors.Is(err, state.ErrFenced):
+		// Another replica took the fabric over mid-run: nothing more was
+		// pushed or recorded under the old lease; its run covers the hints.
+		h.r.logger.Warn("fabric lease lost during the run; the new holder writes the fabric", "fabric_id", fabric, "err", err)
+		h.record(ctx, it, func(j *jobs.Job) { j.State, j.Error = jobs.Retrying, err.Error() })
+		return &lease.HeldError{Fabric: fabric, Holder: "another replica", TTL: time.Second}
 	case errors.Is(err, ErrFabricGone):
 		h.r.logger.Warn("fabric not found in NetBox; nothing to reconcile", "fabric_id", fabric, "key", string(it.Key))
 		h.r.FabricGone(ctx, fabric)
@@ -153,6 +191,11 @@ func (h *Handler) syncFabric(ctx context.Context, fabric int64, it queue.Item) e
 		return err
 	}
 	st.covered = start
+	if l.Lease != nil {
+		if err := l.Cover(ctx, start); err != nil {
+			h.r.logger.Warn("fabric coverage not recorded; later hints run again", "fabric_id", fabric, "err", err)
+		}
+	}
 	h.record(ctx, it, func(j *jobs.Job) {
 		j.State, j.Error, j.Objects, j.Invalid = jobs.Succeeded, "", res.Objects, len(res.Invalid)
 		j.Phase, j.Done = "", j.Total
@@ -162,6 +205,58 @@ func (h *Handler) syncFabric(ctx context.Context, fabric int64, it queue.Item) e
 		}
 	})
 	return nil
+}
+
+// covered says whether a reconcile that started after the item's newest
+// hint already succeeded (here, or on any replica when leases are on).
+func (h *Handler) covered(ctx context.Context, fabric int64, st *fabricState, it queue.Item) (bool, error) {
+	var newest time.Time
+	for _, hint := range it.Hints {
+		if hint.ReceivedAt.After(newest) {
+			newest = hint.ReceivedAt
+		}
+	}
+	if newest.IsZero() {
+		return false, nil
+	}
+	c := st.covered
+	if h.leases != nil {
+		shared, err := h.leases.Covered(ctx, fabric)
+		if err != nil {
+			return false, fmt.Errorf("reconcile: %w", err)
+		}
+		if shared.After(c) {
+			c = shared
+		}
+	}
+	return newest.Before(c), nil
+}
+
+// runLease is the lease of one run; Lease is nil without leases.
+type runLease struct{ *lease.Lease }
+
+func (l runLease) Release() {
+	if l.Lease != nil {
+		l.Lease.Release()
+	}
+}
+
+// lease takes the fabric's lease for a run and fences ctx with it: the
+// run's pushes check it and its state records are refused once it moved.
+// A fabric another replica writes is a *lease.HeldError: the queue hands
+// the key back without counting an attempt.
+func (h *Handler) lease(ctx context.Context, fabric int64) (context.Context, *runLease, error) {
+	if h.leases == nil {
+		return ctx, &runLease{}, nil
+	}
+	l, err := h.leases.Acquire(ctx, fabric)
+	if err != nil {
+		return ctx, nil, fmt.Errorf("reconcile: fabric %d: %w", fabric, err)
+	}
+	f := l.Fence()
+	ctx = state.WithFence(ctx, state.Fence{Fabric: fabric, Key: f.Key, Value: f.Value})
+	ctx = WithFence(ctx, l.Check)
+	return ctx, &runLease{l}, nil
 }
 
 // progress records a run's progress in the jobs that asked for it, at

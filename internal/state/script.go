@@ -16,9 +16,12 @@ import (
 // KEYS: records hash, history list, counts hash, meta hash, fabrics set,
 // fabric names hash. ARGV: field, op (move|end), to, trigger, expect
 // ("" | "none" | a state), patch JSON, now, history cap, fabric id,
-// history TTL seconds (ended records), key JSON.
-// Returns {status, from}: status is ok, illegal, conflict or notfound.
+// history TTL seconds (ended records), key JSON, and, with a fence, its
+// value (the fence's key is KEYS[7]).
+// Returns {status, from}: status is ok, illegal, conflict, notfound or
+// fenced (the writer's fabric lease is no longer its own).
 const moveScriptBody = `
+if KEYS[7] and redis.call('GET', KEYS[7]) ~= ARGV[12] then return {'fenced', ''} end
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 local rec, from = nil, ''
 if cur then rec = cjson.decode(cur); from = rec.state end

@@ -108,6 +108,9 @@ var (
 	ErrConflict = errors.New("state: conflict")
 	// ErrNotFound: no record for the key.
 	ErrNotFound = errors.New("state: not found")
+	// ErrFenced: the change was made under a fabric lease (WithFence) that
+	// is no longer the writer's: another replica writes the fabric now.
+	ErrFenced = errors.New("state: fenced: the fabric's lease moved to another replica")
 	// ErrBadKey: a key part is empty or holds a '/'.
 	ErrBadKey = errors.New("state: bad key")
 )

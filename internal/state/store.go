@@ -98,7 +98,7 @@ type patch struct {
 	Committed  bool   `json:"committed,omitempty"`
 }
 
-func (s *Store) args(c Change, now time.Time) ([]string, []any, error) {
+func (s *Store) args(ctx context.Context, c Change, now time.Time) ([]string, []any, error) {
 	if err := c.Key.validate(); err != nil {
 		return nil, nil, err
 	}
@@ -114,6 +114,9 @@ func (s *Store) args(c Change, now time.Time) ([]string, []any, error) {
 		s.key("meta"), s.key("fabrics"), s.key("names")}
 	argv := []any{c.Key.field(), op, string(c.To), string(c.Trigger), string(c.Expect), string(p),
 		now.UTC().Format(time.RFC3339Nano), s.opts.HistoryLen, fabric, int(s.opts.HistoryTTL / time.Second), string(k)}
+	if f, ok := fenceFrom(ctx, c.Key.Fabric); ok {
+		keys, argv = append(keys, f.Key), append(argv, f.Value)
+	}
 	return keys, argv, nil
 }
 
@@ -131,7 +134,7 @@ func (s *Store) Apply(ctx context.Context, changes ...Change) []error {
 		cmds := make([]*redis.Cmd, len(changes))
 		pipe := s.rdb.Pipeline()
 		for _, i := range todo {
-			keys, argv, err := s.args(changes[i], now)
+			keys, argv, err := s.args(ctx, changes[i], now)
 			if err != nil {
 				errs[i] = err
 				continue
@@ -187,6 +190,8 @@ func (s *Store) result(c Change, res []string, err error) error {
 		return fmt.Errorf("%w: %s is %s, expected %s", ErrConflict, c.Key, orNone(from), c.Expect)
 	case "notfound":
 		return fmt.Errorf("%w: %s", ErrNotFound, c.Key)
+	case "fenced":
+		return fmt.Errorf("%w: %s", ErrFenced, c.Key)
 	}
 	return fmt.Errorf("state: %s: unexpected reply %q", c.Key, res)
 }
