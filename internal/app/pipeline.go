@@ -33,8 +33,8 @@ type pipeline struct {
 	argo    *argoParts // nil: Argo CD not configured
 	// access is which Git remotes may be reached, with which credentials
 	// (Argo CD's repository credentials: access.CredentialsFor(url)).
-	access     *gitaccess.Policy
-	drift      *drift.Detector
+	access *gitaccess.Policy
+	drift  *drift.Detector
 	// leases decide which replica writes each fabric.
 	leases     *lease.Manager
 	background []loop

@@ -55,7 +55,9 @@ func (e *HeldError) Unwrap() error { return ErrHeld }
 
 // UnavailableFor tells the queue to hand the key back without counting an
 // attempt: the holder's run covers it, or it is run once the lease moves.
-func (e *HeldError) UnavailableFor() time.Duration { return min(max(e.TTL/4, 250*time.Millisecond), 2*time.Second) }
+func (e *HeldError) UnavailableFor() time.Duration {
+	return min(max(e.TTL/4, 250*time.Millisecond), 2*time.Second)
+}
 
 // Options configure a Manager.
 type Options struct {
