@@ -182,7 +182,8 @@ func (a *App) Start(ctx context.Context) error {
 	if a.pipe != nil {
 		loops := a.pipe.background
 		if a.cfg.ReconcileInterval > 0 {
-			p := reconcile.NewPeriodic(a.pipe.nb, a.stores.queue, a.cfg.ReconcileInterval, a.logger.With("component", "periodic"))
+			p := reconcile.NewPeriodic(a.pipe.nb, a.stores.queue, a.cfg.ReconcileInterval, a.logger.With("component", "periodic")).
+				WithCoverage(a.pipe.leases)
 			loops = append(loops, loop{"reconcile.periodic", p.Run})
 		}
 		for _, l := range loops {

@@ -29,16 +29,35 @@ type Enqueuer interface {
 // interval (±10% jitter, so replicas do not line up), so that changes whose
 // webhooks NetBox never delivered still reach Git. The reconciles run
 // through the queue: durable, retried, coalesced with webhook hints.
+//
+// With several replicas each runs the schedule; a fabric whose last full
+// run (on any replica, Coverage) is younger than half the interval is
+// skipped, so a rolling restart does not reconcile every fabric once per
+// replica.
 type Periodic struct {
 	fabrics  FabricLister
 	queue    Enqueuer
 	interval time.Duration
 	logger   *slog.Logger
+	covered  Coverage // nil: every fabric every time
+	now      func() time.Time
+}
+
+// Coverage is when a fabric's last successful full run started
+// (lease.Manager.Covered).
+type Coverage interface {
+	Covered(ctx context.Context, fabric int64) (time.Time, error)
+}
+
+// WithCoverage skips fabrics reconciled less than half an interval ago.
+func (p *Periodic) WithCoverage(c Coverage) *Periodic {
+	p.covered = c
+	return p
 }
 
 // NewPeriodic builds the schedule; interval must be positive.
 func NewPeriodic(fabrics FabricLister, q Enqueuer, interval time.Duration, logger *slog.Logger) *Periodic {
-	return &Periodic{fabrics: fabrics, queue: q, interval: interval, logger: logger}
+	return &Periodic{fabrics: fabrics, queue: q, interval: interval, logger: logger, now: time.Now}
 }
 
 // Run queues reconciles until ctx ends.
@@ -73,10 +92,18 @@ func (p *Periodic) Once(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	n := 0
 	for _, f := range fabrics {
+		if p.covered != nil {
+			c, err := p.covered.Covered(ctx, f.ID)
+			if err == nil && p.now().Sub(c) < p.interval/2 {
+				continue // another replica (or this one) just did it
+			}
+		}
 		if _, err := p.queue.Enqueue(ctx, resyncHint(f.ID)); err != nil {
 			return 0, err
 		}
+		n++
 	}
-	return len(fabrics), nil
+	return n, nil
 }

@@ -1,0 +1,44 @@
+package reconcile
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/queue"
+)
+
+type fabricList []netbox.Fabric
+
+func (l fabricList) ListFabrics(context.Context) ([]netbox.Fabric, error) { return l, nil }
+
+type hintLog []queue.Hint
+
+func (h *hintLog) Enqueue(_ context.Context, hint queue.Hint) (queue.EnqueueResult, error) {
+	*h = append(*h, hint)
+	return queue.EnqueueResult{}, nil
+}
+
+type coverage map[int64]time.Time
+
+func (c coverage) Covered(_ context.Context, fabric int64) (time.Time, error) { return c[fabric], nil }
+
+// With several replicas, a fabric another replica reconciled a moment ago
+// is not queued again by this replica's schedule.
+func TestPeriodicSkipsFabricsJustCovered(t *testing.T) {
+	now := time.Now()
+	var got hintLog
+	p := NewPeriodic(fabricList{{ID: 1}, {ID: 2}, {ID: 3}}, &got, 10*time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil))).
+		WithCoverage(coverage{1: now.Add(-time.Minute), 2: now.Add(-6 * time.Minute)})
+	n, err := p.Once(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	require.Len(t, got, 2)
+	require.EqualValues(t, 2, got[0].ObjectID)
+	require.EqualValues(t, 3, got[1].ObjectID)
+}
