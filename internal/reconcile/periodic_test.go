@@ -21,7 +21,7 @@ type hintLog []queue.Hint
 
 func (h *hintLog) Enqueue(_ context.Context, hint queue.Hint) (queue.EnqueueResult, error) {
 	*h = append(*h, hint)
-	return queue.EnqueueResult{}, nil
+	return "", nil
 }
 
 type coverage map[int64]time.Time
