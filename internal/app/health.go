@@ -25,6 +25,10 @@ func (a *App) healthComponents(recv *webhook.Receiver, withNetBox bool, breakers
 			// Fabrics that cannot be synced until someone fixes them in NetBox.
 			api.Component{Name: "fabrics", Report: a.stores.problems.Health})
 	}
+	if a.pipe != nil {
+		// Which replica writes which fabric.
+		c = append(c, api.Component{Name: "leases", Report: a.pipe.leases.Health})
+	}
 	if a.pipe != nil && a.pipe.argo != nil {
 		argo := a.pipe.argo
 		c = append(c, api.Component{Name: "argocd", Report: func(context.Context) health.Report {

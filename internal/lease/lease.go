@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/githedgehog/hnp-sidecar/internal/health"
 	"github.com/githedgehog/hnp-sidecar/internal/keyspace"
 )
 
@@ -82,6 +83,7 @@ type Manager struct {
 	logger *slog.Logger
 	now    func() time.Time
 	m      metrics
+	beat   health.Tracker // heartbeats
 
 	mu   sync.Mutex
 	held map[int64]*held

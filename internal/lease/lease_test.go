@@ -154,3 +154,16 @@ func TestRedisDownIsAStoreError(t *testing.T) {
 	require.ErrorIs(t, err, ErrStore)
 	require.False(t, errors.Is(err, ErrHeld))
 }
+
+func TestHealthNamesTheReplicaAndItsFabrics(t *testing.T) {
+	srv := redisenv.Start(t)
+	ctx := context.Background()
+	m := newManager(t, srv.Client(t), "a", 5*time.Second)
+	m.Tick(ctx)
+	_, err := m.Acquire(ctx, 4)
+	require.NoError(t, err)
+	r := m.Health(ctx)
+	require.Equal(t, "ok", string(r.Status))
+	require.Equal(t, []int64{4}, r.Details["fabrics"])
+	require.Equal(t, []string{"a"}, r.Details["replicas"])
+}

@@ -39,7 +39,10 @@ func (m *Manager) Run(ctx context.Context) {
 // Tick is one round of Run: heartbeat, renewals, idle leases given up.
 func (m *Manager) Tick(ctx context.Context) {
 	if err := m.heartbeat(ctx); err != nil {
+		m.beat.Failure(m.now(), err)
 		m.logger.Warn("replica heartbeat not recorded", "err", err)
+	} else {
+		m.beat.Success(m.now())
 	}
 	m.mu.Lock()
 	type one struct {
