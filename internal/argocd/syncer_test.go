@@ -227,7 +227,8 @@ func TestSyncerTimeoutGoesBackToCommitted(t *testing.T) {
 	require.Equal(t, state.Committed, r.State)
 	require.Equal(t, state.SyncTimeout, r.History[0].Trigger)
 	require.Contains(t, r.Reason, "did not apply")
-	require.Equal(t, "degraded", string(s.Report().Status))
+	require.Eventually(t, func() bool { return s.Report().Status == health.Degraded }, 5*time.Second, 10*time.Millisecond,
+		"the failed attempt is recorded after the states moved back")
 }
 
 // An Application of the fabric's name that is not ours is told on the
