@@ -86,11 +86,12 @@ func (f *fakeArgo) Status(context.Context, string, string) (Status, error) {
 
 func setupSyncer(t *testing.T, f *fakeArgo, timeout time.Duration) (*Syncer, *state.Store, chan []state.Key) {
 	t.Helper()
-	st, err := state.New(redisenv.Start(t).Client(t), state.Options{Prefix: "t"}, prometheus.NewRegistry())
+	rdb := redisenv.Start(t).Client(t)
+	st, err := state.New(rdb, state.Options{Prefix: "t"}, prometheus.NewRegistry())
 	require.NoError(t, err)
 	done := make(chan []state.Key, 10)
 	s := NewSyncer(f, st, Options{Poll: 10 * time.Millisecond, Timeout: timeout, BusyBackoff: 5 * time.Millisecond,
-		RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond},
+		RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond, Redis: rdb, Prefix: "t"},
 		func(_ context.Context, fabric int64, keys []state.Key) {
 			if fabric == 1 {
 				done <- keys
