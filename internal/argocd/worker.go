@@ -52,6 +52,9 @@ func (s *Syncer) work(ctx context.Context, fabric int64) {
 // finished forgets a reached target (unless a newer one replaced it in
 // the store) and ends the fabric's failures.
 func (s *Syncer) finished(ctx context.Context, j job) {
+	// Recorded even when the service is stopping (ctx ended meanwhile).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
 	if err := s.store.Succeeded(ctx, j.t.Fabric, time.Now()); err != nil {
 		s.logger.Warn("argo cd success not recorded", "fabric", j.t.FabricName, "err", err)
 	}
