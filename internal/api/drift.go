@@ -52,7 +52,11 @@ func (s *Server) lastDrift(c echo.Context) error {
 	if err := s.may(c, opView, id); err != nil {
 		return nil // answered
 	}
-	rep, ok := s.Drift.Last(id)
+	rep, ok, err := s.Drift.Last(c.Request().Context(), id)
+	if err != nil {
+		s.Logger.Error("reading the last drift report failed", "fabric", id, "err", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": "the last drift report could not be read (Redis)"})
+	}
 	if !ok {
 		return c.JSON(http.StatusNotFound, map[string]string{"error": "no drift check of this fabric yet: POST to run one"})
 	}

@@ -34,7 +34,9 @@ func (d slowDrift) Check(ctx context.Context, _ int64) (drift.Report, error) {
 	}
 }
 
-func (slowDrift) Last(int64) (drift.Report, bool) { return drift.Report{}, false }
+func (slowDrift) Last(context.Context, int64) (drift.Report, bool, error) {
+	return drift.Report{}, false, nil
+}
 
 // The on-demand drift check answers after the server's WriteTimeout when
 // it takes longer (before: the connection was cut, the client saw EOF).

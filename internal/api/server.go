@@ -58,10 +58,11 @@ type States interface {
 	Fabrics(ctx context.Context) (map[int64]string, error)
 }
 
-// Drift checks a fabric's cluster against Git, and remembers the last report.
+// Drift checks a fabric's cluster against Git, and reads the last report
+// (kept in Redis: the same from every replica).
 type Drift interface {
 	Check(ctx context.Context, fabric int64) (drift.Report, error)
-	Last(fabric int64) (drift.Report, bool)
+	Last(ctx context.Context, fabric int64) (drift.Report, bool, error)
 }
 
 // Install is what the Argo CD installation endpoint needs.

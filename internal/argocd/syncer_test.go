@@ -86,11 +86,12 @@ func (f *fakeArgo) Status(context.Context, string, string) (Status, error) {
 
 func setupSyncer(t *testing.T, f *fakeArgo, timeout time.Duration) (*Syncer, *state.Store, chan []state.Key) {
 	t.Helper()
-	st, err := state.New(redisenv.Start(t).Client(t), state.Options{Prefix: "t"}, prometheus.NewRegistry())
+	rdb := redisenv.Start(t).Client(t)
+	st, err := state.New(rdb, state.Options{Prefix: "t"}, prometheus.NewRegistry())
 	require.NoError(t, err)
 	done := make(chan []state.Key, 10)
 	s := NewSyncer(f, st, Options{Poll: 10 * time.Millisecond, Timeout: timeout, BusyBackoff: 5 * time.Millisecond,
-		RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond},
+		RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond, Redis: rdb, Prefix: "t"},
 		func(_ context.Context, fabric int64, keys []state.Key) {
 			if fabric == 1 {
 				done <- keys
@@ -227,7 +228,8 @@ func TestSyncerTimeoutGoesBackToCommitted(t *testing.T) {
 	require.Equal(t, state.Committed, r.State)
 	require.Equal(t, state.SyncTimeout, r.History[0].Trigger)
 	require.Contains(t, r.Reason, "did not apply")
-	require.Equal(t, "degraded", string(s.Report().Status))
+	require.Eventually(t, func() bool { return s.Report().Status == health.Degraded }, 5*time.Second, 10*time.Millisecond,
+		"the failed attempt is recorded after the states moved back")
 }
 
 // An Application of the fabric's name that is not ours is told on the

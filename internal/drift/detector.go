@@ -11,10 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/githedgehog/hnp-sidecar/internal/cluster"
@@ -49,6 +49,15 @@ type Options struct {
 	HeartbeatMaxAge time.Duration
 	// ReasonDiffs is how many differences a drifted reason lists (5).
 	ReasonDiffs int
+	// Redis keeps each fabric's last report under {Prefix}:drift:report:…
+	// for ReportTTL (3 Intervals, at least 5m; 1h without an Interval),
+	// read the same by every replica. Nil: kept in memory.
+	Redis     redis.UniversalClient
+	Prefix    string
+	ReportTTL time.Duration
+	// Owner decides which fabrics the periodic check covers here; nil:
+	// all. A check asked for (Check) runs wherever it is asked.
+	Owner Owner
 }
 
 // Detector checks fabrics against their clusters.
@@ -61,9 +70,7 @@ type Detector struct {
 	show     func(ctx context.Context, fabric int64, keys []state.Key)
 	now      func() time.Time
 	m        *metrics
-
-	mu   sync.Mutex
-	last map[int64]Report
+	reports  reportStore
 }
 
 // New builds a Detector. show (may be nil) takes the states a check moved
@@ -76,12 +83,22 @@ func New(desired Desired, states States, clusters Clusters, opts Options, show f
 	if opts.ReasonDiffs <= 0 {
 		opts.ReasonDiffs = 5
 	}
+	if opts.ReportTTL <= 0 {
+		opts.ReportTTL = time.Hour
+		if opts.Interval > 0 {
+			opts.ReportTTL = max(3*opts.Interval, 5*time.Minute)
+		}
+	}
 	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, err
 	}
+	var reports reportStore = &memReports{last: map[int64]Report{}}
+	if opts.Redis != nil {
+		reports = &redisReports{rdb: opts.Redis, prefix: opts.Prefix, ttl: opts.ReportTTL}
+	}
 	return &Detector{desired: desired, states: states, clusters: clusters, opts: opts, logger: logger,
-		show: show, now: time.Now, m: m, last: map[int64]Report{}}, nil
+		show: show, now: time.Now, m: m, reports: reports}, nil
 }
 
 // Item is one object in a report.
@@ -117,12 +134,9 @@ type Report struct {
 	Error        string `json:"error,omitempty"`
 }
 
-// Last is the fabric's latest report, if any.
-func (d *Detector) Last(fabric int64) (Report, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	r, ok := d.last[fabric]
-	return r, ok
+// Last is the fabric's latest report, if any, whichever replica made it.
+func (d *Detector) Last(ctx context.Context, fabric int64) (Report, bool, error) {
+	return d.reports.Load(ctx, fabric)
 }
 
 // Check compares one fabric's cluster with Git now and records the result.
@@ -140,9 +154,12 @@ func (d *Detector) Check(ctx context.Context, fabric int64) (Report, error) {
 	d.m.checks.WithLabelValues(result).Inc()
 	d.m.seconds.Observe(d.now().Sub(start).Seconds())
 	if err == nil || !errors.Is(err, context.Canceled) {
-		d.mu.Lock()
-		d.last[fabric] = rep
-		d.mu.Unlock()
+		// Saved even when the check ran out of time (its context ended).
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if serr := d.reports.Save(sctx, rep); serr != nil {
+			d.logger.Warn("drift report not saved", "fabric_id", fabric, "err", serr)
+		}
+		cancel()
 	}
 	return rep, err
 }

@@ -51,7 +51,8 @@ func TestDriftOrphansAndAgents(t *testing.T) {
 	ctx := context.Background()
 	dyn, err := cl.Dynamic()
 	require.NoError(t, err)
-	st, err := state.New(redisenv.Start(t).Client(t), state.Options{Prefix: "k"}, prometheus.NewRegistry())
+	rdb := redisenv.Start(t).Client(t)
+	st, err := state.New(rdb, state.Options{Prefix: "k"}, prometheus.NewRegistry())
 	require.NoError(t, err)
 
 	files := map[string][]byte{
@@ -74,7 +75,7 @@ func TestDriftOrphansAndAgents(t *testing.T) {
 	}
 	var mu sync.Mutex
 	shown := 0
-	d, err := New(gitFiles{fab, files}, st, cluster.NewClusters(cl.Config, nil), Options{}, func(_ context.Context, id int64, _ []state.Key) { mu.Lock(); shown += int(id); mu.Unlock() },
+	d, err := New(gitFiles{fab, files}, st, cluster.NewClusters(cl.Config, nil), Options{Redis: rdb, Prefix: "k"}, func(_ context.Context, id int64, _ []state.Key) { mu.Lock(); shown += int(id); mu.Unlock() },
 		slog.New(slog.DiscardHandler), prometheus.NewRegistry())
 	require.NoError(t, err)
 	check := func() Report {
@@ -174,9 +175,10 @@ func TestDriftOrphansAndAgents(t *testing.T) {
 	defer mu.Unlock()
 	require.Equal(t, 6, shown, "fabric 1 shown once per check that changed states")
 	t.Logf("a later check: %s", rep.Duration)
-	last, ok := d.Last(1)
+	last, ok, err := d.Last(ctx, 1)
+	require.NoError(t, err)
 	require.True(t, ok)
-	require.Equal(t, rep.CheckedAt, last.CheckedAt)
+	require.Equal(t, rep, last, "the report read back from Redis")
 }
 
 func mustKind(t *testing.T, name string) kind.Kind {

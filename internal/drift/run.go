@@ -10,7 +10,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/cluster"
 )
 
-// Run checks every fabric the state store knows each Interval (jittered by
+// Run checks every fabric the state store knows (and this replica owns) each Interval (jittered by
 // up to a tenth) until ctx ends; with no Interval it returns at once.
 func (d *Detector) Run(ctx context.Context) {
 	if d.opts.Interval <= 0 {
@@ -27,7 +27,8 @@ func (d *Detector) Run(ctx context.Context) {
 	}
 }
 
-// CheckAll checks every fabric the state store knows, one after another.
+// CheckAll checks every fabric the state store knows that this replica
+// owns, one after another.
 func (d *Detector) CheckAll(ctx context.Context) {
 	fabrics, err := d.states.Fabrics(ctx)
 	if err != nil {
@@ -43,6 +44,9 @@ func (d *Detector) CheckAll(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if !d.owns(ctx, id) {
+			continue // its owner checks it
+		}
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		rep, err := d.Check(cctx, id)
 		cancel()
@@ -57,4 +61,19 @@ func (d *Detector) CheckAll(ctx context.Context) {
 				"switches", rep.Agents.Switches, "duration", rep.Duration)
 		}
 	}
+}
+
+// owns asks the Owner (none: every fabric is this replica's).
+func (d *Detector) owns(ctx context.Context, fabric int64) bool {
+	if d.opts.Owner == nil {
+		return true
+	}
+	ok, err := d.opts.Owner.Own(ctx, fabric)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.logger.Warn("drift check skipped: fabric's owner not known", "fabric_id", fabric, "err", err)
+		}
+		return false
+	}
+	return ok
 }

@@ -1,0 +1,215 @@
+package argocd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/githedgehog/hnp-sidecar/internal/state"
+)
+
+// reach makes the Application sync to t.Commit and records the outcome.
+func (s *Syncer) reach(ctx context.Context, t Target) error {
+	recs, err := s.states.Load(ctx, t.Fabric)
+	if err != nil {
+		return err
+	}
+	var start, pending []state.Record
+	for _, r := range recs {
+		switch {
+		case r.State == state.Committed, r.State == state.Drifted && r.Commit != t.Commit:
+			start = append(start, r)
+		case r.State == state.Pending:
+			pending = append(pending, r)
+		}
+	}
+	if len(start) == 0 && len(pending) == 0 {
+		return nil
+	}
+	if err := s.ensure(ctx, t); err != nil {
+		return err
+	}
+	if err := s.driver.Refresh(ctx, t.App.Namespace, t.App.Name); err != nil {
+		return err
+	}
+	if err := s.requestSync(ctx, t); err != nil {
+		return err
+	}
+	var moves []state.Change
+	for _, r := range start {
+		moves = append(moves, state.Change{Key: r.Key, To: state.Pending, Expect: r.State, Commit: t.Commit,
+			Reason: "Argo CD asked to sync " + state.ShortCommit(t.Commit)})
+	}
+	s.apply(ctx, t, moves)
+	pending = append(pending, start...)
+	return s.watch(ctx, t, pending)
+}
+
+// ensure sets up the project, the repository and the Application, and
+// tells t.Ensured how that went unless Argo CD or the cluster failed.
+func (s *Syncer) ensure(ctx context.Context, t Target) error {
+	err := s.ensureAll(ctx, t)
+	if t.Ensured != nil && (err == nil || IsForeign(err)) {
+		t.Ensured(ctx, err)
+	}
+	return err
+}
+
+func (s *Syncer) ensureAll(ctx context.Context, t Target) error {
+	if s.opts.Project != nil {
+		if err := s.driver.EnsureProject(ctx, *s.opts.Project); err != nil {
+			return err
+		}
+	}
+	if t.Repo.URL != "" {
+		if err := s.driver.EnsureRepository(ctx, t.App.Namespace, t.Repo); err != nil {
+			return err
+		}
+	}
+	return s.driver.EnsureApplication(ctx, t.App)
+}
+
+// requestSync asks for the sync, backing off while another operation
+// runs; an operation already running for the commit (an automated sync)
+// is as good as ours.
+func (s *Syncer) requestSync(ctx context.Context, t Target) error {
+	deadline := time.Now().Add(s.opts.Timeout)
+	wait := s.opts.BusyBackoff
+	for {
+		err := s.driver.Sync(ctx, t.App.Namespace, t.App.Name, t.Commit, t.App.Prune)
+		if !errors.Is(err, ErrBusy) {
+			return err
+		}
+		st, serr := s.driver.Status(ctx, t.App.Namespace, t.App.Name)
+		if serr == nil && (st.Applied(t.Commit) || (st.Running && st.OperationRevision == t.Commit)) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("argocd: %s/%s busy for %s: %w", t.App.Namespace, t.App.Name, s.opts.Timeout, ErrBusy)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, s.opts.Poll*20)
+	}
+}
+
+// watch polls the Application until the sync of t.Commit ends, then
+// settles the pending objects. While Argo CD retries a failing sync (the
+// Application's retry policy), the objects whose resources already failed
+// or synced are settled and the rest wait.
+func (s *Syncer) watch(ctx context.Context, t Target, pending []state.Record) error {
+	deadline := time.Now().Add(s.opts.Timeout)
+	asked, owned := time.Now(), time.Now()
+	seen := ""
+	for len(pending) > 0 {
+		st, err := s.driver.Status(ctx, t.App.Namespace, t.App.Name)
+		if err == nil && !st.Running && st.OperationRevision != t.Commit && time.Since(asked) > 5*s.opts.Poll {
+			// The last operation ended at another commit (a sync to the
+			// branch that resolved to an older one, or a stale status):
+			// ask again.
+			asked = time.Now()
+			if err := s.requestSync(ctx, t); err != nil {
+				s.logger.Warn("argo cd sync asked again, refused", "application", t.App.Name, "commit", t.Commit, "err", err)
+			}
+		}
+		if err == nil {
+			if st.Health != seen {
+				if herr := s.store.SetHealth(ctx, t.Fabric, st.Health); herr == nil {
+					seen = st.Health
+				}
+			}
+			final := st.Applied(t.Commit) || st.Finished(t.Commit)
+			if final || (st.OperationRevision == t.Commit && len(st.Resources) > 0) {
+				pending = s.settle(ctx, t, pending, st, final)
+				continue
+			}
+		}
+		if s.newer(t.Fabric) {
+			return nil // the next commit's sync settles them
+		}
+		if time.Since(owned) >= 10*s.opts.Poll {
+			if !s.owns(ctx, t.Fabric) {
+				return errNotOwner
+			}
+			owned = time.Now()
+		}
+		if time.Now().After(deadline) {
+			var moves []state.Change
+			for _, r := range pending {
+				moves = append(moves, state.Change{Key: r.Key, To: state.Committed, Expect: state.Pending,
+					Reason: fmt.Sprintf("Argo CD did not apply %s within %s", state.ShortCommit(t.Commit), s.opts.Timeout)})
+			}
+			s.apply(ctx, t, moves)
+			return fmt.Errorf("argocd: %s/%s: sync to %s not done within %s", t.App.Namespace, t.App.Name, state.ShortCommit(t.Commit), s.opts.Timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(s.opts.Poll):
+		}
+	}
+	return nil
+}
+
+// settle moves pending objects by the sync's outcome, each by its own
+// resource's result where Argo CD gives one. Unless final, objects without
+// a result stay pending and are returned.
+func (s *Syncer) settle(ctx context.Context, t Target, pending []state.Record, st Status, final bool) []state.Record {
+	results := map[string]Resource{}
+	for _, r := range st.Resources {
+		results[r.Kind+"/"+r.Namespace+"/"+r.Name] = r
+	}
+	var moves []state.Change
+	var waiting []state.Record
+	for _, r := range pending {
+		res, has := results[r.Kind+"/"+r.Namespace+"/"+r.Name]
+		c := state.Change{Key: r.Key, Expect: state.Pending, Commit: t.Commit}
+		switch {
+		case st.Applied(t.Commit), has && res.Status == "Synced":
+			c.To = state.Synced
+		case final, has && res.Status == "SyncFailed":
+			c.To, c.Reason = state.Drifted, failure(res, has, st)
+		default:
+			waiting = append(waiting, r)
+			continue
+		}
+		moves = append(moves, c)
+	}
+	s.apply(ctx, t, moves)
+	if len(moves) > 0 {
+		s.logger.Info("argo cd sync result", "fabric", t.FabricName, "application", t.App.Name, "commit", t.Commit,
+			"phase", st.Operation, "sync", st.SyncStatus, "health", st.Health, "settled", len(moves), "waiting", len(waiting))
+	}
+	return waiting
+}
+
+func failure(res Resource, has bool, st Status) string {
+	msg := st.Message
+	if has && res.Message != "" {
+		msg = res.Message
+	}
+	if msg == "" {
+		msg = "sync " + strings.ToLower(st.Operation)
+	}
+	return "Argo CD: " + msg
+}
+
+func (s *Syncer) apply(ctx context.Context, t Target, moves []state.Change) {
+	var moved []state.Key
+	for i, err := range s.states.Apply(ctx, moves...) {
+		switch {
+		case err == nil:
+			moved = append(moved, moves[i].Key)
+		case !errors.Is(err, state.ErrConflict):
+			s.logger.Error("object state not recorded", "fabric", t.FabricName, "object", moves[i].Key.String(), "err", err)
+		}
+	}
+	if len(moved) > 0 {
+		s.show(ctx, t.Fabric, moved)
+	}
+}
