@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
@@ -35,8 +36,13 @@ type argoParts struct {
 }
 
 // newArgo makes the driver and the syncer, or nothing when Argo CD is off.
+//
+// The syncer's targets, health and failures are in Redis (rdb); it works
+// on the fabrics owner says this replica owns; repoCredentials puts the
+// Git credentials back on a target read from Redis.
 func newArgo(cfg config.Config, states *state.Store, show func(context.Context, int64, []state.Key), breakers *breaker.Set,
-	catcher *panics.Catcher, logger *slog.Logger) (*argoParts, error) {
+	catcher *panics.Catcher, logger *slog.Logger, rdb redis.UniversalClient, owner argocd.Owner,
+	repoCredentials func(url string) argocd.Repository) (*argoParts, error) {
 	d := cfg.Argo.ResolveDriver(cluster.Available(cfg.Argo.Kubeconfig, os.Getenv))
 	if d == config.DriverOff {
 		logger.Info("Argo CD is not configured (HNP_ARGOCD_DRIVER): objects stop at committed")
@@ -76,7 +82,8 @@ func newArgo(cfg config.Config, states *state.Store, show func(context.Context, 
 	log := logger.With("component", "argocd")
 	project := argoProject(cfg, log)
 	parts.syncer = argocd.NewSyncer(driver, states, argocd.Options{Timeout: cfg.Argo.SyncTimeout, Project: &project,
-		Naming: argoNaming(cfg), Panics: catcher}, show, log)
+		Naming: argoNaming(cfg), Panics: catcher, Redis: rdb, Prefix: cfg.RedisPrefix, Owner: owner,
+		RepoCredentials: repoCredentials}, show, log)
 	return parts, nil
 }
 

@@ -31,8 +31,8 @@ func (a *App) healthComponents(recv *webhook.Receiver, withNetBox bool, breakers
 	}
 	if a.pipe != nil && a.pipe.argo != nil {
 		argo := a.pipe.argo
-		c = append(c, api.Component{Name: "argocd", Report: func(context.Context) health.Report {
-			return withBreakers(breakers, breaker.ArgoCD, argo.syncer.Report())
+		c = append(c, api.Component{Name: "argocd", Report: func(ctx context.Context) health.Report {
+			return withBreakers(breakers, breaker.ArgoCD, argo.syncer.HealthReport(ctx))
 		}})
 		if argo.kube != nil {
 			c = append(c, api.Component{Name: "kubernetes", Report: func(ctx context.Context) health.Report {

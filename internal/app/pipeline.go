@@ -59,9 +59,13 @@ func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client
 	if err != nil {
 		return nil, fmt.Errorf("app: HNP_GIT_WORKDIR: %w", err)
 	}
+	if p.leases, err = lease.New(rdb, lease.Options{Prefix: cfg.RedisPrefix, TTL: cfg.LeaseTTL}, logger.With("component", "lease"), reg); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	// What Argo CD and drift detection move reaches NetBox directly.
 	show := func(ctx context.Context, fabric int64, keys []state.Key) { p.rec.ShowStates(ctx, fabric, keys) }
-	if p.argo, err = newArgo(cfg, st.states, show, breakers, catcher, logger); err != nil {
+	argoDefaults := argoDefaults(cfg, access, logger)
+	if p.argo, err = newArgo(cfg, st.states, show, breakers, catcher, logger, rdb, p.leases, argoDefaults.RepoCredentials); err != nil {
 		return nil, err
 	}
 	opts := []reconcile.Option{reconcile.WithStates(st.states), reconcile.WithProblems(st.problems), reconcile.WithMetrics(reg),
@@ -70,7 +74,7 @@ func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client
 		opts = append(opts, reconcile.WithWriteBack(nb))
 	}
 	if p.argo != nil {
-		opts = append(opts, reconcile.WithDeployer(p.argo.syncer, argoDefaults(cfg, access, logger)))
+		opts = append(opts, reconcile.WithDeployer(p.argo.syncer, argoDefaults))
 		p.background = append(p.background, loop{"argocd.syncer", p.argo.syncer.Run})
 	}
 	p.rec = reconcile.New(nb, writer, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch, Access: access},
@@ -79,12 +83,9 @@ func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	p.drift, err = drift.New(p.rec, st.states, newClusters(cfg, p, breakers, logger), drift.Options{Interval: cfg.DriftInterval,
-		HeartbeatMaxAge: cfg.DriftHeartbeatMaxAge}, show,
+		HeartbeatMaxAge: cfg.DriftHeartbeatMaxAge, Redis: rdb, Prefix: cfg.RedisPrefix, Owner: p.leases}, show,
 		logger.With("component", "drift"), reg)
 	if err != nil {
-		return nil, fmt.Errorf("app: %w", err)
-	}
-	if p.leases, err = lease.New(rdb, lease.Options{Prefix: cfg.RedisPrefix, TTL: cfg.LeaseTTL}, logger.With("component", "lease"), reg); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	p.handler = reconcile.NewHandler(p.rec, nb, st.jobs).WithLeases(p.leases)
