@@ -58,7 +58,7 @@ func (r *Reconciler) guard(f netbox.Fabric, ev evidence, hints []queue.Hint) err
 	return configError(f, nil, "the run would remove %d of its %d files in Git (more than %s) without a delete webhook "+
 		"for them: NetBox's lists lack them and reading them by id answers 404 (%s). A NetBox token whose permissions "+
 		"hide objects looks exactly like this. Nothing was pushed. Check the sidecar's NetBox permissions; if the "+
-		"objects really are deleted, run `hnp-sidecar resync --allow-deletes %s`",
+		"objects really are deleted, run `hnp-sidecar resync --fabric %s --allow-deletes`",
 		n, total, percent(frac), ev.sample(), f.Name)
 }
 

@@ -27,7 +27,7 @@ func requireGuard(t *testing.T, err error, want string) {
 	var ce *ConfigError
 	require.ErrorAs(t, err, &ce)
 	require.Contains(t, ce.Reason, want)
-	require.Contains(t, ce.Reason, "hnp-sidecar resync --allow-deletes")
+	require.Contains(t, ce.Reason, "hnp-sidecar resync --fabric "+ce.Fabric+" --allow-deletes")
 }
 
 // A 404 removes one file; removing most files needs a delete webhook for
