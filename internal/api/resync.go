@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -23,6 +24,11 @@ type SyncResponse struct {
 	AlreadyQueued bool `json:"already_queued,omitempty"`
 }
 
+// AllowDeletesParam, "true" on a sync request, lets that run remove more
+// than HNP_MAX_DELETE_FRACTION of the fabric's files (the user confirmed
+// the deletions: `hnp-sidecar resync --allow-deletes`).
+const AllowDeletesParam = "allow_deletes"
+
 // syncFabric queues a full reconcile of one fabric as a job:
 // POST /api/v1/fabrics/{id}/sync, and the path the plugin's own sync
 // button calls. A NetBox caller needs NetBox's change permission on the
@@ -40,13 +46,22 @@ func (s *Server) syncFabric(c echo.Context) error {
 		s.Logger.Error("re-sync: reading the fabric failed", "fabric", c.Param("id"), "err", err)
 		return c.JSON(http.StatusBadGateway, map[string]string{"error": "NetBox could not be read"})
 	}
+	allowDeletes, err := strconv.ParseBool(cmp.Or(c.QueryParam(AllowDeletesParam), "false"))
+	if err != nil {
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": AllowDeletesParam + " must be true or false"})
+	}
 	if err := s.may(c, opChange, id); err != nil {
 		return nil // answered
 	}
 	job, created, err := s.Jobs.Resync(ctx, id)
-	if err == nil && created {
+	event := reconcile.EventResync
+	if allowDeletes {
+		event = reconcile.EventResyncAllowDeletes
+	}
+	// A confirmation joins a re-sync already queued: its hint rides along.
+	if err == nil && (created || allowDeletes) {
 		_, err = s.Queue.Enqueue(ctx, queue.Hint{ObjectType: kind.Fabric.ObjectType(), ObjectID: id, Kind: kind.Fabric.Name,
-			Event: reconcile.EventResync, RequestID: reconcile.JobPrefix + job.ID})
+			Event: event, RequestID: reconcile.JobPrefix + job.ID})
 		if err != nil {
 			_ = s.Jobs.Update(ctx, job.ID, func(j *jobs.Job) { j.State, j.Error = jobs.Failed, "not queued: queue unavailable" })
 		}
@@ -55,7 +70,7 @@ func (s *Server) syncFabric(c echo.Context) error {
 		s.Logger.Error("re-sync not queued", "fabric_id", id, "err", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": "queue unavailable"})
 	}
-	s.Logger.Info("re-sync queued", "fabric_id", id, "job", job.ID, "already_queued", !created)
+	s.Logger.Info("re-sync queued", "fabric_id", id, "job", job.ID, "already_queued", !created, "allow_deletes", allowDeletes)
 	return c.JSON(http.StatusAccepted, SyncResponse{Job: job, StatusURL: "/api/v1/jobs/" + job.ID, AlreadyQueued: !created})
 }
 

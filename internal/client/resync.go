@@ -19,11 +19,21 @@ import (
 // ErrJobFailed: the sidecar ended the job without success; the error says why.
 var ErrJobFailed = errors.New("resync: failed")
 
+// ResyncOptions change what a re-sync may do.
+type ResyncOptions struct {
+	// AllowDeletes lets the run pass the mass deletion guard.
+	AllowDeletes bool
+}
+
 // Resync asks the sidecar for a full reconcile of fabric (id or name) and follows the
 // job, writing a progress line to out, until it succeeds, fails (ErrJobFailed) or ctx ends.
-func Resync(ctx context.Context, cfg config.ClientConfig, fabric string, out io.Writer) (jobs.Job, error) {
+func Resync(ctx context.Context, cfg config.ClientConfig, fabric string, opts ResyncOptions, out io.Writer) (jobs.Job, error) {
 	var started api.SyncResponse
-	if err := call(ctx, cfg, http.MethodPost, "/api/v1/fabrics/"+url.PathEscape(fabric)+"/sync", http.StatusAccepted, &started); err != nil {
+	path := "/api/v1/fabrics/" + url.PathEscape(fabric) + "/sync"
+	if opts.AllowDeletes {
+		path += "?" + api.AllowDeletesParam + "=true"
+	}
+	if err := call(ctx, cfg, http.MethodPost, path, http.StatusAccepted, &started); err != nil {
 		return jobs.Job{}, err
 	}
 	begin := time.Now()

@@ -35,6 +35,10 @@ type Config struct {
 	Queue                 queue.Options
 	ShutdownTimeout       time.Duration
 	ReconcileInterval     time.Duration
+	// MaxDeleteFraction (HNP_MAX_DELETE_FRACTION): a full reconcile that
+	// would remove more than this fraction of a fabric's files in Git
+	// without a delete webhook for each is refused; 1 turns the guard off.
+	MaxDeleteFraction float64
 	// DriftInterval is how often every fabric's cluster is checked for
 	// drift (HNP_DRIFT_INTERVAL; 0: on demand only); DriftHeartbeatMaxAge
 	// how old a switch agent's heartbeat may be.

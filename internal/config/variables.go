@@ -140,6 +140,15 @@ var variables = []variable{
 			c.ReconcileInterval = d
 			return err
 		}},
+	{name: "HNP_MAX_DELETE_FRACTION", def: "0.5", help: "a full reconcile that would remove more than this fraction of a fabric's files in Git without a delete webhook for each (objects missing from NetBox's lists and answering 404 by id) is refused until `hnp-sidecar resync --allow-deletes`; 1 turns the guard off",
+		set: func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || f <= 0 || f > 1 {
+				return errors.New("not a fraction greater than 0 and at most 1 (0.5 is half)")
+			}
+			c.MaxDeleteFraction = f
+			return nil
+		}},
 	{name: "HNP_DRIFT_INTERVAL", def: "1m", help: "compare every fabric's live CRs with Git this often (jittered): drift, orphans, switch agents; 0: only on demand (POST /api/v1/fabrics/{id}/drift)",
 		set: func(c *Config, v string) error {
 			if v == "0" {

@@ -60,6 +60,19 @@ type Batch struct {
 	Message string
 	// Author is the NetBox user where known; the committer is the sidecar.
 	Author Signature
+	// Since, when set, is the commit the batch was planned from (NoCommit:
+	// the branch had none). After each fetch Apply compares Owned between
+	// Since and the fetched tip; if another writer changed them, Apply
+	// returns ErrMoved and pushes nothing: the caller must read its source
+	// again, never rebuild an older view on the newer tip.
+	Since string
+	// Owned lists the paths (directories or files) the batch owns; only
+	// they are compared against Since.
+	Owned []string
+	// Fence, when set, runs right before each push attempt; an error
+	// aborts the Apply (wrapped, ErrFenced) with nothing pushed. A lease
+	// holder checks that it still holds the lease.
+	Fence func(context.Context) error
 }
 
 // Result says what Apply did.
@@ -118,6 +131,11 @@ func (w *Writer) apply(ctx context.Context, t target, changes *dirChanges, b Bat
 		if err != nil {
 			return Result{Attempts: attempt}, err
 		}
+		if b.Since != "" {
+			if err := movedSince(c, b.Since, tip, b.Owned); err != nil {
+				return Result{Attempts: attempt}, err
+			}
+		}
 		commit, pack, changed, err := w.commit(c, tip, changes, b)
 		if err != nil {
 			return Result{Attempts: attempt}, err
@@ -127,6 +145,11 @@ func (w *Writer) apply(ctx context.Context, t target, changes *dirChanges, b Bat
 		}
 		if w.beforePush != nil {
 			w.beforePush(attempt)
+		}
+		if b.Fence != nil {
+			if err := b.Fence(ctx); err != nil {
+				return Result{Attempts: attempt}, &fenceError{err: err}
+			}
 		}
 		err = c.push(ctx, tip, commit, pack)
 		if err == nil {

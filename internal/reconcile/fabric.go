@@ -69,7 +69,29 @@ func (r *Reconciler) SyncWithProgress(ctx context.Context, fabricID int64, hints
 	if report == nil {
 		report = func(Progress) {}
 	}
-	hints = fromNetBox(hints)
+	for attempt := 1; ; attempt++ {
+		res, err = r.syncOnce(ctx, fabricID, hints, report, attempt == movedAttempts)
+		if !errors.Is(err, gitops.ErrMoved) || attempt == movedAttempts {
+			return res, err
+		}
+		r.logger.Info("another writer changed the fabric in Git after this run began reading NetBox; reading again",
+			"fabric", res.Fabric, "attempt", attempt, "err", err)
+	}
+}
+
+// movedAttempts bounds the runs of one Sync when another writer keeps
+// changing the fabric's files (gitops.ErrMoved); the last one's ErrMoved
+// is returned, and the queue retries later.
+const movedAttempts = 3
+
+// syncOnce is one run: Git's snapshot of the fabric, then NetBox, then a
+// push that refuses a branch another writer moved in the fabric's
+// directories since the snapshot. Invariant: each commit pushed into a
+// fabric's directory was planned from a NetBox read that began after its
+// parent commit in that directory was visible, so the directory's commits
+// are monotonic in NetBox time: an older view never lands on a newer one.
+func (r *Reconciler) syncOnce(ctx context.Context, fabricID int64, raw []queue.Hint, report func(Progress), last bool) (res FabricResult, err error) {
+	hints := fromNetBox(raw)
 	f, err := r.nb.GetFabric(ctx, fabricID)
 	if errors.Is(err, netbox.ErrNotFound) {
 		return FabricResult{}, fmt.Errorf("%w: fabric %d", ErrFabricGone, fabricID)
@@ -91,6 +113,14 @@ func (r *Reconciler) SyncWithProgress(ctx context.Context, fabricID int64, hints
 			return res, err
 		}
 	}
+	var snap snapshot
+	if cfgErr == nil {
+		if snap, err = r.snapshot(ctx, f, res.Target); errors.Is(err, ErrFabricConfig) {
+			cfgErr = err
+		} else if err != nil {
+			return res, err
+		}
+	}
 	objs, items, err := r.read(ctx, f, report)
 	if err != nil {
 		if cfgErr == nil && !errors.Is(err, ErrFabricConfig) {
@@ -103,30 +133,32 @@ func (r *Reconciler) SyncWithProgress(ctx context.Context, fabricID int64, hints
 		res.Objects = len(objs)
 		return res, r.configProblem(ctx, f, objs, items, cfgErr)
 	}
-	res.Objects = len(objs)
 	p := Progress{Phase: PhaseRendering, Done: len(kind.CRs()), Total: len(kind.CRs()) + 2, Objects: len(objs)}
 	report(p)
 	rf := render.Fabric{ID: f.ID, Name: f.Name}
-	changes, invalid, err := Plan(rf, res.Target.Root, objs)
+	changes, ev, objs, items, err := r.planWithEvidence(ctx, f, res.Target.Root, snap, objs, items, raw, &res)
+	if errors.Is(err, ErrFabricConfig) {
+		return res, r.configProblem(ctx, f, nil, nil, err) // see guard.go: the fabric only
+	}
 	if err != nil {
 		return res, err
 	}
-	res.Invalid = invalid
-	managed, err := render.ManagedDir(res.Target.Root)
-	if err != nil {
-		return res, fmt.Errorf("reconcile: fabric %s: %w", f.Name, err)
-	}
+	res.Objects = len(objs)
 	files := make(map[string][]byte, len(changes))
 	for _, c := range changes {
 		files[c.Path] = c.Content
 	}
-	t := r.track(ctx, rf, res.Target.Root, objs, invalid, files)
+	t := r.track(ctx, rf, res.Target.Root, objs, res.Invalid, files)
 	p.Phase, p.Done = PhasePushing, p.Done+1
 	report(p)
 	out, err := r.git.Apply(ctx, gitops.Batch{
-		URL: res.Target.URL, Branch: res.Target.Branch, Changes: changes, Replace: []string{managed},
+		URL: res.Target.URL, Branch: res.Target.Branch, Changes: append(changes, ev.changes()...),
 		Message: message(f.Name, len(objs)-len(res.Invalid), hints), Author: author(hints),
+		Since: snap.since(), Owned: snap.owned, Fence: fenceFrom(ctx),
 	})
+	if errors.Is(err, gitops.ErrMoved) && !last {
+		return res, err // read again: nothing recorded for a view that is already old
+	}
 	if ce := gitDataError(f, res.Target, err); ce != nil {
 		return res, r.configProblem(ctx, f, objs, items, ce) // the fabric's data, not an outage
 	}
@@ -145,7 +177,7 @@ func (r *Reconciler) SyncWithProgress(ctx context.Context, fabricID int64, hints
 		r.logger.Warn("object not written: invalid", "fabric", f.Name, "object", ref.String(), "netbox_id", ref.ID, "reasons", fmt.Sprint(errs))
 	}
 	r.logger.Info("fabric reconciled", "fabric", f.Name, "objects", res.Objects, "invalid", len(res.Invalid),
-		"commit", res.Commit, "committed", res.Committed)
+		"removed", len(ev.removals), "commit", res.Commit, "committed", res.Committed)
 	return res, nil
 }
 

@@ -4,13 +4,15 @@ import "context"
 
 type fenceKey struct{}
 
-// WithFence makes every push of a run under ctx call check first (the
-// fabric lease's Check): a run whose lease moved pushes nothing.
-func WithFence(ctx context.Context, check func(context.Context) error) context.Context {
-	return context.WithValue(ctx, fenceKey{}, check)
+// WithFence returns ctx carrying fence: every Git push of a reconcile run
+// with ctx calls it right before pushing (gitops.Batch.Fence), and an
+// error aborts the push. A replica holding a fabric's lease passes a check
+// of its fencing token, so a replica that lost the lease cannot push.
+func WithFence(ctx context.Context, fence func(context.Context) error) context.Context {
+	return context.WithValue(ctx, fenceKey{}, fence)
 }
 
-// fenceFrom is the run's fence, nil when it has none.
+// fenceFrom is the fence WithFence put in ctx; nil when none.
 func fenceFrom(ctx context.Context) func(context.Context) error {
 	f, _ := ctx.Value(fenceKey{}).(func(context.Context) error)
 	return f

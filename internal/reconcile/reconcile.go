@@ -65,9 +65,11 @@ type NetBox interface {
 	ListObjects(ctx context.Context, k kind.Kind, fabric int64) ([]netbox.Object, error)
 }
 
-// Git writes batches.
+// Git writes batches, and reads a directory of a branch (the snapshot a
+// full reconcile starts from: see evidence.go).
 type Git interface {
 	Apply(ctx context.Context, b gitops.Batch) (gitops.Result, error)
+	Files(ctx context.Context, url, branch, dir string) (string, map[string][]byte, error)
 }
 
 // Defaults apply to fabrics that name no repository or branch.
@@ -99,6 +101,7 @@ type Reconciler struct {
 	fabrics    FabricLister           // nil: overlapping fabrics not checked
 	enqueue    Enqueuer
 	metricsErr error
+	maxDelete  float64 // guard.go; 0: DefaultMaxDeleteFraction
 }
 
 // Option adds an optional part to a Reconciler.
