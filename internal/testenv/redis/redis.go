@@ -90,6 +90,11 @@ func Run(bin, dir string) (*Server, error) {
 
 // RunOn is Run on a given port; 0 picks a free one.
 func RunOn(bin, dir string, port int) (*Server, error) {
+	return runOn(bin, dir, port)
+}
+
+// runOn is RunOn with extra redis-server arguments (e.g. --replicaof).
+func runOn(bin, dir string, port int, extra ...string) (*Server, error) {
 	var lastErr error
 	for try := 0; try < 5; try++ {
 		p := port
@@ -100,7 +105,7 @@ func RunOn(bin, dir string, port int) (*Server, error) {
 			}
 			p = ports[0]
 		}
-		s, err := start(bin, dir, p)
+		s, err := start(bin, dir, p, extra...)
 		if err == nil {
 			return s, nil
 		}
@@ -112,12 +117,12 @@ func RunOn(bin, dir string, port int) (*Server, error) {
 	return nil, lastErr
 }
 
-func start(bin, dir string, port int) (*Server, error) {
-	p, err := proc.Start(proc.Spec{Name: "redis-server", Path: bin, Args: []string{
+func start(bin, dir string, port int, extra ...string) (*Server, error) {
+	p, err := proc.Start(proc.Spec{Name: "redis-server", Path: bin, Args: append([]string{
 		"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir,
 		"--save", "", "--appendonly", "yes", "--appendfsync", "always",
 		"--protected-mode", "yes", "--daemonize", "no", "--loglevel", "warning",
-		"--logfile", filepath.Join(dir, "redis.log")}})
+		"--logfile", filepath.Join(dir, "redis.log")}, extra...)})
 	if err != nil {
 		return nil, fmt.Errorf("redisenv: %w", err)
 	}
