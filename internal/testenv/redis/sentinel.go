@@ -240,3 +240,25 @@ func (s *SentinelSet) Stop() {
 		srv.Stop()
 	}
 }
+
+// StartReplica runs a replica of primary (replicaof) for the duration of
+// t and waits until its link is up.
+func StartReplica(t testing.TB, primary *Server) *Server {
+	t.Helper()
+	r, err := runOn(primary.bin, t.TempDir(), 0, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		if up, _ := r.linkUp(ctx); up {
+			return r
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("redisenv: replica %s: link to %s not up", r.Addr, primary.Addr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,4 +1,4 @@
-package redisenv
+package failover
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
 // TestSentinelFailoverLosesNoAcknowledgedHint: a stream of hints through
@@ -19,10 +21,10 @@ func TestSentinelFailoverLosesNoAcknowledgedHint(t *testing.T) {
 		wait int
 	}{{"wait-off", 0}, {"wait-1", 1}} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := StartSentinel(t, 1)
+			s := redisenv.StartSentinel(t, 1)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			res, err := MeasureFailover(ctx, s, "fo", FailoverRun{Writers: 8, Before: time.Second, After: time.Second,
+			res, err := Measure(ctx, s, "fo", Run{Writers: 8, Before: time.Second, After: time.Second,
 				WaitReplicas: tc.wait, WaitTimeout: 100 * time.Millisecond})
 			require.NoError(t, err)
 			t.Logf("%s: %s", tc.name, res)

@@ -1,4 +1,7 @@
-package redisenv
+// Package failover measures a Redis Sentinel failover under a stream of
+// hints recorded through the real queue (internal/queue): what was
+// accepted, refused and lost, and the accept latencies.
+package failover
 
 import (
 	"context"
@@ -17,15 +20,16 @@ import (
 
 	"github.com/githedgehog/hnp-sidecar/internal/keyspace"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
+	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
-// FailoverRun is one measured failover: Writers goroutines record hints
+// Run is one measured failover: Writers goroutines record hints
 // through the real queue (Enqueue, what the webhook receiver calls before
 // its 202) for Before, the primary is killed with SIGKILL, the stream goes
 // on while the sentinels promote the replica and for After once they
 // have, then the old primary is restarted (it rejoins as a replica) and
 // the stream goes on for After again.
-type FailoverRun struct {
+type Run struct {
 	Writers       int
 	Before, After time.Duration
 	// WaitReplicas and WaitTimeout are the queue's Options (0: no WAIT).
@@ -33,9 +37,9 @@ type FailoverRun struct {
 	WaitTimeout  time.Duration
 }
 
-// FailoverResult is what a FailoverRun measured. A hint is accepted when
+// Result is what a Run measured. A hint is accepted when
 // Enqueue returned nil (a 202), refused when it returned an error (a 503).
-type FailoverResult struct {
+type Result struct {
 	Accepted, Refused int
 	// AcceptedBeforeKill, AcceptedDuringFailover (from the kill until the
 	// killed primary is back as a replica) and AcceptedAfter split Accepted.
@@ -50,7 +54,7 @@ type FailoverResult struct {
 	SteadyP50, SteadyP99, AllP99 time.Duration
 }
 
-func (r FailoverResult) String() string {
+func (r Result) String() string {
 	return fmt.Sprintf("accepted %d (before kill %d, during failover %d, after %d), refused %d, lost %d; "+
 		"promotion %s, old primary back as replica %s; accept p50 %s p99 %s before the kill, p99 %s overall",
 		r.Accepted, r.AcceptedBeforeKill, r.AcceptedDuringFailover, r.AcceptedAfter, r.Refused, r.Lost,
@@ -64,10 +68,10 @@ type accepted struct {
 	latency time.Duration
 }
 
-// MeasureFailover runs r against s. Its keys are under prefix.
-func MeasureFailover(ctx context.Context, s *SentinelSet, prefix string, r FailoverRun) (FailoverResult, error) {
+// Measure runs r against s. Its keys are under prefix.
+func Measure(ctx context.Context, s *redisenv.SentinelSet, prefix string, r Run) (Result, error) {
 	rdb := redis.NewFailoverClient(&redis.FailoverOptions{
-		MasterName: MasterName, SentinelAddrs: s.Sentinels, PoolSize: 2 * r.Writers,
+		MasterName: redisenv.MasterName, SentinelAddrs: s.Sentinels, PoolSize: 2 * r.Writers,
 		DialTimeout: 300 * time.Millisecond, ReadTimeout: time.Second, WriteTimeout: time.Second, MaxRetries: -1,
 	})
 	defer func() { _ = rdb.Close() }()
@@ -78,11 +82,11 @@ func MeasureFailover(ctx context.Context, s *SentinelSet, prefix string, r Failo
 	}
 	q, err := queue.New(rdb, opts, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
 	if err != nil {
-		return FailoverResult{}, err
+		return Result{}, err
 	}
 	old, err := s.Primary(ctx)
 	if err != nil {
-		return FailoverResult{}, err
+		return Result{}, err
 	}
 
 	var (
@@ -119,7 +123,7 @@ func MeasureFailover(ctx context.Context, s *SentinelSet, prefix string, r Failo
 			}
 		}()
 	}
-	res, killed, err := s.failover(ctx, old, r)
+	res, killed, err := kill(ctx, s, old, r)
 	close(stop)
 	wg.Wait()
 	if err != nil {
@@ -129,11 +133,11 @@ func MeasureFailover(ctx context.Context, s *SentinelSet, prefix string, r Failo
 	return res, countLost(ctx, rdb, prefix, got, killed, &res)
 }
 
-// failover kills old after r.Before, waits for the promotion and r.After,
+// kill kills old after r.Before, waits for the promotion and r.After,
 // restarts old, and waits r.After again. It returns the timings and when
 // old was killed.
-func (s *SentinelSet) failover(ctx context.Context, old *Server, r FailoverRun) (FailoverResult, time.Time, error) {
-	var res FailoverResult
+func kill(ctx context.Context, s *redisenv.SentinelSet, old *redisenv.Server, r Run) (Result, time.Time, error) {
+	var res Result
 	time.Sleep(r.Before)
 	killed := time.Now()
 	old.Kill()
@@ -154,7 +158,7 @@ func (s *SentinelSet) failover(ctx context.Context, old *Server, r FailoverRun) 
 
 // countLost checks every accepted hint against the primary now and fills
 // in the counts and latencies.
-func countLost(ctx context.Context, rdb redis.UniversalClient, prefix string, got []accepted, killed time.Time, res *FailoverResult) error {
+func countLost(ctx context.Context, rdb redis.UniversalClient, prefix string, got []accepted, killed time.Time, res *Result) error {
 	ready := keyspace.Key(prefix, "q", "ready")
 	var have map[string]bool
 	var err error
