@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -113,6 +115,7 @@ func (a *App) checkRedis(ctx context.Context) {
 		a.logger.Warn("redis is not reachable yet; webhooks get 503 until it is", "err", err)
 		return
 	}
+	a.checkReplicas(ctx)
 	aof, err := a.rdb.ConfigGet(ctx, "appendonly").Result()
 	if err != nil {
 		return // CONFIG may be disabled on managed Redis
@@ -120,5 +123,27 @@ func (a *App) checkRedis(ctx context.Context) {
 	save, _ := a.rdb.ConfigGet(ctx, "save").Result()
 	if aof["appendonly"] != "yes" && save["save"] == "" {
 		a.logger.Warn("redis has no persistence (appendonly no, save \"\"): hints accepted but not yet processed are lost if Redis restarts; the periodic full reconcile is then the only backstop")
+	}
+}
+
+// checkReplicas warns when the primary has fewer replicas than
+// HNP_REDIS_WAIT_REPLICAS: every webhook would be answered 503. (A
+// Cluster's INFO is any node's: not checked.)
+func (a *App) checkReplicas(ctx context.Context) {
+	want := a.cfg.Queue.WaitReplicas
+	if _, cluster := a.rdb.(*redis.ClusterClient); want == 0 || cluster {
+		return
+	}
+	info, err := a.rdb.Info(ctx, "replication").Result()
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "connected_slaves:"); ok {
+			if n, err := strconv.Atoi(v); err == nil && n < want {
+				a.logger.Warn("redis primary has fewer replicas than HNP_REDIS_WAIT_REPLICAS: webhooks get 503 until enough acknowledge",
+					"connected_replicas", n, "wait_replicas", want)
+			}
+		}
 	}
 }

@@ -2,9 +2,9 @@ package app
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,13 +28,14 @@ func startAppOn(t *testing.T, redisURL, waitReplicas string) (*testApp, chan que
 	}))
 	require.NoError(t, err)
 	seen := make(chan queue.Item, 100)
-	a, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), queue.HandlerFunc(func(_ context.Context, it queue.Item) error {
+	logs := &syncBuffer{}
+	a, err := New(cfg, slog.New(slog.NewJSONHandler(logs, nil)), queue.HandlerFunc(func(_ context.Context, it queue.Item) error {
 		seen <- it
 		return nil
 	}))
 	require.NoError(t, err)
 	require.NoError(t, a.Start(context.Background()))
-	ta := &testApp{App: a, url: "http://" + a.Addr(), logs: &syncBuffer{}, seen: seen}
+	ta := &testApp{App: a, url: "http://" + a.Addr(), logs: logs, seen: seen}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -68,6 +69,16 @@ func TestWebhooksOnSentinel(t *testing.T) {
 	s.Servers[1].Stop() // the only replica
 	resp = postHook(t, ta, sampleBody(t), testSecret)
 	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "no replica acknowledged the hint")
+}
+
+// TestWarnsOfTooFewReplicas: WAIT for a replica on a Redis without one
+// is said at start, and every webhook is 503.
+func TestWarnsOfTooFewReplicas(t *testing.T) {
+	srv := redisenv.Start(t)
+	ta, _ := startAppOn(t, srv.URL(), "1")
+	require.Eventually(t, func() bool { return strings.Contains(ta.logs.String(), "fewer replicas than HNP_REDIS_WAIT_REPLICAS") },
+		5*time.Second, 20*time.Millisecond)
+	require.Equal(t, http.StatusServiceUnavailable, postHook(t, ta, sampleBody(t), testSecret).StatusCode)
 }
 
 // TestWebhooksOnCluster: HNP_REDIS_URL names a real Redis Cluster; the
