@@ -9,7 +9,10 @@
 // promotion time and the accept latencies. Figures are printed, the only
 // assertion is that nothing acknowledged by a replica is lost.
 //
-//	go run ./test/bench/failover [-writers 16] [-before 5s] [-after 5s] [-wait-timeout 100ms] [-runs 1]
+// First, one writer records hints one at a time without and with WAIT 1:
+// the cost of the acknowledgement without contention.
+//
+//	go run ./test/bench/failover [-writers 16] [-before 5s] [-after 5s] [-wait-timeout 100ms] [-runs 1] [-latency-hints 3000]
 package main
 
 import (
@@ -42,6 +45,7 @@ func run() int {
 	after := flag.Duration("after", 5*time.Second, "stream after the promotion, and again after the old primary rejoined")
 	waitTimeout := flag.Duration("wait-timeout", 100*time.Millisecond, "HNP_REDIS_WAIT_TIMEOUT")
 	runs := flag.Int("runs", 1, "failovers per scenario")
+	latencyN := flag.Int("latency-hints", 3000, "hints recorded one at a time to measure WAIT's cost without contention")
 	flag.Parse()
 	if *writers < 1 || *runs < 1 || *before <= 0 || *after <= 0 {
 		fmt.Fprintln(os.Stderr, "failover: -writers and -runs must be >= 1, -before and -after > 0")
@@ -63,6 +67,10 @@ func run() int {
 		{"1 replica, no WAIT (HNP_REDIS_WAIT_REPLICAS=0)", 1, 0},
 		{"1 replica, WAIT 1", 1, 1},
 		{"2 replicas, WAIT 1", 2, 1},
+	}
+	if err := latency(ctx, bin, *latencyN); err != nil {
+		fmt.Fprintln(os.Stderr, "failover:", err)
+		return 1
 	}
 	fmt.Printf("%d writers, %s before the kill, %s after the promotion and after the rejoin, WAIT timeout %s\n",
 		*writers, *before, *after, *waitTimeout)
@@ -86,6 +94,32 @@ func run() int {
 		return 1
 	}
 	return 0
+}
+
+// latency prints the accept latency of one writer on a set with one
+// replica, without and with WAIT 1, alternating rounds so load drifts
+// touch both alike.
+func latency(ctx context.Context, bin string, n int) error {
+	dir, err := os.MkdirTemp("", "hnp-failover-")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	s, err := redisenv.RunSentinel(bin, dir, 1)
+	if err != nil {
+		return err
+	}
+	defer s.Stop()
+	for round := range 3 {
+		for _, wait := range []int{0, 1} {
+			p50, p99, err := failover.Latency(ctx, s, fmt.Sprintf("lat%d-%d", round, wait), n, wait)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("one writer, %d hints, WAIT %d: accept p50 %s p99 %s\n", n, wait, p50.Round(time.Microsecond), p99.Round(time.Microsecond))
+		}
+	}
+	return nil
 }
 
 func once(ctx context.Context, bin string, replicas int, r failover.Run) (failover.Result, error) {

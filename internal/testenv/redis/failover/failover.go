@@ -42,7 +42,8 @@ type Run struct {
 type Result struct {
 	Accepted, Refused int
 	// AcceptedBeforeKill, AcceptedDuringFailover (from the kill until the
-	// killed primary is back as a replica) and AcceptedAfter split Accepted.
+	// killed primary is back as a replica: with one replica and WAIT 1
+	// nothing can acknowledge then) and AcceptedAfter split Accepted.
 	AcceptedBeforeKill, AcceptedDuringFailover, AcceptedAfter int
 	// Lost are accepted hints that the surviving Redis does not have.
 	Lost int
@@ -55,7 +56,7 @@ type Result struct {
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("accepted %d (before kill %d, during failover %d, after %d), refused %d, lost %d; "+
+	return fmt.Sprintf("accepted %d (before the kill %d, from the kill to the rejoin %d, after %d), refused %d, lost %d; "+
 		"promotion %s, old primary back as replica %s; accept p50 %s p99 %s before the kill, p99 %s overall",
 		r.Accepted, r.AcceptedBeforeKill, r.AcceptedDuringFailover, r.AcceptedAfter, r.Refused, r.Lost,
 		r.Promotion.Round(time.Millisecond), r.Rejoined.Round(time.Millisecond),
