@@ -19,13 +19,17 @@ import (
 // startAppOn runs the service on the Redis redisURL names, waiting for
 // waitReplicas acknowledgements of each hint; every item handled goes to
 // the returned channel.
-func startAppOn(t *testing.T, redisURL, waitReplicas string) (*testApp, chan queue.Item) {
+func startAppOn(t *testing.T, redisURL, waitReplicas string, extra ...string) (*testApp, chan queue.Item) {
 	t.Helper()
-	cfg, err := config.LoadConfig(env(map[string]string{
+	vars := map[string]string{
 		"HNP_REDIS_URL": redisURL, "HNP_REDIS_WAIT_REPLICAS": waitReplicas, "HNP_REDIS_WAIT_TIMEOUT": "200ms",
 		"HNP_WEBHOOK_SECRET": testSecret, "HNP_API_TOKEN": testToken,
 		"HNP_LISTEN_ADDR": "127.0.0.1:0", "HNP_QUEUE_COALESCE_WINDOW": "20ms", "HNP_QUEUE_POLL_INTERVAL": "50ms",
-	}))
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		vars[extra[i]] = extra[i+1]
+	}
+	cfg, err := config.LoadConfig(env(vars))
 	require.NoError(t, err)
 	seen := make(chan queue.Item, 100)
 	logs := &syncBuffer{}
@@ -56,12 +60,14 @@ func handled(t *testing.T, seen chan queue.Item) queue.Item {
 	}
 }
 
-// TestWebhooksOnSentinel: HNP_REDIS_URL names a real Sentinel set; with
-// HNP_REDIS_WAIT_REPLICAS=1 a webhook is 202 while the replica
-// acknowledges, and 503 once it is gone.
+// TestWebhooksOnSentinel: HNP_REDIS_URL names a real Sentinel set whose
+// data nodes and sentinels have their own passwords
+// (HNP_REDIS_SENTINEL_PASSWORD); with HNP_REDIS_WAIT_REPLICAS=1 a webhook
+// is 202 while the replica acknowledges, and 503 once it is gone. Neither
+// password is logged.
 func TestWebhooksOnSentinel(t *testing.T) {
-	s := redisenv.StartSentinel(t, 1)
-	ta, seen := startAppOn(t, s.URL(), "1")
+	s := redisenv.StartSentinelWith(t, redisenv.SentinelOptions{Replicas: 1, Password: "data-pw-7f3a", SentinelPassword: "sentinel-pw-91c2"})
+	ta, seen := startAppOn(t, s.URL(), "1", "HNP_REDIS_SENTINEL_PASSWORD", "sentinel-pw-91c2")
 	resp := postHook(t, ta, sampleBody(t), testSecret)
 	require.Equal(t, http.StatusAccepted, resp.StatusCode)
 	handled(t, seen)
@@ -69,6 +75,8 @@ func TestWebhooksOnSentinel(t *testing.T) {
 	s.Servers[1].Stop() // the only replica
 	resp = postHook(t, ta, sampleBody(t), testSecret)
 	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "no replica acknowledged the hint")
+	require.NotContains(t, ta.logs.String(), "data-pw-7f3a")
+	require.NotContains(t, ta.logs.String(), "sentinel-pw-91c2")
 }
 
 // TestWarnsOfTooFewReplicas: WAIT for a replica on a Redis without one

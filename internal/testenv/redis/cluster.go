@@ -40,7 +40,7 @@ func StartCluster(t testing.TB) *Cluster {
 	args := []string{"--cluster", "create"}
 	for i := range 6 {
 		d := filepath.Join(dir, "node"+strconv.Itoa(i))
-		s, err := runOn(bin, mkdir(t, d), 0, "--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(d, "nodes.conf"),
+		s, err := runOn(bin, mkdir(t, d), 0, "", "--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(d, "nodes.conf"),
 			"--cluster-node-timeout", "2000")
 		if err != nil {
 			t.Fatal(err)

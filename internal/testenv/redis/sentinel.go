@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -31,12 +32,27 @@ type SentinelSet struct {
 	Sentinels []string
 	bin       string
 	dir       string
+	opts      SentinelOptions
 	sentinels []*proc.Proc
+}
+
+// SentinelOptions shape a SentinelSet.
+type SentinelOptions struct {
+	Replicas int
+	// Password is the data nodes' requirepass (and masterauth, and the
+	// sentinels' auth-pass); SentinelPassword the sentinels' requirepass.
+	Password, SentinelPassword string
 }
 
 // StartSentinel runs a SentinelSet with replicas replicas for the
 // duration of t. Skipped under -short.
 func StartSentinel(t testing.TB, replicas int) *SentinelSet {
+	t.Helper()
+	return StartSentinelWith(t, SentinelOptions{Replicas: replicas})
+}
+
+// StartSentinelWith is StartSentinel with passwords.
+func StartSentinelWith(t testing.TB, o SentinelOptions) *SentinelSet {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("needs real redis-server and sentinels; skipped under -short")
@@ -45,7 +61,7 @@ func StartSentinel(t testing.TB, replicas int) *SentinelSet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := RunSentinel(bin, t.TempDir(), replicas)
+	s, err := RunSentinelWith(bin, t.TempDir(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,14 +73,20 @@ func StartSentinel(t testing.TB, replicas int) *SentinelSet {
 // their data under dir, and waits until the sentinels know the replicas
 // and each other (so a failover can be voted on).
 func RunSentinel(bin, dir string, replicas int) (*SentinelSet, error) {
-	s := &SentinelSet{bin: bin, dir: dir}
-	primary, err := runOn(bin, s.nodeDir(0), 0)
+	return RunSentinelWith(bin, dir, SentinelOptions{Replicas: replicas})
+}
+
+// RunSentinelWith is RunSentinel with passwords.
+func RunSentinelWith(bin, dir string, o SentinelOptions) (*SentinelSet, error) {
+	replicas := o.Replicas
+	s := &SentinelSet{bin: bin, dir: dir, opts: o}
+	primary, err := runOn(bin, s.nodeDir(0), 0, o.Password)
 	if err != nil {
 		return nil, err
 	}
 	s.Servers = append(s.Servers, primary)
 	for i := 1; i <= replicas; i++ {
-		r, err := runOn(bin, s.nodeDir(i), 0, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port()))
+		r, err := runOn(bin, s.nodeDir(i), 0, o.Password, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port()))
 		if err != nil {
 			s.Stop()
 			return nil, err
@@ -113,6 +135,12 @@ sentinel down-after-milliseconds %[4]s 1000
 sentinel failover-timeout %[4]s 5000
 sentinel parallel-syncs %[4]s 1
 `, port, d, filepath.Join(d, "sentinel.log"), MasterName, primaryPort)
+	if s.opts.Password != "" {
+		body += fmt.Sprintf("sentinel auth-pass %s %s\n", MasterName, s.opts.Password)
+	}
+	if s.opts.SentinelPassword != "" {
+		body += "requirepass " + s.opts.SentinelPassword + "\n"
+	}
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		return fmt.Errorf("redisenv: %w", err)
 	}
@@ -140,7 +168,7 @@ func (s *SentinelSet) waitReady(ctx context.Context, replicas int) error {
 
 func (s *SentinelSet) ready(ctx context.Context, replicas int) error {
 	for _, a := range s.Sentinels {
-		c := redis.NewSentinelClient(&redis.Options{Addr: a, MaxRetries: -1})
+		c := redis.NewSentinelClient(&redis.Options{Addr: a, Password: s.opts.SentinelPassword, MaxRetries: -1})
 		reps, err := c.Replicas(ctx, MasterName).Result()
 		others, err2 := c.Sentinels(ctx, MasterName).Result()
 		_ = c.Close()
@@ -161,22 +189,27 @@ func (s *SentinelSet) ready(ctx context.Context, replicas int) error {
 
 // linkUp is whether the server is a replica whose link to its primary is up.
 func (s *Server) linkUp(ctx context.Context) (bool, error) {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.Password, MaxRetries: -1})
 	defer func() { _ = c.Close() }()
 	info, err := c.Info(ctx, "replication").Result()
 	return strings.Contains(info, "master_link_status:up"), err
 }
 
-// URL is the set's redis+sentinel:// URL (HNP_REDIS_URL).
+// URL is the set's redis+sentinel:// URL (HNP_REDIS_URL), with the data
+// nodes' password.
 func (s *SentinelSet) URL() string {
-	return "redis+sentinel://" + strings.Join(s.Sentinels, ",") + "/" + MasterName
+	auth := ""
+	if s.opts.Password != "" {
+		auth = ":" + url.PathEscape(s.opts.Password) + "@"
+	}
+	return "redis+sentinel://" + auth + strings.Join(s.Sentinels, ",") + "/" + MasterName
 }
 
 // Primary asks the sentinels which server is the primary now.
 func (s *SentinelSet) Primary(ctx context.Context) (*Server, error) {
 	var errs []error
 	for _, a := range s.Sentinels {
-		c := redis.NewSentinelClient(&redis.Options{Addr: a, MaxRetries: -1})
+		c := redis.NewSentinelClient(&redis.Options{Addr: a, Password: s.opts.SentinelPassword, MaxRetries: -1})
 		hp, err := c.GetMasterAddrByName(ctx, MasterName).Result()
 		_ = c.Close()
 		if err != nil {
@@ -212,7 +245,7 @@ func (s *SentinelSet) WaitPromotion(ctx context.Context, old *Server) (*Server, 
 // place in Servers; the sentinels make it a replica of the primary they
 // promoted. It waits until its link to that primary is up.
 func (s *SentinelSet) Restart(ctx context.Context, srv *Server) (*Server, error) {
-	n, err := runOn(s.bin, srv.Dir, srv.Port())
+	n, err := runOn(s.bin, srv.Dir, srv.Port(), srv.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +278,7 @@ func (s *SentinelSet) Stop() {
 // t and waits until its link is up.
 func StartReplica(t testing.TB, primary *Server) *Server {
 	t.Helper()
-	r, err := runOn(primary.bin, t.TempDir(), 0, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port()))
+	r, err := runOn(primary.bin, t.TempDir(), 0, primary.Password, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,3 +295,6 @@ func StartReplica(t testing.TB, primary *Server) *Server {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Options are the options the set was started with.
+func (s *SentinelSet) Options() SentinelOptions { return s.opts }

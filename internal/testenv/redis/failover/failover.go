@@ -72,7 +72,8 @@ type accepted struct {
 // Measure runs r against s. Its keys are under prefix.
 func Measure(ctx context.Context, s *redisenv.SentinelSet, prefix string, r Run) (Result, error) {
 	rdb := redis.NewFailoverClient(&redis.FailoverOptions{
-		MasterName: redisenv.MasterName, SentinelAddrs: s.Sentinels, PoolSize: 2 * r.Writers,
+		MasterName: redisenv.MasterName, SentinelAddrs: s.Sentinels,
+		Password: s.Options().Password, SentinelPassword: s.Options().SentinelPassword, PoolSize: 2 * r.Writers,
 		DialTimeout: 300 * time.Millisecond, ReadTimeout: time.Second, WriteTimeout: time.Second, MaxRetries: -1,
 	})
 	defer func() { _ = rdb.Close() }()

@@ -17,7 +17,8 @@ import (
 // waiting for waitReplicas acknowledgements each (0: none), and returns
 // the p50 and p99 of Enqueue: the cost of WAIT without contention.
 func Latency(ctx context.Context, s *redisenv.SentinelSet, prefix string, n, waitReplicas int) (p50, p99 time.Duration, err error) {
-	rdb := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: redisenv.MasterName, SentinelAddrs: s.Sentinels})
+	rdb := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: redisenv.MasterName, SentinelAddrs: s.Sentinels,
+		Password: s.Options().Password, SentinelPassword: s.Options().SentinelPassword})
 	defer func() { _ = rdb.Close() }()
 	opts := queue.DefaultOptions()
 	opts.Prefix, opts.WaitReplicas = prefix, waitReplicas
