@@ -89,7 +89,7 @@ var variables = []variable{
 		set: func(c *Config, v string) error { c.RedisSentinelPassword = Secret(v); return nil }},
 	{name: "HNP_REDIS_WAIT_REPLICAS", def: "0", help: "replicas that must acknowledge a webhook's hint (Redis WAIT) before it is answered 202; fewer in HNP_REDIS_WAIT_TIMEOUT answer 503; 0: no wait",
 		set: intVar(0, 16, func(c *Config, n int64) { c.Queue.WaitReplicas = int(n) })},
-	{name: "HNP_REDIS_WAIT_TIMEOUT", def: "100ms", help: "how long a hint waits for HNP_REDIS_WAIT_REPLICAS acknowledgements",
+	{name: "HNP_REDIS_WAIT_TIMEOUT", def: "500ms", help: "how long a hint waits for HNP_REDIS_WAIT_REPLICAS acknowledgements (a replica acknowledges after its own append-only fsync)",
 		set: durationVar(time.Millisecond, func(c *Config) *time.Duration { return &c.Queue.WaitTimeout })},
 	{name: "HNP_REDIS_PREFIX", def: "hnp", help: "prefix of every Redis key (a Cluster hash tag)",
 		set: func(c *Config, v string) error {

@@ -55,7 +55,7 @@ func DefaultOptions() Options {
 		CoalesceWindow: 250 * time.Millisecond, Lease: 30 * time.Second,
 		PollInterval: time.Second, HandlerTimeout: 2 * time.Minute,
 		ShutdownGrace: 20 * time.Second, MaxHintsPerKey: 32,
-		WaitTimeout: 100 * time.Millisecond,
+		WaitTimeout: 500 * time.Millisecond,
 	}
 }
 

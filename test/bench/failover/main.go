@@ -12,7 +12,7 @@
 // First, one writer records hints one at a time without and with WAIT 1:
 // the cost of the acknowledgement without contention.
 //
-//	go run ./test/bench/failover [-writers 16] [-before 5s] [-after 5s] [-wait-timeout 100ms] [-runs 1] [-latency-hints 3000]
+//	go run ./test/bench/failover [-writers 16] [-before 5s] [-after 5s] [-wait-timeout 500ms] [-runs 1] [-latency-hints 3000]
 package main
 
 import (
@@ -29,6 +29,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 	"github.com/githedgehog/hnp-sidecar/internal/testenv/redis/failover"
 )
@@ -43,7 +44,7 @@ func run() int {
 	writers := flag.Int("writers", 16, "concurrent webhook writers")
 	before := flag.Duration("before", 5*time.Second, "stream before the kill")
 	after := flag.Duration("after", 5*time.Second, "stream after the promotion, and again after the old primary rejoined")
-	waitTimeout := flag.Duration("wait-timeout", 100*time.Millisecond, "HNP_REDIS_WAIT_TIMEOUT")
+	waitTimeout := flag.Duration("wait-timeout", queue.DefaultOptions().WaitTimeout, "HNP_REDIS_WAIT_TIMEOUT")
 	runs := flag.Int("runs", 1, "failovers per scenario")
 	latencyN := flag.Int("latency-hints", 3000, "hints recorded one at a time to measure WAIT's cost without contention")
 	flag.Parse()
@@ -68,7 +69,7 @@ func run() int {
 		{"1 replica, WAIT 1", 1, 1},
 		{"2 replicas, WAIT 1", 2, 1},
 	}
-	if err := latency(ctx, bin, *latencyN); err != nil {
+	if err := latency(ctx, bin, *latencyN, *waitTimeout); err != nil {
 		fmt.Fprintln(os.Stderr, "failover:", err)
 		return 1
 	}
@@ -99,7 +100,7 @@ func run() int {
 // latency prints the accept latency of one writer on a set with one
 // replica, without and with WAIT 1, alternating rounds so load drifts
 // touch both alike.
-func latency(ctx context.Context, bin string, n int) error {
+func latency(ctx context.Context, bin string, n int, waitTimeout time.Duration) error {
 	dir, err := os.MkdirTemp("", "hnp-failover-")
 	if err != nil {
 		return err
@@ -112,11 +113,12 @@ func latency(ctx context.Context, bin string, n int) error {
 	defer s.Stop()
 	for round := range 3 {
 		for _, wait := range []int{0, 1} {
-			p50, p99, err := failover.Latency(ctx, s, fmt.Sprintf("lat%d-%d", round, wait), n, wait)
+			p50, p99, refused, err := failover.Latency(ctx, s, fmt.Sprintf("lat%d-%d", round, wait), n, wait, waitTimeout)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("one writer, %d hints, WAIT %d: accept p50 %s p99 %s\n", n, wait, p50.Round(time.Microsecond), p99.Round(time.Microsecond))
+			fmt.Printf("one writer, %d hints, WAIT %d: accept p50 %s p99 %s, refused %d\n",
+				n, wait, p50.Round(time.Microsecond), p99.Round(time.Microsecond), refused)
 		}
 	}
 	return nil

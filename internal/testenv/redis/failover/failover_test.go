@@ -25,7 +25,7 @@ func TestSentinelFailoverLosesNoAcknowledgedHint(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			res, err := Measure(ctx, s, "fo", Run{Writers: 8, Before: time.Second, After: time.Second,
-				WaitReplicas: tc.wait, WaitTimeout: 100 * time.Millisecond})
+				WaitReplicas: tc.wait})
 			require.NoError(t, err)
 			t.Logf("%s: %s", tc.name, res)
 			require.Positive(t, res.AcceptedBeforeKill)
