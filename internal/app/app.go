@@ -35,7 +35,7 @@ type App struct {
 	cfg    config.Config
 	logger *slog.Logger
 	reg    *prometheus.Registry
-	rdb    *redis.Client
+	rdb    redis.UniversalClient
 	stores stores
 	pipe   *pipeline // nil: NetBox not configured, or a handler given to New
 	api    *api.Server

@@ -2,10 +2,13 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,21 +19,53 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 )
 
-// redisClient is the client of HNP_REDIS_URL; it connects on first use.
-func redisClient(cfg config.Config) (*redis.Client, error) {
-	ropts, err := redis.ParseURL(cfg.RedisURL.Reveal())
+// redisClient is the client of HNP_REDIS_URL (one server, Sentinel or
+// Cluster); it connects on first use.
+func redisClient(cfg config.Config) (redis.UniversalClient, error) {
+	t := cfg.Redis
+	if t.Mode == "" { // a Config not built by LoadConfig
+		var err error
+		if t, err = config.ParseRedisURL(cfg.RedisURL.Reveal()); err != nil {
+			return nil, fmt.Errorf("app: HNP_REDIS_URL: %w", err) // never echoes the URL
+		}
+	}
+	var tlsc *tls.Config
+	if t.TLS {
+		tlsc = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	switch t.Mode {
+	case config.RedisSentinel:
+		return redis.NewFailoverClient(&redis.FailoverOptions{
+			MasterName: t.MasterName, SentinelAddrs: t.Addrs, SentinelPassword: cfg.RedisSentinelPassword.Reveal(),
+			Username: t.Username, Password: t.Password.Reveal(), DB: t.DB, TLSConfig: tlsc,
+			DialTimeout: redisDialTimeout, ReadTimeout: redisIOTimeout, WriteTimeout: redisIOTimeout, PoolSize: redisPoolSize,
+		}), nil
+	case config.RedisCluster:
+		return redis.NewClusterClient(&redis.ClusterOptions{
+			Addrs: t.Addrs, Username: t.Username, Password: t.Password.Reveal(), TLSConfig: tlsc,
+			DialTimeout: redisDialTimeout, ReadTimeout: redisIOTimeout, WriteTimeout: redisIOTimeout, PoolSize: redisPoolSize,
+		}), nil
+	}
+	ropts, err := redis.ParseURL(t.URL.Reveal())
 	if err != nil {
 		return nil, errors.New("app: HNP_REDIS_URL: not a valid Redis URL") // err may echo the password
 	}
-	ropts.DialTimeout, ropts.ReadTimeout, ropts.WriteTimeout = 5*time.Second, 3*time.Second, 3*time.Second
+	ropts.DialTimeout, ropts.ReadTimeout, ropts.WriteTimeout = redisDialTimeout, redisIOTimeout, redisIOTimeout
 	if ropts.PoolSize == 0 {
-		// Every webhook being answered holds a connection for one script
-		// call; go-redis's default (10 per CPU) makes webhooks queue for
-		// connections on a small pod. pool_size in the URL overrides this.
-		ropts.PoolSize = 128
+		ropts.PoolSize = redisPoolSize
 	}
 	return redis.NewClient(ropts), nil
 }
+
+const (
+	redisDialTimeout = 5 * time.Second
+	redisIOTimeout   = 3 * time.Second
+	// redisPoolSize: every webhook being answered holds a connection for
+	// one script call; go-redis's default (10 per CPU) makes webhooks
+	// queue for connections on a small pod. pool_size in a redis:// URL
+	// overrides this.
+	redisPoolSize = 128
+)
 
 // newBreakers is one circuit breaker per dependency and remote (Git, Argo
 // CD, Kubernetes, NetBox): an open one makes work wait, never fail.
@@ -80,6 +115,7 @@ func (a *App) checkRedis(ctx context.Context) {
 		a.logger.Warn("redis is not reachable yet; webhooks get 503 until it is", "err", err)
 		return
 	}
+	a.checkReplicas(ctx)
 	aof, err := a.rdb.ConfigGet(ctx, "appendonly").Result()
 	if err != nil {
 		return // CONFIG may be disabled on managed Redis
@@ -87,5 +123,27 @@ func (a *App) checkRedis(ctx context.Context) {
 	save, _ := a.rdb.ConfigGet(ctx, "save").Result()
 	if aof["appendonly"] != "yes" && save["save"] == "" {
 		a.logger.Warn("redis has no persistence (appendonly no, save \"\"): hints accepted but not yet processed are lost if Redis restarts; the periodic full reconcile is then the only backstop")
+	}
+}
+
+// checkReplicas warns when the primary has fewer replicas than
+// HNP_REDIS_WAIT_REPLICAS: every webhook would be answered 503. (A
+// Cluster's INFO is any node's: not checked.)
+func (a *App) checkReplicas(ctx context.Context) {
+	want := a.cfg.Queue.WaitReplicas
+	if _, cluster := a.rdb.(*redis.ClusterClient); want == 0 || cluster {
+		return
+	}
+	info, err := a.rdb.Info(ctx, "replication").Result()
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "connected_slaves:"); ok {
+			if n, err := strconv.Atoi(v); err == nil && n < want {
+				a.logger.Warn("redis primary has fewer replicas than HNP_REDIS_WAIT_REPLICAS: webhooks get 503 until enough acknowledge",
+					"connected_replicas", n, "wait_replicas", want)
+			}
+		}
 	}
 }

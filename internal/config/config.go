@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -22,10 +21,15 @@ const EnvPrefix = "HNP_"
 // Config is the whole configuration of the service, read once at start-up
 // from HNP_* environment variables.
 type Config struct {
-	ListenAddr    string
-	RedisURL      Secret
-	RedisPrefix   string
-	WebhookSecret Secret
+	ListenAddr string
+	RedisURL   Secret
+	// Redis is HNP_REDIS_URL taken apart: one server, Sentinel or Cluster.
+	Redis RedisTarget
+	// RedisSentinelPassword authenticates to the sentinels
+	// (HNP_REDIS_SENTINEL_PASSWORD).
+	RedisSentinelPassword Secret
+	RedisPrefix           string
+	WebhookSecret         Secret
 	// WebhookSecretPrevious is accepted too while the secret is rotated.
 	WebhookSecretPrevious Secret
 	WebhookAllowUnsigned  bool
@@ -111,6 +115,9 @@ func (c Config) validate() []error {
 	}
 	if (c.NetBox.URL == "") != (c.NetBox.Token == "") {
 		errs = append(errs, errors.New("HNP_NETBOX_URL and HNP_NETBOX_TOKEN go together: set both to reconcile into Git, or neither to only log hints"))
+	}
+	if c.RedisSentinelPassword != "" && c.Redis.Mode != RedisSentinel {
+		errs = append(errs, errors.New("HNP_REDIS_SENTINEL_PASSWORD is set but HNP_REDIS_URL names no Sentinel (redis+sentinel://)"))
 	}
 	errs = append(errs, c.Argo.validate()...)
 	errs = append(errs, c.Git.validate()...)
@@ -206,14 +213,6 @@ func parseInt(min, max int64) func(string) (int64, error) {
 func parseListenAddr(s string) error {
 	if _, port, err := net.SplitHostPort(s); err != nil || port == "" {
 		return errors.New("not host:port, such as :8090 or 127.0.0.1:8090")
-	}
-	return nil
-}
-
-func parseRedisURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
-		return errors.New("not a redis://, rediss:// or unix:// URL")
 	}
 	return nil
 }

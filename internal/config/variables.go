@@ -77,8 +77,20 @@ func webhookSecret(dst func(*Config) *Secret) func(*Config, string) error {
 var variables = []variable{
 	{name: "HNP_LISTEN_ADDR", def: ":8090", help: "address of the HTTP server (webhooks, API, probes, metrics)",
 		set: func(c *Config, v string) error { c.ListenAddr = v; return parseListenAddr(v) }},
-	{name: "HNP_REDIS_URL", required: true, secret: true, help: "Redis holding the queue and states, e.g. redis://:password@redis:6379/0",
-		set: func(c *Config, v string) error { c.RedisURL = Secret(v); return parseRedisURL(v) }},
+	{name: "HNP_REDIS_URL", required: true, secret: true, help: "Redis holding the queue and states: redis://:password@redis:6379/0, " +
+		"redis+sentinel://:password@s1:26379,s2:26379,s3:26379/<master-name>[/<db>] or redis+cluster://:password@n1:6379,n2:6379 (rediss+… for TLS)",
+		set: func(c *Config, v string) error {
+			var err error
+			c.RedisURL = Secret(v)
+			c.Redis, err = ParseRedisURL(v)
+			return err
+		}},
+	{name: "HNP_REDIS_SENTINEL_PASSWORD", secret: true, help: "password of the sentinels (their requirepass) when HNP_REDIS_URL is redis+sentinel://; the URL's password is the data nodes'",
+		set: func(c *Config, v string) error { c.RedisSentinelPassword = Secret(v); return nil }},
+	{name: "HNP_REDIS_WAIT_REPLICAS", def: "0", help: "replicas that must acknowledge a webhook's hint (Redis WAIT) before it is answered 202; fewer in HNP_REDIS_WAIT_TIMEOUT answer 503; 0: no wait",
+		set: intVar(0, 16, func(c *Config, n int64) { c.Queue.WaitReplicas = int(n) })},
+	{name: "HNP_REDIS_WAIT_TIMEOUT", def: "500ms", help: "how long a hint waits for HNP_REDIS_WAIT_REPLICAS acknowledgements (a replica acknowledges after its own append-only fsync)",
+		set: durationVar(time.Millisecond, func(c *Config) *time.Duration { return &c.Queue.WaitTimeout })},
 	{name: "HNP_REDIS_PREFIX", def: "hnp", help: "prefix of every Redis key (a Cluster hash tag)",
 		set: func(c *Config, v string) error {
 			if strings.ContainsAny(v, "{}: ") {
@@ -187,6 +199,8 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("listen_addr", c.ListenAddr),
 		slog.Any("redis_url", c.RedisURL),
+		slog.String("redis_mode", string(c.Redis.Mode)),
+		slog.Int("redis_wait_replicas", c.Queue.WaitReplicas),
 		slog.String("redis_prefix", c.RedisPrefix),
 		slog.Bool("webhook_signed", c.WebhookSecret != ""),
 		slog.Int64("webhook_max_body_bytes", c.WebhookMaxBodyBytes),

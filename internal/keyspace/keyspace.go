@@ -13,7 +13,10 @@ package keyspace
 import "strings"
 
 // Key is "{prefix}:" followed by parts joined with ":"; with no parts it
-// is the family's own prefix, "{prefix}:".
+// is the family's own prefix, "{prefix}:". prefix must not contain braces
+// (HNP_REDIS_PREFIX refuses them): then every key is in prefix's slot,
+// whatever the parts (FuzzKeySlot), and TestStoresOnARedisCluster
+// (internal/testenv/redis) runs every store on a real Cluster.
 func Key(prefix string, parts ...string) string {
 	return "{" + prefix + "}:" + strings.Join(parts, ":")
 }

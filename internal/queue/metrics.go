@@ -16,6 +16,8 @@ type metrics struct {
 	retries      prometheus.Counter
 	deadLettered prometheus.Counter
 	reclaimed    prometheus.Counter
+	replicaWait  prometheus.Histogram
+	unreplicated prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, q *Queue) (*metrics, error) {
@@ -50,8 +52,17 @@ func newMetrics(reg prometheus.Registerer, q *Queue) (*metrics, error) {
 			Name: "hnp_queue_reclaimed_total",
 			Help: "Keys taken back from a worker whose lease expired.",
 		}),
+		replicaWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "hnp_queue_replica_wait_seconds",
+			Help:    "Time to record a hint and have HNP_REDIS_WAIT_REPLICAS replicas acknowledge it (only when waiting is on).",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 12),
+		}),
+		unreplicated: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hnp_queue_unreplicated_hints_total",
+			Help: "Hints recorded on the primary that too few replicas acknowledged in time (answered 503).",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.hints, m.processed, m.duration, m.wait, m.retries, m.deadLettered, m.reclaimed, newSizeCollector(q)} {
+	for _, c := range []prometheus.Collector{m.replicaWait, m.unreplicated, m.hints, m.processed, m.duration, m.wait, m.retries, m.deadLettered, m.reclaimed, newSizeCollector(q)} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("queue: register metrics: %w", err)
 		}

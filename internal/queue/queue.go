@@ -39,6 +39,12 @@ type Options struct {
 	ShutdownGrace time.Duration
 	// MaxHintsPerKey caps the hints kept for one waiting key (the newest win).
 	MaxHintsPerKey int
+	// WaitReplicas is how many replicas must acknowledge a hint (Redis
+	// WAIT) before Enqueue returns nil; 0 does not wait. Fewer within
+	// WaitTimeout make Enqueue return ErrNotReplicated.
+	WaitReplicas int
+	// WaitTimeout bounds the wait for WaitReplicas acknowledgements.
+	WaitTimeout time.Duration
 }
 
 // DefaultOptions are the production defaults.
@@ -49,6 +55,7 @@ func DefaultOptions() Options {
 		CoalesceWindow: 250 * time.Millisecond, Lease: 30 * time.Second,
 		PollInterval: time.Second, HandlerTimeout: 2 * time.Minute,
 		ShutdownGrace: 20 * time.Second, MaxHintsPerKey: 32,
+		WaitTimeout: 500 * time.Millisecond,
 	}
 }
 
@@ -69,6 +76,8 @@ func (o Options) validate() error {
 	check(o.HandlerTimeout > 0, "handler timeout must be > 0")
 	check(o.ShutdownGrace >= 0, "shutdown grace must be >= 0")
 	check(o.MaxHintsPerKey >= 1, "max hints per key must be >= 1")
+	check(o.WaitReplicas >= 0 && o.WaitReplicas <= 16, "wait replicas must be 0..16")
+	check(o.WaitReplicas == 0 || o.WaitTimeout >= time.Millisecond, "wait timeout must be >= 1ms")
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("queue: options: %w", err)
 	}

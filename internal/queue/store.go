@@ -45,7 +45,9 @@ func (k keys) proc(key Key) string  { return k.pfx + "proc:" + string(key) }
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
 // Enqueue durably records a hint. When it returns nil the hint is in Redis
-// and will be handled even if this process dies now.
+// and will be handled even if this process dies now; with
+// Options.WaitReplicas, also on that many replicas, so a failover keeps
+// it. ErrNotReplicated: recorded on the primary only.
 func (q *Queue) Enqueue(ctx context.Context, h Hint) (EnqueueResult, error) {
 	if _, _, err := ParseKey(string(h.Key())); err != nil {
 		return "", err
@@ -59,16 +61,19 @@ func (q *Queue) Enqueue(ctx context.Context, h Hint) (EnqueueResult, error) {
 	}
 	k := h.Key()
 	due := ms(q.now().Add(q.opts.CoalesceWindow))
-	n, err := enqueueScript.Run(ctx, q.rdb,
+	n, err := q.runEnqueue(ctx,
 		[]string{q.keys.ready, q.keys.inflight, q.keys.dirty, q.keys.hints(k), q.keys.dead, q.keys.attempts},
-		string(k), body, due, q.opts.MaxHintsPerKey).Int()
-	if err != nil {
+		string(k), body, due, q.opts.MaxHintsPerKey)
+	if err != nil && !errors.Is(err, ErrNotReplicated) {
 		return "", fmt.Errorf("queue: enqueue %s: %w", k, err)
 	}
 	res := [...]EnqueueResult{Queued, Coalesced, Deferred}[n]
 	q.metrics.hints.WithLabelValues(string(res)).Inc()
 	if res == Queued {
 		q.notify(time.UnixMilli(due))
+	}
+	if err != nil { // recorded on the primary, so it is worked on, but not safe from a failover
+		return res, fmt.Errorf("queue: enqueue %s: %w", k, err)
 	}
 	return res, nil
 }

@@ -6,7 +6,7 @@
 // not clash with the package it stands beside (go-redis's redis,
 // internal/netbox, internal/argocd):
 //
-//	internal/testenv/redis    redisenv    a private redis-server
+//	internal/testenv/redis    redisenv    a private redis-server, a Sentinel set, a Cluster
 //	internal/testenv/netbox   netboxenv   one private NetBox per test process (test/netbox/up.sh)
 //	internal/testenv/cluster  clusterenv  a private etcd and kube-apiserver with the Hedgehog CRDs
 //	internal/testenv/argocd   argocdenv   a real Argo CD as local processes, in a network namespace
@@ -18,6 +18,7 @@
 //	internal/testenv/fabric   fabric      the sample fabric (and N-switch fabrics) and its loader
 //	internal/testenv/proc     proc        the process supervisor of redisenv, clusterenv and argocdenv
 //	internal/testenv/build    build       the hnp-sidecar binary, built once per test process
+//	internal/testenv/redis/failover  failover  a Sentinel failover measured under a stream of hints
 //
 // Importers name the rigs explicitly, e.g.
 //

@@ -23,10 +23,12 @@ import (
 // Server is a running redis-server.
 type Server struct {
 	Addr string
-	Dir  string
-	bin  string
-	port int
-	proc *proc.Proc
+	// Password is its requirepass (and masterauth), "" for none.
+	Password string
+	Dir      string
+	bin      string
+	port     int
+	proc     *proc.Proc
 }
 
 // Binary is the redis-server the server runs.
@@ -40,7 +42,7 @@ func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
 
 // Client returns a client for the server, closed when t ends.
 func (s *Server) Client(t testing.TB) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.Password})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -90,6 +92,15 @@ func Run(bin, dir string) (*Server, error) {
 
 // RunOn is Run on a given port; 0 picks a free one.
 func RunOn(bin, dir string, port int) (*Server, error) {
+	return runOn(bin, dir, port, "")
+}
+
+// runOn is RunOn with a password (requirepass and masterauth; "": none)
+// and extra redis-server arguments (e.g. --replicaof).
+func runOn(bin, dir string, port int, password string, extra ...string) (*Server, error) {
+	if password != "" {
+		extra = append(extra, "--requirepass", password, "--masterauth", password)
+	}
 	var lastErr error
 	for try := 0; try < 5; try++ {
 		p := port
@@ -100,7 +111,7 @@ func RunOn(bin, dir string, port int) (*Server, error) {
 			}
 			p = ports[0]
 		}
-		s, err := start(bin, dir, p)
+		s, err := start(bin, dir, p, password, extra...)
 		if err == nil {
 			return s, nil
 		}
@@ -112,17 +123,17 @@ func RunOn(bin, dir string, port int) (*Server, error) {
 	return nil, lastErr
 }
 
-func start(bin, dir string, port int) (*Server, error) {
-	p, err := proc.Start(proc.Spec{Name: "redis-server", Path: bin, Args: []string{
+func start(bin, dir string, port int, password string, extra ...string) (*Server, error) {
+	p, err := proc.Start(proc.Spec{Name: "redis-server", Path: bin, Args: append([]string{
 		"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir,
 		"--save", "", "--appendonly", "yes", "--appendfsync", "always",
 		"--protected-mode", "yes", "--daemonize", "no", "--loglevel", "warning",
-		"--logfile", filepath.Join(dir, "redis.log")}})
+		"--logfile", filepath.Join(dir, "redis.log")}, extra...)})
 	if err != nil {
 		return nil, fmt.Errorf("redisenv: %w", err)
 	}
-	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, bin: bin, port: port, proc: p}
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Password: password, Dir: dir, bin: bin, port: port, proc: p}
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: password, MaxRetries: -1})
 	defer func() { _ = c.Close() }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
