@@ -26,8 +26,10 @@ func (a *App) healthComponents(recv *webhook.Receiver, withNetBox bool, breakers
 			api.Component{Name: "fabrics", Report: a.stores.problems.Health})
 	}
 	if a.pipe != nil {
-		// Which replica writes which fabric.
-		c = append(c, api.Component{Name: "leases", Report: a.pipe.leases.Health})
+		// Which replica writes which fabric; what the sidecar's NetBox
+		// token cannot see.
+		c = append(c, api.Component{Name: "leases", Report: a.pipe.leases.Health},
+			api.Component{Name: "netbox_visibility", Report: visibilityHealth(a.pipe.visibility)})
 	}
 	if a.pipe != nil && a.pipe.argo != nil {
 		argo := a.pipe.argo

@@ -36,7 +36,9 @@ type pipeline struct {
 	access *gitaccess.Policy
 	drift  *drift.Detector
 	// leases decide which replica writes each fabric.
-	leases     *lease.Manager
+	leases *lease.Manager
+	// visibility checks what the sidecar's NetBox token can see.
+	visibility *netbox.VisibilityChecker
 	background []loop
 }
 
@@ -69,7 +71,7 @@ func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client
 		return nil, err
 	}
 	opts := []reconcile.Option{reconcile.WithStates(st.states), reconcile.WithProblems(st.problems), reconcile.WithMetrics(reg),
-		reconcile.WithOverlapCheck(nb, st.queue)}
+		reconcile.WithOverlapCheck(nb, st.queue), reconcile.WithMaxDeleteFraction(cfg.MaxDeleteFraction)}
 	if cfg.WriteBack {
 		opts = append(opts, reconcile.WithWriteBack(nb))
 	}
@@ -89,7 +91,9 @@ func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	p.handler = reconcile.NewHandler(p.rec, nb, st.jobs).WithLeases(p.leases)
-	p.background = append(p.background, loop{"lease", p.leases.Run}, loop{"reconcile.writeback", p.rec.RunWriteBack}, loop{"drift", p.drift.Run})
+	p.visibility = newVisibility(nb, st.states, cfg.ReconcileInterval, logger.With("component", "netbox"))
+	p.background = append(p.background, loop{"netbox.visibility", func(ctx context.Context) { _ = p.visibility.Run(ctx) }},
+		loop{"lease", p.leases.Run}, loop{"reconcile.writeback", p.rec.RunWriteBack}, loop{"drift", p.drift.Run})
 	return p, nil
 }
 

@@ -70,7 +70,7 @@ func (r *Reconciler) SyncWithProgress(ctx context.Context, fabricID int64, hints
 		report = func(Progress) {}
 	}
 	for attempt := 1; ; attempt++ {
-		res, err = r.syncOnce(ctx, fabricID, hints, report, attempt == movedAttempts)
+		res, err = r.syncOnce(ctx, fabricID, hints, report)
 		if !errors.Is(err, gitops.ErrMoved) || attempt == movedAttempts {
 			return res, err
 		}
@@ -90,7 +90,7 @@ const movedAttempts = 3
 // fabric's directory was planned from a NetBox read that began after its
 // parent commit in that directory was visible, so the directory's commits
 // are monotonic in NetBox time: an older view never lands on a newer one.
-func (r *Reconciler) syncOnce(ctx context.Context, fabricID int64, raw []queue.Hint, report func(Progress), last bool) (res FabricResult, err error) {
+func (r *Reconciler) syncOnce(ctx context.Context, fabricID int64, raw []queue.Hint, report func(Progress)) (res FabricResult, err error) {
 	hints := fromNetBox(raw)
 	f, err := r.nb.GetFabric(ctx, fabricID)
 	if errors.Is(err, netbox.ErrNotFound) {
@@ -156,8 +156,15 @@ func (r *Reconciler) syncOnce(ctx context.Context, fabricID int64, raw []queue.H
 		Message: message(f.Name, len(objs)-len(res.Invalid), hints), Author: author(hints),
 		Since: snap.since(), Owned: snap.owned, Fence: fenceFrom(ctx),
 	})
-	if errors.Is(err, gitops.ErrMoved) && !last {
-		return res, err // read again: nothing recorded for a view that is already old
+	switch {
+	case errors.Is(err, gitops.ErrMoved):
+		// read again (or, after the last run, the queue retries): nothing
+		// recorded or written back for a view that is already old
+		return res, err
+	case errors.Is(err, gitops.ErrFenced):
+		// the fabric's lease moved to another replica: this one records
+		// and writes back nothing more; the new holder's run covers it
+		return res, fmt.Errorf("reconcile: fabric %s: %w", f.Name, err)
 	}
 	if ce := gitDataError(f, res.Target, err); ce != nil {
 		return res, r.configProblem(ctx, f, objs, items, ce) // the fabric's data, not an outage

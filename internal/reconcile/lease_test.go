@@ -13,6 +13,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
 	"github.com/githedgehog/hnp-sidecar/internal/lease"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
+	"github.com/githedgehog/hnp-sidecar/internal/state"
 	"github.com/githedgehog/hnp-sidecar/internal/testenv/fabric"
 	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
@@ -62,4 +63,43 @@ func TestOneReplicaWritesAFabric(t *testing.T) {
 	// b gets an older hint of the same fabric: a's run covered it, so b
 	// neither waits for the lease nor reconciles
 	require.NoError(t, b.Handle(ctx, item(before.Add(-time.Second))))
+}
+
+// A replica whose lease was taken over (it paused past the TTL) can
+// neither push nor record: its run fails on the fence and Git and the
+// states stay as the new holder left them.
+func TestLostLeaseNeitherPushesNorRecords(t *testing.T) {
+	e := setup(t, "fenced")
+	srv := redisenv.Start(t)
+	rdb := srv.Client(t)
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	states, err := state.New(rdb, state.Options{Prefix: "t"}, prometheus.NewRegistry())
+	require.NoError(t, err)
+	rec := New(e.nb, e.rec.git, Defaults{}, logger, WithStates(states))
+	manager := func(name string) *lease.Manager {
+		m, err := lease.New(rdb, lease.Options{Prefix: "t", TTL: time.Second, Holder: name}, logger, prometheus.NewRegistry())
+		require.NoError(t, err)
+		return m
+	}
+	id, err := fabric.EnsureFabric(ctx, e.nb, "fenced", map[string]any{
+		"git_repository_url": e.url, "git_branch": "main", "gitops_directory": "/fenced/"})
+	require.NoError(t, err)
+	_, err = fabric.Load(ctx, e.nb, id, fabric.Generate(fabric.SampleOptions())[:3])
+	require.NoError(t, err)
+
+	old, err := manager("a").Acquire(ctx, id)
+	require.NoError(t, err)
+	time.Sleep(1200 * time.Millisecond) // a pauses past its TTL
+	_, err = manager("b").Acquire(ctx, id)
+	require.NoError(t, err)
+
+	f := old.Fence()
+	fenced := state.WithFence(WithFence(ctx, old.Check), state.Fence{Fabric: id, Key: f.Key, Value: f.Value})
+	_, err = rec.SyncFabric(fenced, id)
+	require.ErrorIs(t, err, lease.ErrLost)
+	require.Empty(t, e.files(t, "fenced"), "nothing pushed")
+	recs, err := states.Load(ctx, id)
+	require.NoError(t, err)
+	require.Empty(t, recs, "nothing recorded")
 }
