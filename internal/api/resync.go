@@ -62,6 +62,10 @@ func (s *Server) syncFabric(c echo.Context) error {
 	if err == nil && (created || allowDeletes) {
 		_, err = s.Queue.Enqueue(ctx, queue.Hint{ObjectType: kind.Fabric.ObjectType(), ObjectID: id, Kind: kind.Fabric.Name,
 			Event: event, RequestID: reconcile.JobPrefix + job.ID})
+		if errors.Is(err, queue.ErrNotReplicated) {
+			s.Logger.Warn("re-sync recorded but not acknowledged by enough Redis replicas", "fabric_id", id, "err", err)
+			err = nil // recorded on the primary: it runs
+		}
 		if err != nil {
 			_ = s.Jobs.Update(ctx, job.ID, func(j *jobs.Job) { j.State, j.Error = jobs.Failed, "not queued: queue unavailable" })
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/render"
 )
 
@@ -149,7 +150,7 @@ func (r *Reconciler) queueFabric(ctx context.Context, fabric int64) {
 	if r.enqueue == nil {
 		return
 	}
-	if _, err := r.enqueue.Enqueue(ctx, resyncHint(fabric)); err != nil {
+	if _, err := r.enqueue.Enqueue(ctx, resyncHint(fabric)); err != nil && !errors.Is(err, queue.ErrNotReplicated) {
 		r.logger.Warn("fabric not queued for the overlap check", "fabric_id", fabric, "err", err)
 	}
 }

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -100,7 +101,7 @@ func (p *Periodic) Once(ctx context.Context) (int, error) {
 				continue // another replica (or this one) just did it
 			}
 		}
-		if _, err := p.queue.Enqueue(ctx, resyncHint(f.ID)); err != nil {
+		if _, err := p.queue.Enqueue(ctx, resyncHint(f.ID)); err != nil && !errors.Is(err, queue.ErrNotReplicated) {
 			return 0, err
 		}
 		n++

@@ -15,7 +15,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hnp_webhooks_received_total",
-			Help: "NetBox webhooks received, by result (accepted, ignored, unauthorized, malformed, too_large, unavailable).",
+			Help: "NetBox webhooks received, by result (accepted, ignored, unauthorized, malformed, too_large, unavailable, unreplicated: recorded but not acknowledged by HNP_REDIS_WAIT_REPLICAS replicas).",
 		}, []string{"result"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "hnp_webhooks_duration_seconds",

@@ -139,6 +139,15 @@ func (r *Receiver) handle(req *http.Request, log *reqLog) (int, Response, string
 	ctx, cancel := context.WithTimeout(req.Context(), r.opts.EnqueueTimeout)
 	defer cancel()
 	res, err := r.q.Enqueue(ctx, h)
+	if errors.Is(err, queue.ErrNotReplicated) {
+		// Recorded on the primary and worked on, but not yet on the
+		// replicas HNP_REDIS_WAIT_REPLICAS asks for: not acknowledged as
+		// durable, so no 202.
+		r.tracker.Failure(r.now(), err)
+		log.Error("webhook recorded but not acknowledged by enough Redis replicas", "key", string(h.Key()), "err", err)
+		return http.StatusServiceUnavailable, Response{Key: string(h.Key()), Error: "hint recorded on the Redis primary but not acknowledged " +
+			"by enough replicas (HNP_REDIS_WAIT_REPLICAS): it is processed, but a failover now could lose it; a full reconcile catches up"}, "unreplicated"
+	}
 	if err != nil {
 		err = fmt.Errorf("webhook: record hint: %w", err)
 		r.tracker.Failure(r.now(), err)
