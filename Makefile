@@ -74,11 +74,14 @@ bench-bulk: ## Bulk create and edit of HNP_BULK_OBJECTS (default 1000) VPCs thro
 	HNP_BENCH_BULK=1 $(GO) test -count=1 -timeout 30m -run '^TestBulkChangeThroughNetBox$$' -v ./test/e2e | grep -E 'bulk_test|^(ok|FAIL|---)'
 
 .PHONY: fuzz
-fuzz: ## Fuzz the webhook parser (alone and against encoding/json) and verifier, and the own-change filter, FUZZTIME each (default 30s); then the Git URL allow-list and the Argo CD Application names, FUZZTIME_GUARD each (default 60s).
+fuzz: ## Fuzz the webhook parser (alone and against encoding/json) and verifier, and the own-change filter, FUZZTIME each (default 30s); then the Git URL allow-list and the Argo CD Application names, FUZZTIME_GUARD each (default 60s); then the Redis URL parser, the key slots and a file's NetBox object, FUZZTIME each.
 	@for f in FuzzParse FuzzParseMatchesStd FuzzVerify FuzzOnlyOwnFields; do \
 	  $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/webhook || exit 1; done
 	$(GO) test -run '^$$' -fuzz '^FuzzAllowed$$' -fuzztime $(FUZZTIME_GUARD) -fuzzminimizetime 5s ./internal/gitaccess
 	$(GO) test -run '^$$' -fuzz '^FuzzApplicationName$$' -fuzztime $(FUZZTIME_GUARD) -fuzzminimizetime 5s ./internal/argocd
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRedisURL$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/config
+	$(GO) test -run '^$$' -fuzz '^FuzzKeySlot$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/keyspace
+	$(GO) test -run '^$$' -fuzz '^FuzzOwnerOf$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/reconcile
 
 .PHONY: bench-ingest
 bench-ingest: ## Signed 2 KB webhooks, 64 connections: sidecar vs a no-op 202 handler.
@@ -87,6 +90,10 @@ bench-ingest: ## Signed 2 KB webhooks, 64 connections: sidecar vs a no-op 202 ha
 .PHONY: bench-git
 bench-git: ## 10,000 CRs rendered and pushed vs the git CLI; no-op reconcile; peak RSS.
 	$(GO) run ./test/bench/git
+
+.PHONY: bench-failover
+bench-failover: ## Redis Sentinel failover (real redis-server primary, replicas, sentinels) under a stream of hints: accepted, refused, lost, accept p50/p99, with and without HNP_REDIS_WAIT_REPLICAS.
+	$(GO) run ./test/bench/failover
 
 .PHONY: docs
 docs: ## Regenerate the README's command line reference from the commands' --help.
