@@ -3,6 +3,7 @@ package replicas
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -99,8 +100,9 @@ func walk(c *counts, repo, branch string, objs map[string]*object) (int, error) 
 		seq                       int
 	}
 	files := map[string]*track{}
-	seen := map[string]string{} // a commit's changes → the first commit with them
-	for _, cm := range cs {
+	seen := map[string]int{}  // a commit's changes → the first commit with them
+	wrong := map[string]int{} // a path → the last commit that made it wrong
+	for i, cm := range cs {
 		if cm.parents > 1 {
 			c.Merges++
 			c.note("merge commit %s", short(cm.sha))
@@ -109,18 +111,6 @@ func walk(c *counts, repo, branch string, objs map[string]*object) (int, error) 
 			c.Empty++
 			c.note("empty commit %s", short(cm.sha))
 			continue
-		}
-		keys := append([]string(nil), cm.order...)
-		sort.Strings(keys)
-		var sig strings.Builder
-		for _, p := range keys {
-			sig.WriteString(p + "=" + cm.changes[p] + ";")
-		}
-		if first, dup := seen[sig.String()]; dup {
-			c.Duplicate++
-			c.note("commit %s repeats the changes of %s", short(cm.sha), short(first))
-		} else {
-			seen[sig.String()] = cm.sha
 		}
 		for _, p := range cm.order {
 			o, ours := objs[p]
@@ -137,6 +127,7 @@ func walk(c *counts, repo, branch string, objs map[string]*object) (int, error) 
 				tr.present = false
 				if !o.deleted || cm.time < o.deleteStart.Unix() {
 					c.Removed++
+					wrong[p] = i
 					c.note("commit %s removes %s while its VPC exists", short(cm.sha), p)
 				} else {
 					tr.removedForDelete = true
@@ -146,14 +137,31 @@ func walk(c *counts, repo, branch string, objs map[string]*object) (int, error) 
 			seq := seqOf(contents[id])
 			if tr.removedForDelete {
 				c.Resurrected++
+				wrong[p] = i
 				c.note("commit %s brings back %s (seq %d), deleted in NetBox", short(cm.sha), p, seq)
 				tr.removedForDelete = false
 			}
 			if tr.seq > 0 && seq < tr.seq {
 				c.Stale++
+				wrong[p] = i
 				c.note("commit %s moves %s from seq %d back to %d", short(cm.sha), p, tr.seq, seq)
 			}
 			tr.present, tr.seq = true, seq
+		}
+		// The same changes as an earlier commit, and not because one of
+		// its files went wrong in between (the fix of a stale, removed or
+		// resurrected file repeats the changes it undoes).
+		keys := append([]string(nil), cm.order...)
+		sort.Strings(keys)
+		var sig strings.Builder
+		for _, p := range keys {
+			sig.WriteString(p + "=" + cm.changes[p] + ";")
+		}
+		if prev, dup := seen[sig.String()]; !dup {
+			seen[sig.String()] = i
+		} else if !slices.ContainsFunc(keys, func(p string) bool { return wrong[p] > prev }) {
+			c.Duplicate++
+			c.note("commit %s repeats the changes of %s", short(cm.sha), short(cs[prev].sha))
 		}
 	}
 	return len(cs), nil
