@@ -45,8 +45,7 @@ func scalingOut(t *testing.T, sets map[string][]*unstructured.Unstructured) {
 		objs := sets[tc.set]
 		d := first(objs, "Deployment")
 		require.NotNil(t, d, tc.set)
-		n, _, _ := unstructured.NestedInt64(d.Object, "spec", "replicas")
-		require.Equal(t, tc.replicas, n, tc.set)
+		require.Equal(t, fmt.Sprint(tc.replicas), str(d, "spec", "replicas"), tc.set)
 		require.Equal(t, tc.strategy, str(d, "spec", "strategy", "type"), tc.set)
 		if tc.strategy == "RollingUpdate" {
 			require.Equal(t, "1", str(d, "spec", "strategy", "rollingUpdate", "maxSurge"), tc.set)
