@@ -27,6 +27,7 @@ type proxy struct {
 	served   atomic.Int64
 	retried  atomic.Int64
 	failed   atomic.Int64
+	lastErr  atomic.Value
 }
 
 func startProxy(t *testing.T) *proxy {
@@ -71,6 +72,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		req.Header = r.Header.Clone()
 		resp, err := p.client.Do(req)
 		if err != nil {
+			p.lastErr.Store(err.Error())
 			continue // dead or dying replica: the next one
 		}
 		out, err := io.ReadAll(resp.Body)

@@ -69,6 +69,8 @@ func TestReplicaStream(t *testing.T) {
 	nb := netboxenv.Get(t)
 	admin, err := adminClient(nb)
 	require.NoError(t, err)
+	workers := moreRQWorkers(t)
+	t.Logf("NetBox delivers webhooks with %d RQ worker(s)", workers+1)
 	bin := build.Sidecar(t, "")
 	px := startProxy(t)
 	require.NoError(t, bootstrap(bin, nb, px.URL, secret))
@@ -188,6 +190,9 @@ func runPhase(t *testing.T, nb netboxenv.Env, admin nbClient, px *proxy, bin str
 		}()
 	}
 	t.Logf("%d replica(s): streaming %d operations over %d fabrics into %s", n, ops, nFabrics, repo)
+	px.served.Store(0)
+	px.retried.Store(0)
+	px.failed.Store(0)
 	start := time.Now()
 	s.run(ops, 4, seed)
 	p.streamed = time.Since(start)
@@ -195,7 +200,6 @@ func runPhase(t *testing.T, nb netboxenv.Env, admin nbClient, px *proxy, bin str
 	close(stop)
 	chaos.Wait()
 	p.kills, p.terms = int(kills.Load()), int(terms.Load())
-	p.webhooks, p.webhookRetries, p.webhooksRefused = px.served.Swap(0), px.retried.Swap(0), px.failed.Swap(0)
 	p.creates, p.edits, p.deletes, p.opErrors = s.creates.Load(), s.edits.Load(), s.deletes.Load(), s.errs.Load()
 	if p.opErrors > 0 {
 		t.Logf("%d replica(s): %d operations refused by NetBox, the first: %v", n, p.opErrors, s.firstErr.Load())
@@ -213,6 +217,10 @@ func runPhase(t *testing.T, nb netboxenv.Env, admin nbClient, px *proxy, bin str
 		time.Sleep(250 * time.Millisecond)
 	}
 	waitQuiet(t, repo, 5*time.Second, 2*time.Minute)
+	p.webhooks, p.webhookRetries, p.webhooksRefused = px.served.Swap(0), px.retried.Swap(0), px.failed.Swap(0)
+	if e := px.lastErr.Load(); e != nil && p.webhooksRefused > 0 {
+		t.Logf("%d replica(s): the last undeliverable webhook: %v", n, e)
+	}
 
 	c, err := endState(admin, repo, branch, fabrics)
 	require.NoError(t, err)
