@@ -7,7 +7,9 @@
 // The short version (about 300 operations over 3 fabrics) runs in `go test
 // ./test/replicas`; HNP_REPLICAS_LONG=1 (`make test-replicas`) runs at least
 // 2,000 operations over 4 fabrics (HNP_REPLICAS_OPS to change the count).
-// Skipped with -short.
+// HNP_REPLICAS_RQWORKERS (default 2) NetBox RQ workers are added to the
+// one NetBox runs, so webhooks reach the replicas concurrently. Skipped
+// with -short (the comparer's own test runs).
 package replicas
 
 import (
