@@ -170,6 +170,8 @@ func TestChart(t *testing.T) {
 	require.Equal(t, map[string]int{"StatefulSet": 2, "Deployment": 2, "Secret": 1}, map[string]int{
 		"StatefulSet": seen["StatefulSet"], "Deployment": seen["Deployment"], "Secret": seen["Secret"]})
 
+	scalingOut(t, sets)
+
 	t.Run("rbac", func(t *testing.T) { testRBAC(t, ctx, c, ap, sets) })
 }
 
