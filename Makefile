@@ -91,6 +91,10 @@ bench-ingest: ## Signed 2 KB webhooks, 64 connections: sidecar vs a no-op 202 ha
 bench-git: ## 10,000 CRs rendered and pushed vs the git CLI; no-op reconcile; peak RSS.
 	$(GO) run ./test/bench/git
 
+.PHONY: test-replicas
+test-replicas: ## The replica stream, long: 2,400 VPC creates, edits and deletes over 4 fabrics through real NetBox (3 RQ workers), against 1 then 3 sidecars on one Redis and Git remote; replicas killed (-9) every 2-4 s and restarted, one rolling restart; Git vs NetBox and every commit judged (HNP_REPLICAS_OPS for more).
+	HNP_REPLICAS_LONG=1 $(GO) test -count=1 -timeout 60m -run '^TestReplicaStream$$' -v ./test/replicas
+
 .PHONY: bench-failover
 bench-failover: ## Redis Sentinel failover (real redis-server primary, replicas, sentinels) under a stream of hints: accepted, refused, lost, accept p50/p99, with and without HNP_REDIS_WAIT_REPLICAS.
 	$(GO) run ./test/bench/failover
