@@ -8,6 +8,10 @@
 //	{p}:job:<id>           re-sync and installation jobs (jobs)
 //	{p}:argocd-install:<fabric>  the lock of a running Argo CD installation (jobs)
 //	{p}:problems:…         fabrics' configuration problems, refused write-backs (problems)
+//	{p}:lease:<fabric>     the fabric's writer, "<token>|<replica>"; lease-fence:<fabric> its fencing
+//	                       token; lease-covered:<fabric> when its last full run began; replicas (lease)
+//	{p}:argocd:…           the Argo CD syncer's targets, health and failures per fabric (argocd)
+//	{p}:drift:report:<fabric>  the last drift report (drift)
 package keyspace
 
 import "strings"
