@@ -46,8 +46,12 @@ type App struct {
 	listener    net.Listener
 	stopWorkers context.CancelFunc
 	wg          sync.WaitGroup
-	errc        chan error
-	stopOnce    sync.Once
+	// stopLeases ends the fabric leases' renewals, after the workers: a
+	// run finishing during shutdown keeps its lease to the end.
+	stopLeases context.CancelFunc
+	leasesDone chan struct{}
+	errc       chan error
+	stopOnce   sync.Once
 }
 
 // loopRestart is the pause before a background loop that panicked runs
@@ -174,6 +178,14 @@ func (a *App) Start(ctx context.Context) error {
 	})
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopWorkers = cancel
+	if a.pipe != nil {
+		lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		a.stopLeases, a.leasesDone = stop, make(chan struct{})
+		go func() {
+			defer close(a.leasesDone)
+			a.panics.Loop(lctx, "lease", loopRestart, a.pipe.leases.Run)
+		}()
+	}
 	a.wg.Go(func() {
 		if err := a.panics.Do("queue.run", func() error { return a.stores.queue.Run(wctx, a.handler) }); err != nil {
 			a.errc <- fmt.Errorf("app: workers: %w", err)
@@ -223,8 +235,13 @@ func (a *App) Stop(ctx context.Context) error {
 		case <-ctx.Done():
 			errs = append(errs, fmt.Errorf("app: stop workers: %w", ctx.Err()))
 		}
-		if a.pipe != nil {
-			a.pipe.leases.Stop(ctx) // this replica's fabrics move at once
+		if a.stopLeases != nil {
+			a.stopLeases()
+			<-a.leasesDone
+			// this replica's fabrics move at once, even when ctx is spent
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			a.pipe.leases.Stop(sctx)
+			cancel()
 		}
 		if err := a.rdb.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("app: close redis: %w", err))

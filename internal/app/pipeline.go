@@ -93,7 +93,7 @@ func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client
 	p.handler = reconcile.NewHandler(p.rec, nb, st.jobs).WithLeases(p.leases)
 	p.visibility = newVisibility(nb, st.states, cfg.ReconcileInterval, logger.With("component", "netbox"))
 	p.background = append(p.background, loop{"netbox.visibility", func(ctx context.Context) { _ = p.visibility.Run(ctx) }},
-		loop{"lease", p.leases.Run}, loop{"reconcile.writeback", p.rec.RunWriteBack}, loop{"drift", p.drift.Run})
+		loop{"reconcile.writeback", p.rec.RunWriteBack}, loop{"drift", p.drift.Run})
 	return p, nil
 }
 

@@ -173,6 +173,9 @@ func (r *Reconciler) syncOnce(ctx context.Context, fabricID int64, raw []queue.H
 		err = fmt.Errorf("reconcile: fabric %s: %w", f.Name, err)
 	}
 	t.after(ctx, out, err)
+	if ferr := stillWriter(ctx); ferr != nil {
+		return res, fmt.Errorf("reconcile: fabric %s: not written back: %w", f.Name, ferr)
+	}
 	r.writeBack(ctx, f, outcome{target: res.Target, items: items, t: t, out: out, pushErr: err, invalid: len(res.Invalid),
 		journal: r.resolved(ctx, f, out, err)})
 	if err != nil {

@@ -17,3 +17,13 @@ func fenceFrom(ctx context.Context) func(context.Context) error {
 	f, _ := ctx.Value(fenceKey{}).(func(context.Context) error)
 	return f
 }
+
+// stillWriter is nil unless the run has a fence that refuses: the fabric's
+// lease moved, and what the run would show (a problem, a write-back) is
+// already old.
+func stillWriter(ctx context.Context) error {
+	if f := fenceFrom(ctx); f != nil {
+		return f(ctx)
+	}
+	return nil
+}

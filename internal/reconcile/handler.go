@@ -225,12 +225,26 @@ func (h *Handler) covered(ctx context.Context, fabric int64, st *fabricState, it
 		if err != nil {
 			return false, fmt.Errorf("reconcile: %w", err)
 		}
-		if shared.After(c) {
+		switch {
+		case shared.After(h.now().Add(clockSlack)):
+			// stamped by a replica whose clock is ahead: trusting it would
+			// skip changes that are not in Git
+			h.r.logger.Warn("a fabric's coverage is in the future: the replicas' clocks disagree (run NTP); running anyway",
+				"fabric_id", fabric, "covered", shared, "ahead", shared.Sub(h.now()).String())
+		case shared.After(c):
 			c = shared
 		}
+		// Hints and coverage are stamped by different replicas' clocks:
+		// only a hint received clearly before the run began is covered.
+		c = c.Add(-clockSlack)
 	}
 	return newest.Before(c), nil
 }
+
+// clockSlack is how far the replicas' clocks may disagree (NTP keeps them
+// within milliseconds; the queue's own leases assume as much): a hint
+// received within it of a run's start on another replica is run again.
+const clockSlack = 2 * time.Second
 
 // runLease is the lease of one run; Lease is nil without leases.
 type runLease struct{ *lease.Lease }

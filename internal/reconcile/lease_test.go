@@ -62,7 +62,24 @@ func TestOneReplicaWritesAFabric(t *testing.T) {
 
 	// b gets an older hint of the same fabric: a's run covered it, so b
 	// neither waits for the lease nor reconciles
-	require.NoError(t, b.Handle(ctx, item(before.Add(-time.Second))))
+	require.NoError(t, b.Handle(ctx, item(before.Add(-3*time.Second))))
+
+	// a hint within the clocks' slack of the run's start is not taken as
+	// covered: b wants the lease (a still holds it) rather than ack it
+	require.ErrorIs(t, b.Handle(ctx, item(before.Add(-time.Second))), lease.ErrHeld)
+
+	// coverage stamped by a replica whose clock runs 30 s ahead is not
+	// trusted: a's next run happens
+	l, err := ma.Acquire(ctx, id)
+	require.NoError(t, err)
+	require.NoError(t, l.Cover(ctx, time.Now().Add(30*time.Second)))
+	l.Release()
+	covered, err = ma.Covered(ctx, id)
+	require.NoError(t, err)
+	skewed := NewHandler(e.rec, e.nb, nil).WithLeases(ma)
+	run, err := skewed.covered(ctx, id, &fabricState{}, item(time.Now()))
+	require.NoError(t, err)
+	require.False(t, run, "a change received now is not covered by a run stamped %s", covered)
 }
 
 // A replica whose lease was taken over (it paused past the TTL) can

@@ -97,7 +97,7 @@ func (p *Periodic) Once(ctx context.Context) (int, error) {
 	for _, f := range fabrics {
 		if p.covered != nil {
 			c, err := p.covered.Covered(ctx, f.ID)
-			if err == nil && p.now().Sub(c) < p.interval/2 {
+			if age := p.now().Sub(c); err == nil && age >= 0 && age < p.interval/2 {
 				continue // another replica (or this one) just did it
 			}
 		}

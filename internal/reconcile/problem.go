@@ -74,6 +74,9 @@ func (r *Reconciler) problemIs(ctx context.Context, fabric int64, prefix string)
 // a journal entry on the fabric, and the fabric in health. Nothing is
 // written to Git. It returns err, for the job and the queue.
 func (r *Reconciler) configProblem(ctx context.Context, f netbox.Fabric, objs []render.Object, items []listed, err error) error {
+	if ferr := stillWriter(ctx); ferr != nil {
+		return fmt.Errorf("reconcile: fabric %s: not shown: %w", f.Name, ferr) // the new holder shows its own view
+	}
 	reason := reasonOf(err)
 	r.logger.Error("fabric cannot be synced as configured; nothing is written to Git until it is fixed in NetBox",
 		"fabric", f.Name, "fabric_id", f.ID, "reason", reason)
@@ -104,6 +107,13 @@ func (r *Reconciler) configProblem(ctx context.Context, f netbox.Fabric, objs []
 // FabricGone forgets what was recorded about a fabric NetBox says is
 // deleted: its problem (health) and its refused write-backs.
 func (r *Reconciler) FabricGone(ctx context.Context, fabric int64) {
+	if f, ok := r.states.(interface {
+		ForgetFabric(ctx context.Context, fabric int64) error
+	}); ok {
+		if err := f.ForgetFabric(ctx, fabric); err != nil {
+			r.logger.Warn("deleted fabric still listed with the states", "fabric_id", fabric, "err", err)
+		}
+	}
 	if r.problems == nil {
 		return
 	}

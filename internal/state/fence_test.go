@@ -29,3 +29,18 @@ func TestFencedChangesNeedTheLease(t *testing.T) {
 	theirs := WithFence(ctx, Fence{Fabric: 1, Key: lease, Value: "8|b"})
 	require.NoError(t, s.Move(theirs, Change{Key: vpc1, To: Draft}))
 }
+
+func TestForgetFabric(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	require.NoError(t, s.Move(ctx, Change{Key: vpc1, To: Draft, FabricName: "fab"}))
+	got, err := s.Fabrics(ctx)
+	require.NoError(t, err)
+	require.Equal(t, map[int64]string{1: "fab"}, got)
+	require.NoError(t, s.ForgetFabric(ctx, 1))
+	got, err = s.Fabrics(ctx)
+	require.NoError(t, err)
+	require.Empty(t, got)
+	_, err = s.Get(ctx, vpc1)
+	require.NoError(t, err, "the records stay")
+}

@@ -286,6 +286,20 @@ func (s *Store) Fabrics(ctx context.Context) (map[int64]string, error) {
 	return out, nil
 }
 
+// ForgetFabric takes a fabric NetBox deleted out of Fabrics (its records
+// and their history stay for `state show`): drift, the visibility check
+// and the API's fabric list stop serving it.
+func (s *Store) ForgetFabric(ctx context.Context, fabric int64) error {
+	id := strconv.FormatInt(fabric, 10)
+	pipe := s.rdb.TxPipeline()
+	pipe.SRem(ctx, s.key("fabrics"), id)
+	pipe.HDel(ctx, s.key("names"), id)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("state: forget fabric %d: %w", fabric, err)
+	}
+	return nil
+}
+
 // Filter selects records for List; zero fields match everything.
 type Filter struct {
 	Fabric int64
