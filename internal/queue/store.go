@@ -47,7 +47,9 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 // Enqueue durably records a hint. When it returns nil the hint is in Redis
 // and will be handled even if this process dies now; with
 // Options.WaitReplicas, also on that many replicas, so a failover keeps
-// it. ErrNotReplicated: recorded on the primary only.
+// it. ErrNotReplicated: recorded on the primary only. A delete hint is
+// first recorded as its fabric's delete evidence (deleted.go); WAIT covers
+// it too (it counts the primary's replication offset, which is past it).
 func (q *Queue) Enqueue(ctx context.Context, h Hint) (EnqueueResult, error) {
 	if _, _, err := ParseKey(string(h.Key())); err != nil {
 		return "", err
@@ -60,6 +62,9 @@ func (q *Queue) Enqueue(ctx context.Context, h Hint) (EnqueueResult, error) {
 		return "", fmt.Errorf("queue: encode hint: %w", err)
 	}
 	k := h.Key()
+	if err := q.recordDelete(ctx, h); err != nil { // deleted.go
+		return "", err
+	}
 	due := ms(q.now().Add(q.opts.CoalesceWindow))
 	n, err := q.runEnqueue(ctx,
 		[]string{q.keys.ready, q.keys.inflight, q.keys.dirty, q.keys.hints(k), q.keys.dead, q.keys.attempts},

@@ -17,6 +17,8 @@ import (
 // files from Git first (snapshot), then NetBox's lists. A file whose
 // object the lists lack leaves Git only when
 //   - a delete webhook for that object is among the run's hints, or
+//   - a read of that object by id answers 404 and a delete webhook of
+//     another queue key named it (evidence_webhooks.go), or
 //   - a read of that object by id answers 404 (evidence_probe.go), or
 //   - that read shows the object in another fabric (moved), or
 //   - the lists hold the object under another file (renamed, or a name
@@ -173,9 +175,11 @@ func deleteHinted(hints []queue.Hint, g gitFile) bool {
 	return false
 }
 
-// classify decides each candidate with the probes' answers (evidence_probe.go); a
-// candidate with no evidence is kept.
-func classify(s snapshot, changes []gitops.Change, items []listed, hints []queue.Hint, probes map[string]probed) evidence {
+// classify decides each candidate with the probes' answers (evidence_probe.go)
+// and the fabric's delete webhooks other keys carried (known, by queue key);
+// a candidate with no evidence is kept.
+func classify(s snapshot, changes []gitops.Change, items []listed, hints []queue.Hint, known map[queue.Key]bool,
+	probes map[string]probed) evidence {
 	ev := evidence{files: len(s.files)}
 	listed := listedKeys(items)
 	for _, p := range candidates(s, changes) {
@@ -187,6 +191,8 @@ func classify(s snapshot, changes []gitops.Change, items []listed, hints []queue
 			ev.removals = append(ev.removals, removal{path: p, why: g.String() + " is now another file", confirmed: true})
 		case deleteHinted(hints, g):
 			ev.removals = append(ev.removals, removal{path: p, why: g.String() + " deleted (webhook)", confirmed: true})
+		case has && pr.gone && known[queue.NewKey(g.kind.ObjectType(), g.id)]:
+			ev.removals = append(ev.removals, removal{path: p, why: g.String() + " deleted (webhook, answers 404)", confirmed: true})
 		case has && pr.gone:
 			ev.removals = append(ev.removals, removal{path: p, why: g.String() + " answers 404"})
 		case has && pr.moved:

@@ -68,7 +68,11 @@ func (r *Reconciler) planWithEvidence(ctx context.Context, f netbox.Fabric, root
 		}
 	}
 	res.Invalid = invalid
-	ev := classify(snap, changes, items, hints, probes)
+	known, err := r.deleteWebhooks(ctx, f, probes)
+	if err != nil {
+		return nil, evidence{}, nil, nil, err
+	}
+	ev := classify(snap, changes, items, hints, known, probes)
 	if err := r.guard(f, ev, hints); err != nil {
 		return nil, ev, objs, items, err
 	}

@@ -53,7 +53,7 @@ func TestClassifyAndGuard(t *testing.T) {
 	require.Equal(t, []string{"m/vpcs/c.yaml", "m/vpcs/d.yaml", "m/vpcs/e.yaml"}, needProbe(s, changes, items, hints))
 	probes := map[string]probed{"m/vpcs/c.yaml": {gone: true}, "m/vpcs/d.yaml": {moved: true, movedTo: 9},
 		"m/vpcs/e.yaml": {found: &listed{kind: vpcKind, obj: netbox.Object{ID: 5}}}}
-	ev := classify(s, changes, items, hints, probes)
+	ev := classify(s, changes, items, hints, nil, probes)
 	got := map[string]bool{}
 	for _, rm := range ev.removals {
 		got[rm.path] = rm.confirmed

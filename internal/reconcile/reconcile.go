@@ -101,7 +101,8 @@ type Reconciler struct {
 	fabrics    FabricLister           // nil: overlapping fabrics not checked
 	enqueue    Enqueuer
 	metricsErr error
-	maxDelete  float64 // guard.go; 0: DefaultMaxDeleteFraction
+	maxDelete  float64        // guard.go; 0: DefaultMaxDeleteFraction
+	deletes    DeleteEvidence // evidence_webhooks.go; nil: only the run's own hints
 }
 
 // Option adds an optional part to a Reconciler.
