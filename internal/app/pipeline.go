@@ -71,7 +71,8 @@ func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client
 		return nil, err
 	}
 	opts := []reconcile.Option{reconcile.WithStates(st.states), reconcile.WithProblems(st.problems), reconcile.WithMetrics(reg),
-		reconcile.WithOverlapCheck(nb, st.queue), reconcile.WithMaxDeleteFraction(cfg.MaxDeleteFraction)}
+		reconcile.WithOverlapCheck(nb, st.queue), reconcile.WithMaxDeleteFraction(cfg.MaxDeleteFraction),
+		reconcile.WithDeleteEvidence(st.queue)}
 	if cfg.WriteBack {
 		opts = append(opts, reconcile.WithWriteBack(nb))
 	}

@@ -1,6 +1,7 @@
 package replicas
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -117,7 +118,7 @@ func runPhase(t *testing.T, nb netboxenv.Env, admin nbClient, px *proxy, bin str
 		"HNP_REDIS_URL": rd.URL(), "HNP_WEBHOOK_SECRET": secret, "HNP_API_TOKEN": apiToken,
 		"HNP_QUEUE_POLL_INTERVAL": "100ms", "HNP_NETBOX_URL": nb.URL, "HNP_NETBOX_TOKEN": nb.Token,
 		"HNP_GIT_USERNAME": srv.User, "HNP_GIT_TOKEN": srv.Password,
-		"HNP_GIT_DEFAULT_URL": repoURL, "HNP_GIT_ALLOW_HTTP": "true", "HNP_LOG_LEVEL": "warn",
+		"HNP_GIT_DEFAULT_URL": repoURL, "HNP_GIT_ALLOW_HTTP": "true", "HNP_LOG_LEVEL": cmp.Or(os.Getenv("HNP_REPLICAS_LOG_LEVEL"), "warn"),
 	}
 	run := fmt.Sprintf("%d%03d", n, time.Now().UnixNano()/1e6%1000)
 	fabrics := map[int64]string{}

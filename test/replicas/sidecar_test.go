@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -63,7 +65,30 @@ func newReplica(t *testing.T, name, bin string, env map[string]string) *replica 
 		r.env = append(r.env, k+"="+v)
 	}
 	t.Cleanup(r.kill)
+	t.Cleanup(func() { r.keepLogs(t) })
 	return r
+}
+
+// keepLogs writes the replica's output (every process it ran) to a file
+// when the test failed or HNP_REPLICAS_LOGDIR names a directory.
+func (r *replica) keepLogs(t *testing.T) {
+	dir := os.Getenv("HNP_REPLICAS_LOGDIR")
+	if dir == "" && !t.Failed() {
+		return
+	}
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "hnp-replicas-logs")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Logf("%s: logs not kept: %v", r.name, err)
+		return
+	}
+	path := filepath.Join(dir, fmt.Sprintf("%s-%s.log", strings.ReplaceAll(r.addr, ":", "_"), r.name))
+	if err := os.WriteFile(path, []byte(r.Logs.String()), 0o644); err != nil {
+		t.Logf("%s: logs not kept: %v", r.name, err)
+		return
+	}
+	t.Logf("%s: logs in %s", r.name, path)
 }
 
 func (r *replica) URL() string { return "http://" + r.addr }
