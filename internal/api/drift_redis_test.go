@@ -58,7 +58,7 @@ func TestLastDriftFromAnotherReplica(t *testing.T) {
 		req.Header.Set("Authorization", "Bearer tok-0123456789abcdef")
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		var rep drift.Report
 		_ = json.NewDecoder(resp.Body).Decode(&rep)
 		return resp.StatusCode, rep
