@@ -26,6 +26,14 @@ type Owner interface {
 	Own(ctx context.Context, fabric int64) (bool, error)
 }
 
+// Fencer is optionally implemented by the Owner: the fence of the
+// fabric's lease this replica holds (false: none). The syncer's state
+// moves of a fabric are recorded under it (state.WithFence), so a
+// replica whose lease moved records nothing (state.ErrFenced).
+type Fencer interface {
+	Fence(fabric int64) (state.Fence, bool)
+}
+
 // Target is a fabric's Application and the commit it must reach.
 type Target struct {
 	Fabric     int64
@@ -94,7 +102,10 @@ type Syncer struct {
 	opts   Options
 	// show takes the states the syncer moved to NetBox (reconcile's
 	// ShowStates), without a reconcile.
-	show   func(ctx context.Context, fabric int64, keys []state.Key)
+	show func(ctx context.Context, fabric int64, keys []state.Key)
+	// putMu orders this replica's Puts of targets (Committed, and the
+	// retry of one whose Put failed) so an older one never lands last.
+	putMu  sync.Mutex
 	mu     sync.Mutex
 	want   map[int64]job
 	active map[int64]bool
@@ -103,10 +114,12 @@ type Syncer struct {
 	wake    chan struct{}
 }
 
-// job is a target and its Seq in the store (0: not stored).
+// job is a target, its Seq in the store (0: not stored yet: its Put
+// failed and is tried again before it is worked) and when it was asked.
 type job struct {
 	t   Target
 	seq int64
+	at  time.Time
 }
 
 // NewSyncer builds a syncer; show (may be nil) is told the objects whose
@@ -149,16 +162,34 @@ const storeTimeout = 5 * time.Second
 func (s *Syncer) Committed(t Target) {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	seq, err := s.store.Put(ctx, saved{Fabric: t.Fabric, FabricName: t.FabricName, App: t.App, RepoURL: t.Repo.URL,
-		Commit: t.Commit, At: time.Now().UTC()})
+	s.putMu.Lock()
+	j := job{t: t, at: time.Now().UTC()}
+	seq, err := s.store.Put(ctx, j.saved(), false)
 	if err != nil {
-		s.logger.Warn("argo cd target not recorded in redis: kept by this replica only", "fabric", t.FabricName,
+		s.logger.Warn("argo cd target not recorded in redis: recorded again before it is synced", "fabric", t.FabricName,
 			"commit", t.Commit, "err", err)
 	}
+	j.seq = seq
 	s.mu.Lock()
-	s.want[t.Fabric] = job{t: t, seq: seq}
+	s.want[t.Fabric] = j
 	s.mu.Unlock()
+	s.putMu.Unlock()
 	s.poke()
+}
+
+func (j job) saved() saved {
+	return saved{Fabric: j.t.Fabric, FabricName: j.t.FabricName, App: j.t.App, RepoURL: j.t.Repo.URL,
+		Commit: j.t.Commit, At: j.at}
+}
+
+// Forget removes a fabric deleted in NetBox: its target, health,
+// failures and seq in the store; a worker still on it stops before its
+// next request to Argo CD (its target is no longer the newest).
+func (s *Syncer) Forget(ctx context.Context, fabric int64) error {
+	s.mu.Lock()
+	delete(s.want, fabric)
+	s.mu.Unlock()
+	return s.store.Forget(ctx, fabric)
 }
 
 func (s *Syncer) poke() {
