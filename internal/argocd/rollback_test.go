@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -83,7 +84,11 @@ func TestStaleOwnerDoesNotRollBackArgo(t *testing.T) {
 			rev := shared.status.Revision
 			shared.mu.Unlock()
 			require.Equal(t, "c2", rev, "the Application went back to an older commit")
-			require.Equal(t, []string{"c2"}, shared.synced(), "a never asked for c1 after b's c2")
+			// b may first take up the stored c1 (it owns the fabric) before
+			// its own c2; nothing may ask for c1 after c2.
+			syncs := shared.synced()
+			require.Contains(t, syncs, "c2")
+			require.NotContains(t, syncs[slices.Index(syncs, "c2"):], "c1", "c1 asked again after c2: %v", syncs)
 			for _, n := range []string{"vpc-1", "vpc-2"} {
 				r, err := st.Get(context.Background(), keyOf(1, n))
 				require.NoError(t, err)
