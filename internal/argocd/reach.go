@@ -10,8 +10,14 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/state"
 )
 
-// reach makes the Application sync to t.Commit and records the outcome.
-func (s *Syncer) reach(ctx context.Context, t Target) error {
+// reach makes the Application sync to j's commit and records the
+// outcome, under the lease's fence when the Owner gives one.
+func (s *Syncer) reach(ctx context.Context, j job) error {
+	t := j.t
+	ctx, err := s.fenced(ctx, t.Fabric)
+	if err != nil {
+		return err
+	}
 	recs, err := s.states.Load(ctx, t.Fabric)
 	if err != nil {
 		return err
@@ -34,7 +40,7 @@ func (s *Syncer) reach(ctx context.Context, t Target) error {
 	if err := s.driver.Refresh(ctx, t.App.Namespace, t.App.Name); err != nil {
 		return err
 	}
-	if err := s.requestSync(ctx, t); err != nil {
+	if err := s.requestSync(ctx, j); err != nil {
 		return err
 	}
 	var moves []state.Change
@@ -42,9 +48,11 @@ func (s *Syncer) reach(ctx context.Context, t Target) error {
 		moves = append(moves, state.Change{Key: r.Key, To: state.Pending, Expect: r.State, Commit: t.Commit,
 			Reason: "Argo CD asked to sync " + state.ShortCommit(t.Commit)})
 	}
-	s.apply(ctx, t, moves)
+	if err := s.apply(ctx, t, moves); err != nil {
+		return err
+	}
 	pending = append(pending, start...)
-	return s.watch(ctx, t, pending)
+	return s.watch(ctx, j, pending)
 }
 
 // ensure sets up the project, the repository and the Application, and
@@ -73,11 +81,16 @@ func (s *Syncer) ensureAll(ctx context.Context, t Target) error {
 
 // requestSync asks for the sync, backing off while another operation
 // runs; an operation already running for the commit (an automated sync)
-// is as good as ours.
-func (s *Syncer) requestSync(ctx context.Context, t Target) error {
+// is as good as ours. Every request, retries too, is made only while the
+// fabric is this replica's and j its newest target (mayAsk).
+func (s *Syncer) requestSync(ctx context.Context, j job) error {
+	t := j.t
 	deadline := time.Now().Add(s.opts.Timeout)
 	wait := s.opts.BusyBackoff
 	for {
+		if err := s.mayAsk(ctx, j); err != nil {
+			return err
+		}
 		err := s.driver.Sync(ctx, t.App.Namespace, t.App.Name, t.Commit, t.App.Prune)
 		if !errors.Is(err, ErrBusy) {
 			return err
@@ -102,7 +115,8 @@ func (s *Syncer) requestSync(ctx context.Context, t Target) error {
 // settles the pending objects. While Argo CD retries a failing sync (the
 // Application's retry policy), the objects whose resources already failed
 // or synced are settled and the rest wait.
-func (s *Syncer) watch(ctx context.Context, t Target, pending []state.Record) error {
+func (s *Syncer) watch(ctx context.Context, j job, pending []state.Record) error {
+	t := j.t
 	deadline := time.Now().Add(s.opts.Timeout)
 	asked, owned := time.Now(), time.Now()
 	seen := ""
@@ -113,7 +127,9 @@ func (s *Syncer) watch(ctx context.Context, t Target, pending []state.Record) er
 			// branch that resolved to an older one, or a stale status):
 			// ask again.
 			asked = time.Now()
-			if err := s.requestSync(ctx, t); err != nil {
+			if err := s.requestSync(ctx, j); stopped(err) {
+				return err
+			} else if err != nil {
 				s.logger.Warn("argo cd sync asked again, refused", "application", t.App.Name, "commit", t.Commit, "err", err)
 			}
 		}
@@ -125,11 +141,13 @@ func (s *Syncer) watch(ctx context.Context, t Target, pending []state.Record) er
 			}
 			final := st.Applied(t.Commit) || st.Finished(t.Commit)
 			if final || (st.OperationRevision == t.Commit && len(st.Resources) > 0) {
-				pending = s.settle(ctx, t, pending, st, final)
+				if pending, err = s.settle(ctx, t, pending, st, final); err != nil {
+					return err
+				}
 				continue
 			}
 		}
-		if s.newer(t.Fabric) {
+		if s.newer(ctx, j) {
 			return nil // the next commit's sync settles them
 		}
 		if time.Since(owned) >= 10*s.opts.Poll {
@@ -144,7 +162,9 @@ func (s *Syncer) watch(ctx context.Context, t Target, pending []state.Record) er
 				moves = append(moves, state.Change{Key: r.Key, To: state.Committed, Expect: state.Pending,
 					Reason: fmt.Sprintf("Argo CD did not apply %s within %s", state.ShortCommit(t.Commit), s.opts.Timeout)})
 			}
-			s.apply(ctx, t, moves)
+			if err := s.apply(ctx, t, moves); err != nil {
+				return err
+			}
 			return fmt.Errorf("argocd: %s/%s: sync to %s not done within %s", t.App.Namespace, t.App.Name, state.ShortCommit(t.Commit), s.opts.Timeout)
 		}
 		select {
@@ -158,8 +178,8 @@ func (s *Syncer) watch(ctx context.Context, t Target, pending []state.Record) er
 
 // settle moves pending objects by the sync's outcome, each by its own
 // resource's result where Argo CD gives one. Unless final, objects without
-// a result stay pending and are returned.
-func (s *Syncer) settle(ctx context.Context, t Target, pending []state.Record, st Status, final bool) []state.Record {
+// a result stay pending and are returned. state.ErrFenced: the lease moved.
+func (s *Syncer) settle(ctx context.Context, t Target, pending []state.Record, st Status, final bool) ([]state.Record, error) {
 	results := map[string]Resource{}
 	for _, r := range st.Resources {
 		results[r.Kind+"/"+r.Namespace+"/"+r.Name] = r
@@ -180,12 +200,14 @@ func (s *Syncer) settle(ctx context.Context, t Target, pending []state.Record, s
 		}
 		moves = append(moves, c)
 	}
-	s.apply(ctx, t, moves)
+	if err := s.apply(ctx, t, moves); err != nil {
+		return nil, err
+	}
 	if len(moves) > 0 {
 		s.logger.Info("argo cd sync result", "fabric", t.FabricName, "application", t.App.Name, "commit", t.Commit,
 			"phase", st.Operation, "sync", st.SyncStatus, "health", st.Health, "settled", len(moves), "waiting", len(waiting))
 	}
-	return waiting
+	return waiting, nil
 }
 
 func failure(res Resource, has bool, st Status) string {
@@ -199,12 +221,17 @@ func failure(res Resource, has bool, st Status) string {
 	return "Argo CD: " + msg
 }
 
-func (s *Syncer) apply(ctx context.Context, t Target, moves []state.Change) {
+// apply records moves (each on its own: a conflict means another step
+// moved the object first); state.ErrFenced when the lease moved.
+func (s *Syncer) apply(ctx context.Context, t Target, moves []state.Change) error {
 	var moved []state.Key
+	var fenced error
 	for i, err := range s.states.Apply(ctx, moves...) {
 		switch {
 		case err == nil:
 			moved = append(moved, moves[i].Key)
+		case errors.Is(err, state.ErrFenced):
+			fenced = err
 		case !errors.Is(err, state.ErrConflict):
 			s.logger.Error("object state not recorded", "fabric", t.FabricName, "object", moves[i].Key.String(), "err", err)
 		}
@@ -212,4 +239,5 @@ func (s *Syncer) apply(ctx context.Context, t Target, moves []state.Change) {
 	if len(moved) > 0 {
 		s.show(ctx, t.Fabric, moved)
 	}
+	return fenced
 }

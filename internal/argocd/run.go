@@ -2,6 +2,7 @@ package argocd
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -58,7 +59,8 @@ func (s *Syncer) rehydrate(sv saved) Target {
 }
 
 // start runs a worker for each wanted fabric this replica owns; the
-// others' targets are left to their owners (they stay in the store).
+// others' targets are left to their owners (they stay in the store). A
+// target whose Put failed is recorded first (and kept until it is).
 func (s *Syncer) start(ctx context.Context, wg *sync.WaitGroup) {
 	s.mu.Lock()
 	var ids []int64
@@ -69,9 +71,12 @@ func (s *Syncer) start(ctx context.Context, wg *sync.WaitGroup) {
 	}
 	s.mu.Unlock()
 	for _, id := range ids {
+		if !s.stored(ctx, id) {
+			continue
+		}
 		own := s.owns(ctx, id)
 		s.mu.Lock()
-		if _, has := s.want[id]; has && !s.active[id] {
+		if j, has := s.want[id]; has && !s.active[id] && j.seq != 0 {
 			if !own {
 				delete(s.want, id)
 			} else {
@@ -81,6 +86,42 @@ func (s *Syncer) start(ctx context.Context, wg *sync.WaitGroup) {
 		}
 		s.mu.Unlock()
 	}
+}
+
+// stored puts the fabric's wanted target again if its first Put failed,
+// unless a target asked later was put meanwhile (by any replica): then
+// the older one is dropped. False while the target is not in the store
+// (it stays wanted and is tried again at the next wake or rescan).
+func (s *Syncer) stored(ctx context.Context, fabric int64) bool {
+	s.putMu.Lock()
+	defer s.putMu.Unlock()
+	s.mu.Lock()
+	j, has := s.want[fabric]
+	s.mu.Unlock()
+	if !has || j.seq != 0 {
+		return has
+	}
+	seq, err := s.store.Put(ctx, j.saved(), true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, still := s.want[fabric]
+	if !still || cur.seq != 0 || cur.t.Commit != j.t.Commit {
+		return still
+	}
+	switch {
+	case errors.Is(err, errSuperseded):
+		delete(s.want, fabric)
+		s.logger.Info("argo cd target dropped: a newer one was recorded meanwhile", "fabric", j.t.FabricName, "commit", j.t.Commit)
+		return false
+	case err != nil:
+		if ctx.Err() == nil {
+			s.logger.Warn("argo cd target still not recorded in redis; tried again", "fabric", j.t.FabricName, "commit", j.t.Commit, "err", err)
+		}
+		return false
+	}
+	cur.seq = seq
+	s.want[fabric] = cur
+	return true
 }
 
 // owns asks the Owner (none: every fabric is this replica's).

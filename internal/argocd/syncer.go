@@ -26,6 +26,14 @@ type Owner interface {
 	Own(ctx context.Context, fabric int64) (bool, error)
 }
 
+// Fencer is optionally implemented by the Owner: the fence of the
+// fabric's lease this replica holds (false: none). The syncer's state
+// moves of a fabric are recorded under it (state.WithFence), so a
+// replica whose lease moved records nothing (state.ErrFenced).
+type Fencer interface {
+	Fence(fabric int64) (state.Fence, bool)
+}
+
 // Target is a fabric's Application and the commit it must reach.
 type Target struct {
 	Fabric     int64
@@ -94,7 +102,10 @@ type Syncer struct {
 	opts   Options
 	// show takes the states the syncer moved to NetBox (reconcile's
 	// ShowStates), without a reconcile.
-	show   func(ctx context.Context, fabric int64, keys []state.Key)
+	show func(ctx context.Context, fabric int64, keys []state.Key)
+	// putMu orders this replica's Puts of targets (Committed, and the
+	// retry of one whose Put failed) so an older one never lands last.
+	putMu  sync.Mutex
 	mu     sync.Mutex
 	want   map[int64]job
 	active map[int64]bool
@@ -103,10 +114,12 @@ type Syncer struct {
 	wake    chan struct{}
 }
 
-// job is a target and its Seq in the store (0: not stored).
+// job is a target, its Seq in the store (0: not stored yet: its Put
+// failed and is tried again before it is worked) and when it was asked.
 type job struct {
 	t   Target
 	seq int64
+	at  time.Time
 }
 
 // NewSyncer builds a syncer; show (may be nil) is told the objects whose
@@ -139,33 +152,6 @@ func NewSyncer(d Driver, st States, opts Options, show func(ctx context.Context,
 	}
 	return &Syncer{driver: d, states: st, store: store, logger: logger, opts: opts, show: show,
 		want: map[int64]job{}, active: map[int64]bool{}, delayed: map[int64]bool{}, wake: make(chan struct{}, 1)}
-}
-
-// storeTimeout bounds the store's calls made without a caller's context.
-const storeTimeout = 5 * time.Second
-
-// Committed asks for fabric t.Fabric to reach t.Commit: it records the
-// target in the store (bounded by storeTimeout) and wakes the workers.
-func (s *Syncer) Committed(t Target) {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
-	seq, err := s.store.Put(ctx, saved{Fabric: t.Fabric, FabricName: t.FabricName, App: t.App, RepoURL: t.Repo.URL,
-		Commit: t.Commit, At: time.Now().UTC()})
-	if err != nil {
-		s.logger.Warn("argo cd target not recorded in redis: kept by this replica only", "fabric", t.FabricName,
-			"commit", t.Commit, "err", err)
-	}
-	s.mu.Lock()
-	s.want[t.Fabric] = job{t: t, seq: seq}
-	s.mu.Unlock()
-	s.poke()
-}
-
-func (s *Syncer) poke() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
 }
 
 // Naming is the policy of Application names and namespaces.

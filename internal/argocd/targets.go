@@ -30,6 +30,10 @@ type saved struct {
 	At         time.Time `json:"at"`
 }
 
+// errSuperseded: a newer target of the fabric is stored (or it was
+// forgotten): the older one is neither stored nor synced.
+var errSuperseded = errors.New("argocd: a newer target of the fabric is stored")
+
 // fabricFailure is a fabric whose last sync attempt failed (an outage), shown
 // by every replica's health.
 type fabricFailure struct {
@@ -43,12 +47,20 @@ type fabricFailure struct {
 // targets not reached yet, each fabric's Application health and its
 // failures in a row.
 type targetStore interface {
-	// Put records t as the fabric's target and returns its Seq.
-	Put(ctx context.Context, t saved) (int64, error)
+	// Put records t as the fabric's target and returns its Seq. With
+	// ifNewer (a target whose first Put failed, offered again) it is
+	// stored only when no target recorded later (by At) was ever put for
+	// the fabric, else errSuperseded.
+	Put(ctx context.Context, t saved, ifNewer bool) (int64, error)
+	// Seq is the Seq of the fabric's latest target (0: none, or forgotten).
+	Seq(ctx context.Context, fabric int64) (int64, error)
 	// Pending are the targets not reached yet, by fabric.
 	Pending(ctx context.Context) (map[int64]saved, error)
-	// Done forgets the fabric's target if it is still the one of seq.
+	// Done forgets the fabric's target if it is still the one of seq
+	// (never with seq 0).
 	Done(ctx context.Context, fabric, seq int64) error
+	// Forget removes every record of the fabric (deleted in NetBox).
+	Forget(ctx context.Context, fabric int64) error
 	SetHealth(ctx context.Context, fabric int64, health string) error
 	Health(ctx context.Context, fabric int64) (string, error)
 	// Failed counts one more failure in a row; Succeeded ends the row.
@@ -62,41 +74,77 @@ type targetStore interface {
 // redisTargets keeps the syncer's records under {prefix}:argocd:…, in
 // the prefix's hash slot like every key of the sidecar.
 type redisTargets struct {
-	rdb                                              redis.UniversalClient
-	targets, seqs, health, failures, fails, lastGood string
+	rdb                                                     redis.UniversalClient
+	targets, seqs, putAt, health, failures, fails, lastGood string
 }
 
 func newRedisTargets(rdb redis.UniversalClient, prefix string) *redisTargets {
 	k := func(p string) string { return keyspace.Key(prefix, "argocd", p) }
-	return &redisTargets{rdb: rdb, targets: k("targets"), seqs: k("seqs"), health: k("health"),
+	return &redisTargets{rdb: rdb, targets: k("targets"), seqs: k("seqs"), putAt: k("put-at"), health: k("health"),
 		failures: k("failures"), fails: k("failure-counts"), lastGood: k("last-success")}
 }
 
-// putTarget: KEYS targets, seqs; ARGV fabric, JSON → the target's seq.
+// putTarget: KEYS targets, seqs, put-at; ARGV fabric, JSON, At (unix ms),
+// ifNewer ('1') → the target's seq, 0 when ifNewer and a target put
+// later (even one reached since) was recorded.
 var putTarget = redis.NewScript(`
+if ARGV[4] == '1' and tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0') >= tonumber(ARGV[3]) then
+  return 0
+end
 local n = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
 return n`)
 
-// doneTarget: KEYS targets, seqs; ARGV fabric, seq (0: whatever is there).
+// doneTarget: KEYS targets, seqs; ARGV fabric, seq.
 var doneTarget = redis.NewScript(`
-if ARGV[2] == '0' or redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then
+if ARGV[2] ~= '0' and redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then
   return redis.call('HDEL', KEYS[1], ARGV[1])
 end
 return 0`)
 
 func field(fabric int64) string { return strconv.FormatInt(fabric, 10) }
 
-func (r *redisTargets) Put(ctx context.Context, t saved) (int64, error) {
+func (r *redisTargets) Put(ctx context.Context, t saved, ifNewer bool) (int64, error) {
 	b, err := json.Marshal(t)
 	if err != nil {
 		return 0, fmt.Errorf("%w: encode: %w", ErrStore, err)
 	}
-	n, err := putTarget.Run(ctx, r.rdb, []string{r.targets, r.seqs}, field(t.Fabric), b).Int64()
-	if err != nil {
+	cond := "0"
+	if ifNewer {
+		cond = "1"
+	}
+	n, err := putTarget.Run(ctx, r.rdb, []string{r.targets, r.seqs, r.putAt}, field(t.Fabric), b,
+		t.At.UnixMilli(), cond).Int64()
+	switch {
+	case err != nil:
 		return 0, fmt.Errorf("%w: put fabric %d: %w", ErrStore, t.Fabric, err)
+	case n == 0:
+		return 0, fmt.Errorf("%w: fabric %d, commit %s", errSuperseded, t.Fabric, t.Commit)
 	}
 	return n, nil
+}
+
+func (r *redisTargets) Seq(ctx context.Context, fabric int64) (int64, error) {
+	n, err := r.rdb.HGet(ctx, r.seqs, field(fabric)).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%w: seq of fabric %d: %w", ErrStore, fabric, err)
+	}
+	return n, nil
+}
+
+func (r *redisTargets) Forget(ctx context.Context, fabric int64) error {
+	pipe := r.rdb.TxPipeline()
+	for _, h := range []string{r.targets, r.seqs, r.putAt, r.health, r.failures, r.fails} {
+		pipe.HDel(ctx, h, field(fabric))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("%w: forget fabric %d: %w", ErrStore, fabric, err)
+	}
+	return nil
 }
 
 func (r *redisTargets) Pending(ctx context.Context) (map[int64]saved, error) {
@@ -123,68 +171,4 @@ func (r *redisTargets) Done(ctx context.Context, fabric, seq int64) error {
 		return fmt.Errorf("%w: done fabric %d: %w", ErrStore, fabric, err)
 	}
 	return nil
-}
-
-func (r *redisTargets) SetHealth(ctx context.Context, fabric int64, h string) error {
-	if err := r.rdb.HSet(ctx, r.health, field(fabric), h).Err(); err != nil {
-		return fmt.Errorf("%w: health of fabric %d: %w", ErrStore, fabric, err)
-	}
-	return nil
-}
-
-func (r *redisTargets) Health(ctx context.Context, fabric int64) (string, error) {
-	h, err := r.rdb.HGet(ctx, r.health, field(fabric)).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("%w: health of fabric %d: %w", ErrStore, fabric, err)
-	}
-	return h, nil
-}
-
-func (r *redisTargets) Failed(ctx context.Context, fabric int64, f fabricFailure) (int, error) {
-	n, err := r.rdb.HIncrBy(ctx, r.fails, field(fabric), 1).Result()
-	if err != nil {
-		return 0, fmt.Errorf("%w: failure of fabric %d: %w", ErrStore, fabric, err)
-	}
-	f.Count = int(n)
-	b, err := json.Marshal(f)
-	if err != nil {
-		return 0, fmt.Errorf("%w: encode: %w", ErrStore, err)
-	}
-	if err := r.rdb.HSet(ctx, r.failures, field(fabric), b).Err(); err != nil {
-		return 0, fmt.Errorf("%w: failure of fabric %d: %w", ErrStore, fabric, err)
-	}
-	return f.Count, nil
-}
-
-func (r *redisTargets) Succeeded(ctx context.Context, fabric int64, at time.Time) error {
-	pipe := r.rdb.TxPipeline()
-	pipe.HDel(ctx, r.fails, field(fabric))
-	pipe.HDel(ctx, r.failures, field(fabric))
-	pipe.Set(ctx, r.lastGood, at.UTC().Format(time.RFC3339Nano), 0)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("%w: success of fabric %d: %w", ErrStore, fabric, err)
-	}
-	return nil
-}
-
-func (r *redisTargets) Failing(ctx context.Context) (map[int64]fabricFailure, time.Time, error) {
-	pipe := r.rdb.Pipeline()
-	all, good := pipe.HGetAll(ctx, r.failures), pipe.Get(ctx, r.lastGood)
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, time.Time{}, fmt.Errorf("%w: failures: %w", ErrStore, err)
-	}
-	out := map[int64]fabricFailure{}
-	for f, raw := range all.Val() {
-		var v fabricFailure
-		id, err := strconv.ParseInt(f, 10, 64)
-		if err != nil || json.Unmarshal([]byte(raw), &v) != nil {
-			continue
-		}
-		out[id] = v
-	}
-	last, _ := time.Parse(time.RFC3339Nano, good.Val())
-	return out, last, nil
 }

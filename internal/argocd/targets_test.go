@@ -27,12 +27,19 @@ func TestTargetStores(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			s := tc.store
-			s1, err := s.Put(ctx, saved{Fabric: 7, FabricName: "f", Commit: "c1", RepoURL: "https://git.example/r.git"})
+			t0 := time.Now()
+			s1, err := s.Put(ctx, saved{Fabric: 7, FabricName: "f", Commit: "c1", RepoURL: "https://git.example/r.git", At: t0}, false)
 			require.NoError(t, err)
-			s2, err := s.Put(ctx, saved{Fabric: 7, FabricName: "f", Commit: "c2"})
+			s2, err := s.Put(ctx, saved{Fabric: 7, FabricName: "f", Commit: "c2", At: t0.Add(time.Second)}, false)
 			require.NoError(t, err)
 			require.Greater(t, s2, s1)
+			_, err = s.Put(ctx, saved{Fabric: 7, FabricName: "f", Commit: "c0", At: t0.Add(time.Millisecond)}, true)
+			require.ErrorIs(t, err, errSuperseded, "a retried Put of an older target is refused")
+			seq, err := s.Seq(ctx, 7)
+			require.NoError(t, err)
+			require.Equal(t, s2, seq)
 			require.NoError(t, s.Done(ctx, 7, s1), "an older seq does not clear a newer target")
+			require.NoError(t, s.Done(ctx, 7, 0), "seq 0 (never stored) clears nothing")
 			p, err := s.Pending(ctx)
 			require.NoError(t, err)
 			require.Equal(t, "c2", p[7].Commit)
@@ -64,6 +71,24 @@ func TestTargetStores(t *testing.T) {
 			require.NoError(t, err)
 			require.Empty(t, failing)
 			require.False(t, last.IsZero())
+
+			_, err = s.Put(ctx, saved{Fabric: 7, FabricName: "f", Commit: "c3", At: t0.Add(2 * time.Second)}, false)
+			require.NoError(t, err)
+			_, err = s.Failed(ctx, 7, fabricFailure{FabricName: "f", Error: "down", At: time.Now()})
+			require.NoError(t, err)
+			require.NoError(t, s.Forget(ctx, 7), "a fabric deleted in NetBox")
+			p, err = s.Pending(ctx)
+			require.NoError(t, err)
+			require.Empty(t, p)
+			seq, err = s.Seq(ctx, 7)
+			require.NoError(t, err)
+			require.Zero(t, seq)
+			h, err = s.Health(ctx, 7)
+			require.NoError(t, err)
+			require.Empty(t, h)
+			failing, _, err = s.Failing(ctx)
+			require.NoError(t, err)
+			require.Empty(t, failing)
 		})
 	}
 	keys, err := rdb.Keys(context.Background(), "*").Result()
@@ -71,6 +96,7 @@ func TestTargetStores(t *testing.T) {
 	require.NotEmpty(t, keys)
 	for _, k := range keys {
 		require.Regexp(t, `^\{p\}:argocd:`, k)
+		require.Equal(t, "{p}:argocd:last-success", k, "every hash of fabric 7 is empty after Forget")
 	}
 }
 

@@ -28,7 +28,7 @@ func (s *Syncer) work(ctx context.Context, fabric int64) {
 		}
 		s.mu.Unlock()
 		t := j.t
-		err := s.opts.Panics.Do("argocd.syncer", func() error { return s.reach(ctx, t) })
+		err := s.opts.Panics.Do("argocd.syncer", func() error { return s.reach(ctx, j) })
 		switch {
 		case err == nil || IsForeign(err):
 			// A foreign object is Argo CD's answer: not an outage (health
@@ -39,8 +39,9 @@ func (s *Syncer) work(ctx context.Context, fabric int64) {
 				s.logger.Warn("argo cd not touched: an object of that name is not the sidecar's; shown on the fabric",
 					"fabric", t.FabricName, "application", t.App.Name, "err", err)
 			}
-		case errors.Is(err, errNotOwner):
-			s.logger.Info("argo cd sync left to the fabric's new owner", "fabric", t.FabricName, "commit", t.Commit)
+		case stopped(err):
+			s.logger.Info("argo cd sync left to the fabric's owner and its newest commit", "fabric", t.FabricName,
+				"commit", t.Commit, "reason", err.Error())
 		case ctx.Err() == nil:
 			delay := s.retryLater(ctx, j, err)
 			s.logger.Warn("argo cd sync not done; tried again unless a newer commit comes first", "fabric", t.FabricName,
@@ -57,6 +58,9 @@ func (s *Syncer) finished(ctx context.Context, j job) {
 	defer cancel()
 	if err := s.store.Succeeded(ctx, j.t.Fabric, time.Now()); err != nil {
 		s.logger.Warn("argo cd success not recorded", "fabric", j.t.FabricName, "err", err)
+	}
+	if j.seq == 0 {
+		return // never stored: Done would not know which target it clears
 	}
 	if err := s.store.Done(ctx, j.t.Fabric, j.seq); err != nil {
 		s.logger.Warn("argo cd target reached, not cleared in redis: synced again after a restart", "fabric", j.t.FabricName, "err", err)
@@ -93,13 +97,6 @@ func (s *Syncer) retryLater(ctx context.Context, j job, err error) time.Duration
 		s.poke()
 	})
 	return delay
-}
-
-func (s *Syncer) newer(fabric int64) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.want[fabric]
-	return ok
 }
 
 // Report is the syncer's part of /api/v1/health (HealthReport, bounded by
