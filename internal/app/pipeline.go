@@ -67,7 +67,7 @@ func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client
 	// What Argo CD and drift detection move reaches NetBox directly.
 	show := func(ctx context.Context, fabric int64, keys []state.Key) { p.rec.ShowStates(ctx, fabric, keys) }
 	argoDefaults := argoDefaults(cfg, access, logger)
-	if p.argo, err = newArgo(cfg, st.states, show, breakers, catcher, logger, rdb, p.leases, argoDefaults.RepoCredentials); err != nil {
+	if p.argo, err = newArgo(cfg, st.states, show, breakers, catcher, logger, rdb, leaseOwner{p.leases}, argoDefaults.RepoCredentials); err != nil {
 		return nil, err
 	}
 	opts := []reconcile.Option{reconcile.WithStates(st.states), reconcile.WithProblems(st.problems), reconcile.WithMetrics(reg),

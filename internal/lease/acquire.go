@@ -131,3 +131,16 @@ func (l *Lease) Release() {
 		h.lastUsed = l.m.now()
 	}
 }
+
+// HeldFence is the fence of the fabric's lease while this replica holds
+// it: background work (the Argo CD syncer) records its state moves under
+// it.
+func (m *Manager) HeldFence(fabric int64) (Fence, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h := m.held[fabric]
+	if h == nil {
+		return Fence{}, false
+	}
+	return Fence{Key: m.key(fabric), Value: h.value}, true
+}

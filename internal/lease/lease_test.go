@@ -56,6 +56,11 @@ func TestOneWriterPerFabricWithFencing(t *testing.T) {
 	v, err := rdb.Get(ctx, fence.Key).Result()
 	require.NoError(t, err)
 	require.Equal(t, fence.Value, v)
+	bf, ok := b.HeldFence(7)
+	require.True(t, ok)
+	require.Equal(t, fence, bf)
+	_, ok = a.HeldFence(7)
+	require.False(t, ok, "a found it lost at its check")
 }
 
 func TestRenewalKeepsTheLeaseAndStopReleasesIt(t *testing.T) {

@@ -114,6 +114,13 @@ func (r *Reconciler) FabricGone(ctx context.Context, fabric int64) {
 			r.logger.Warn("deleted fabric still listed with the states", "fabric_id", fabric, "err", err)
 		}
 	}
+	if f, ok := r.deployer.(interface {
+		Forget(ctx context.Context, fabric int64) error
+	}); ok {
+		if err := f.Forget(ctx, fabric); err != nil {
+			r.logger.Warn("deleted fabric's Argo CD target and health not forgotten", "fabric_id", fabric, "err", err)
+		}
+	}
 	if r.problems == nil {
 		return
 	}
