@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -47,12 +46,6 @@ type Handler struct {
 	now     func() time.Time
 	mu      sync.Mutex
 	fabrics map[int64]*fabricState
-}
-
-// Leases hands out fabric leases (lease.Manager).
-type Leases interface {
-	Acquire(ctx context.Context, fabric int64) (*lease.Lease, error)
-	Covered(ctx context.Context, fabric int64) (time.Time, error)
 }
 
 type fabricState struct {
@@ -205,112 +198,4 @@ func (h *Handler) syncFabric(ctx context.Context, fabric int64, it queue.Item) e
 		}
 	})
 	return nil
-}
-
-// covered says whether a reconcile that started after the item's newest
-// hint already succeeded (here, or on any replica when leases are on).
-func (h *Handler) covered(ctx context.Context, fabric int64, st *fabricState, it queue.Item) (bool, error) {
-	var newest time.Time
-	for _, hint := range it.Hints {
-		if hint.ReceivedAt.After(newest) {
-			newest = hint.ReceivedAt
-		}
-	}
-	if newest.IsZero() {
-		return false, nil
-	}
-	c := st.covered
-	if h.leases != nil {
-		shared, err := h.leases.Covered(ctx, fabric)
-		if err != nil {
-			return false, fmt.Errorf("reconcile: %w", err)
-		}
-		switch {
-		case shared.After(h.now().Add(clockSlack)):
-			// stamped by a replica whose clock is ahead: trusting it would
-			// skip changes that are not in Git
-			h.r.logger.Warn("a fabric's coverage is in the future: the replicas' clocks disagree (run NTP); running anyway",
-				"fabric_id", fabric, "covered", shared, "ahead", shared.Sub(h.now()).String())
-		case shared.After(c):
-			c = shared
-		}
-		// Hints and coverage are stamped by different replicas' clocks:
-		// only a hint received clearly before the run began is covered.
-		c = c.Add(-clockSlack)
-	}
-	return newest.Before(c), nil
-}
-
-// clockSlack is how far the replicas' clocks may disagree (NTP keeps them
-// within milliseconds; the queue's own leases assume as much): a hint
-// received within it of a run's start on another replica is run again.
-const clockSlack = 2 * time.Second
-
-// runLease is the lease of one run; Lease is nil without leases.
-type runLease struct{ *lease.Lease }
-
-func (l runLease) Release() {
-	if l.Lease != nil {
-		l.Lease.Release()
-	}
-}
-
-// lease takes the fabric's lease for a run and fences ctx with it: the
-// run's pushes check it and its state records are refused once it moved.
-// A fabric another replica writes is a *lease.HeldError: the queue hands
-// the key back without counting an attempt.
-func (h *Handler) lease(ctx context.Context, fabric int64) (context.Context, *runLease, error) {
-	if h.leases == nil {
-		return ctx, &runLease{}, nil
-	}
-	l, err := h.leases.Acquire(ctx, fabric)
-	if err != nil {
-		return ctx, nil, fmt.Errorf("reconcile: fabric %d: %w", fabric, err)
-	}
-	f := l.Fence()
-	ctx = state.WithFence(ctx, state.Fence{Fabric: fabric, Key: f.Key, Value: f.Value})
-	ctx = WithFence(ctx, l.Check)
-	return ctx, &runLease{l}, nil
-}
-
-// progress records a run's progress in the jobs that asked for it, at
-// most every 200ms and at each phase change; nil when no job asked.
-func (h *Handler) progress(ctx context.Context, it queue.Item) func(Progress) {
-	if h.jobs == nil || !hasJob(it) {
-		return nil
-	}
-	var last time.Time
-	var phase string
-	return func(p Progress) {
-		if p.Phase == phase && h.now().Sub(last) < 200*time.Millisecond && p.Done < p.Total {
-			return
-		}
-		last, phase = h.now(), p.Phase
-		h.record(ctx, it, func(j *jobs.Job) { j.Phase, j.Done, j.Total, j.Objects = p.Phase, p.Done, p.Total, p.Objects })
-	}
-}
-
-func hasJob(it queue.Item) bool {
-	for _, hint := range it.Hints {
-		if strings.HasPrefix(hint.RequestID, JobPrefix) {
-			return true
-		}
-	}
-	return false
-}
-
-// record updates the jobs that asked for this run, if any.
-func (h *Handler) record(ctx context.Context, it queue.Item, fn func(*jobs.Job)) {
-	if h.jobs == nil {
-		return
-	}
-	for _, hint := range it.Hints {
-		id, ok := strings.CutPrefix(hint.RequestID, JobPrefix)
-		if !ok {
-			continue
-		}
-		if err := h.jobs.Update(ctx, id, fn); err != nil {
-			h.r.logger.Warn("job status not recorded", "job", id, "err", err)
-		}
-	}
 }
