@@ -56,7 +56,10 @@ func TestMovedBranchIsReadAgainNeverOverwritten(t *testing.T) {
 		map[string]any{"labels": map[string]any{"edit": "older"}}, nil))
 	res, err := a.SyncFabric(WithFence(ctx, fence), e.fabric)
 	require.NoError(t, err)
-	require.Equal(t, 1, fenced, "A's second run had nothing to push: B's commit already holds NetBox's view")
+	// the fence ran at A's first push (refused as moved) and before its
+	// second run's write-back; that run had nothing to push (no push fence):
+	// B's commit already holds NetBox's view
+	require.Equal(t, 2, fenced)
 	require.False(t, res.Committed)
 	require.Equal(t, newer.Commit, res.Commit)
 	require.Contains(t, e.read(t, path), "edit: newer")
