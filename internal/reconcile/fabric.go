@@ -74,6 +74,9 @@ func (r *Reconciler) SyncWithProgress(ctx context.Context, fabricID int64, hints
 		if !errors.Is(err, gitops.ErrMoved) || attempt == movedAttempts {
 			return res, err
 		}
+		if r.moved != nil {
+			r.moved.Inc()
+		}
 		r.logger.Info("another writer changed the fabric in Git after this run began reading NetBox; reading again",
 			"fabric", res.Fabric, "attempt", attempt, "err", err)
 	}

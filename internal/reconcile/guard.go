@@ -55,6 +55,9 @@ func (r *Reconciler) guard(f netbox.Fabric, ev evidence, hints []queue.Hint) err
 		r.logger.Warn("mass deletion confirmed with --allow-deletes", "fabric", f.Name, "removed", n, "files", total)
 		return nil
 	}
+	if r.guarded != nil {
+		r.guarded.Inc()
+	}
 	return configError(f, nil, "the run would remove %d of its %d files in Git (more than %s) without a delete webhook "+
 		"for them: NetBox's lists lack them and reading them by id answers 404 (%s). A NetBox token whose permissions "+
 		"hide objects looks exactly like this. Nothing was pushed. Check the sidecar's NetBox permissions; if the "+

@@ -5,6 +5,10 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/githedgehog/hnp-sidecar/internal/gitops"
+	"github.com/githedgehog/hnp-sidecar/internal/lease"
+	"github.com/githedgehog/hnp-sidecar/internal/state"
 )
 
 // Results of a full reconcile, the label of hnp_reconcile_runs_total.
@@ -14,15 +18,20 @@ const (
 	resultConfig    = "config_error"
 	resultGone      = "fabric_gone"
 	resultFailed    = "failed" // an outage or another error; retried
+	resultFenced    = "fenced" // the fabric's lease moved to another replica mid-run
 )
 
 // WithMetrics counts the reconciler's runs with reg.
 func WithMetrics(reg prometheus.Registerer) Option {
 	return func(r *Reconciler) {
 		r.runs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hnp_reconcile_runs_total",
-			Help: "Full reconciles of a fabric (NetBox read, rendered, Git written), by result: committed, unchanged, config_error, fabric_gone, failed."},
+			Help: "Full reconciles of a fabric (NetBox read, rendered, Git written), by result: committed, unchanged, config_error, fabric_gone, fenced (the fabric's lease moved mid-run), failed."},
 			[]string{"result"})
-		r.metricsErr = reg.Register(r.runs)
+		r.guarded = prometheus.NewCounter(prometheus.CounterOpts{Name: "hnp_reconcile_guard_refusals_total",
+			Help: "Runs the mass-deletion guard refused (HNP_MAX_DELETE_FRACTION): more removals than allowed without a delete webhook."})
+		r.moved = prometheus.NewCounter(prometheus.CounterOpts{Name: "hnp_reconcile_moved_rereads_total",
+			Help: "Runs started over because another writer changed the fabric's files in Git after the run began reading NetBox."})
+		r.metricsErr = errors.Join(reg.Register(r.runs), reg.Register(r.guarded), reg.Register(r.moved))
 	}
 }
 
@@ -37,6 +46,8 @@ func (r *Reconciler) countRun(res FabricResult, err error) {
 		result = resultConfig
 	case errors.Is(err, ErrFabricGone):
 		result = resultGone
+	case errors.Is(err, gitops.ErrFenced) || errors.Is(err, lease.ErrLost) || errors.Is(err, state.ErrFenced):
+		result = resultFenced
 	case err != nil:
 		result = resultFailed
 	case res.Committed:

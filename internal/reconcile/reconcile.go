@@ -98,6 +98,8 @@ type Reconciler struct {
 	argo       ArgoDefaults
 	problems   Problems               // nil: problems are logged and journalled every time
 	runs       *prometheus.CounterVec // nil: runs not counted
+	guarded    prometheus.Counter     // runs the deletion guard refused
+	moved      prometheus.Counter     // runs started over (gitops.ErrMoved)
 	fabrics    FabricLister           // nil: overlapping fabrics not checked
 	enqueue    Enqueuer
 	metricsErr error
