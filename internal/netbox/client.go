@@ -47,6 +47,7 @@ type Options struct {
 	// Token is a v1 or v2 NetBox API token.
 	Token string
 	// HTTPClient is used for every call; a client with a 30s timeout if nil.
+	// A 429 with Retry-After is waited out and asked again (retryafter.go).
 	HTTPClient *http.Client
 	UserAgent  string
 	// PageSize is the limit of each list request; 1000 when zero.
@@ -77,6 +78,7 @@ func New(opts Options) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
+	hc = withRetryAfter(hc)
 	if opts.UserAgent == "" {
 		opts.UserAgent = "hnp-sidecar"
 	}
