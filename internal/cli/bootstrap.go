@@ -22,7 +22,9 @@ func newBootstrapCommand(o Options) *cobra.Command {
 		Long: `Create, or bring in line, the NetBox webhook "hnp-sidecar", which posts to
 <sidecar URL>/webhooks/netbox signed with the webhook secret, and the event rule that fires
 it when a Hedgehog object is created, updated or deleted. NetBox's version is checked first
-(a warning outside the tested 4.0–4.7). A second run changes nothing and says "unchanged".
+(a warning outside the tested 4.0–4.7); on NetBox 4.0 the event rule is written in that
+version's shape (type_create, type_update, type_delete instead of event_types). A second run
+changes nothing and says "unchanged".
 What it did is printed on standard output, one line per object; warnings are JSON log lines
 on standard error. It gives up after 2 minutes.
 

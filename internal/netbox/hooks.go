@@ -117,6 +117,16 @@ func sameSet[T comparable](a, b []T) bool {
 // Bootstrap installs the sidecar's webhook and event rules into NetBox.
 // It returns one line per object saying what it did.
 func (c *Client) Bootstrap(ctx context.Context, defs webhooks.Definitions, sidecarURL, secret string) ([]string, error) {
+	return c.bootstrap(ctx, defs, sidecarURL, secret, false)
+}
+
+// bootstrap is Bootstrap; legacy writes the event rules in NetBox 4.0's
+// shape (type_create/type_update/type_delete).
+func (c *Client) bootstrap(ctx context.Context, defs webhooks.Definitions, sidecarURL, secret string, legacy bool) ([]string, error) {
+	ensureRule := c.EnsureEventRule
+	if legacy {
+		ensureRule = c.ensureEventRule40
+	}
 	spec := WebhookSpec{Webhook: defs.Webhook, URL: sidecarURL + defs.Webhook.PayloadPath, Secret: secret}
 	id, act, err := c.EnsureWebhook(ctx, spec)
 	if err != nil {
@@ -124,7 +134,7 @@ func (c *Client) Bootstrap(ctx context.Context, defs webhooks.Definitions, sidec
 	}
 	out := []string{fmt.Sprintf("webhook %q (id %d): %s", spec.Name, id, act)}
 	for _, r := range defs.EventRules {
-		rid, act, err := c.EnsureEventRule(ctx, r, id)
+		rid, act, err := ensureRule(ctx, r, id)
 		if err != nil {
 			return out, err
 		}

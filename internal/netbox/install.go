@@ -24,7 +24,9 @@ func (c *Client) InstallWebhooks(ctx context.Context, sidecarURL, secret string,
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
-	lines, err := c.Bootstrap(ctx, defs, sidecarURL, secret)
+	// NetBox 4.0's event rules take type_create/type_update/type_delete
+	// rather than event_types.
+	lines, err := c.bootstrap(ctx, defs, sidecarURL, secret, legacyEvents(v))
 	if err != nil {
 		return lines, fmt.Errorf("bootstrap: %w", err)
 	}
