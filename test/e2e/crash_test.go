@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/proc"
+
 	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 	"github.com/githedgehog/hnp-sidecar/internal/webhook"
 )
@@ -75,7 +77,7 @@ func TestSIGTERMShutsDownCleanly(t *testing.T) {
 func TestBadConfigurationStopsStartUp(t *testing.T) {
 	env := baseEnv("redis://127.0.0.1:1/0")
 	env["HNP_WORKERS"] = "many"
-	out := &logBuffer{}
+	out := &proc.Buffer{}
 	cmd := execSidecar(t, env)
 	cmd.Stdout, cmd.Stderr = out, out
 	err := cmd.Run()

@@ -2,20 +2,20 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/githedgehog/hnp-sidecar/internal/testenv/build"
 	"github.com/stretchr/testify/require"
+
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/proc"
 )
 
 // binary builds cmd/hnp-sidecar once per test run.
@@ -24,28 +24,10 @@ func binary(t *testing.T) string {
 	return build.Sidecar(t, "")
 }
 
-// logBuffer collects a process's output.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // sidecar is one hnp-sidecar process.
 type sidecar struct {
 	URL  string
-	Logs *logBuffer
+	Logs *proc.Buffer
 	cmd  *exec.Cmd
 	done chan struct{}
 	err  error
@@ -72,7 +54,7 @@ func startSidecarAt(t *testing.T, env map[string]string, addr string) *sidecar {
 	t.Helper()
 	cmd := execSidecar(t, env)
 	cmd.Env = append(cmd.Env, "HNP_LISTEN_ADDR="+addr)
-	s := &sidecar{URL: "http://" + addr, Logs: &logBuffer{}, cmd: cmd, done: make(chan struct{})}
+	s := &sidecar{URL: "http://" + addr, Logs: &proc.Buffer{}, cmd: cmd, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = s.Logs, s.Logs
 	require.NoError(t, cmd.Start())
 	go func() { s.err = cmd.Wait(); close(s.done) }()

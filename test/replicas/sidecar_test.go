@@ -1,7 +1,6 @@
 package replicas
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"net/http"
@@ -15,25 +14,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/githedgehog/hnp-sidecar/internal/testenv/proc"
 )
-
-// logBuffer collects a process's output.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // replica is one hnp-sidecar slot: a fixed address and clone directory,
 // and the process currently running there (restarted on the same ones).
@@ -41,7 +24,7 @@ type replica struct {
 	name, addr string
 	bin        string
 	env        []string
-	Logs       *logBuffer
+	Logs       *proc.Buffer
 	mu         sync.Mutex
 	cmd        *exec.Cmd
 	done       chan struct{}
@@ -59,7 +42,7 @@ func freeAddr(t *testing.T) string {
 // listen address; start runs it.
 func newReplica(t *testing.T, name, bin string, env map[string]string) *replica {
 	t.Helper()
-	r := &replica{name: name, addr: freeAddr(t), bin: bin, Logs: &logBuffer{}}
+	r := &replica{name: name, addr: freeAddr(t), bin: bin, Logs: &proc.Buffer{}}
 	r.env = []string{"PATH=" + os.Getenv("PATH"), "HNP_LISTEN_ADDR=" + r.addr, "HNP_GIT_WORKDIR=" + t.TempDir()}
 	for k, v := range env {
 		r.env = append(r.env, k+"="+v)
