@@ -53,7 +53,7 @@ type replica struct {
 	stop func()
 }
 
-func startReplica(t *testing.T, rdb redis.UniversalClient, st *state.Store, f *fakeArgo, o Owner) *replica {
+func startReplica(t *testing.T, rdb redis.UniversalClient, st *state.Store, f Driver, o Owner) *replica {
 	t.Helper()
 	s := NewSyncer(f, st, Options{Poll: 10 * time.Millisecond, Timeout: time.Minute, BusyBackoff: 5 * time.Millisecond,
 		RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond, Redis: rdb, Prefix: "t", Owner: o,

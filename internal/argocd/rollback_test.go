@@ -2,15 +2,11 @@ package argocd
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/githedgehog/hnp-sidecar/internal/health"
@@ -63,14 +59,14 @@ func TestStaleOwnerDoesNotRollBackArgo(t *testing.T) {
 			var holdA, holdB atomic.Bool
 			holdA.Store(true)
 			oa, ob := owner(1), owner()
-			a := startGated(t, rdb, st, gated{shared, &holdA}, oa)
+			a := startReplica(t, rdb, st, gated{shared, &holdA}, oa)
 			a.s.Committed(targetOf(1, "c1"))
 			time.Sleep(100 * time.Millisecond) // a is in requestSync, Argo CD busy
 			if tc.leaseMoves {
 				oa.set()
 			}
 			ob.set(1)
-			b := startGated(t, rdb, st, gated{shared, &holdB}, ob)
+			b := startReplica(t, rdb, st, gated{shared, &holdB}, ob)
 			b.s.Committed(targetOf(1, "c2"))
 			require.Eventually(t, func() bool {
 				shared.mu.Lock()
@@ -107,7 +103,7 @@ func TestMovedLeaseFencesStateMoves(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, rdb.Set(ctx, leaseKey(1), "a", 0).Err())
 	slow := &fakeArgo{never: true}
-	a := startGated(t, rdb, st, gated{slow, &atomic.Bool{}}, fencing{owner(1), "a"})
+	a := startReplica(t, rdb, st, gated{slow, &atomic.Bool{}}, fencing{owner(1), "a"})
 	a.s.Committed(targetOf(1, "c1"))
 	require.Eventually(t, allIn(t, st, 1, state.Pending), 5*time.Second, 10*time.Millisecond)
 
@@ -125,18 +121,4 @@ func TestMovedLeaseFencesStateMoves(t *testing.T) {
 
 	require.NoError(t, rdb.Set(ctx, leaseKey(1), "a", 0).Err()) // back to a: its rescan settles them
 	require.Eventually(t, allIn(t, st, 1, state.Synced), 5*time.Second, 10*time.Millisecond)
-}
-
-func startGated(t *testing.T, rdb redis.UniversalClient, st *state.Store, f Driver, o Owner) *replica {
-	t.Helper()
-	s := NewSyncer(f, st, Options{Poll: 10 * time.Millisecond, Timeout: time.Minute, BusyBackoff: 5 * time.Millisecond,
-		RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond, Redis: rdb, Prefix: "t", Owner: o,
-		Rescan: 50 * time.Millisecond}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { s.Run(ctx) })
-	var once sync.Once
-	stop := func() { once.Do(func() { cancel(); wg.Wait() }) }
-	t.Cleanup(stop)
-	return &replica{s: s, stop: stop}
 }
