@@ -114,11 +114,16 @@ func (l *Lease) Check(ctx context.Context) error {
 		return fmt.Errorf("%w: check fabric %d: %v", ErrStore, l.fabric, err)
 	}
 	if ok != 1 {
-		l.m.m.lost.Inc()
-		l.m.forget(l.fabric, l.value)
-		return fmt.Errorf("%w: fabric %d (token %d)", ErrLost, l.fabric, l.token)
+		return l.lost()
 	}
 	return nil
+}
+
+// lost records that this lease was found taken over and is ErrLost.
+func (l *Lease) lost() error {
+	l.m.m.lost.Inc()
+	l.m.forget(l.fabric, l.value)
+	return fmt.Errorf("%w: fabric %d (token %d)", ErrLost, l.fabric, l.token)
 }
 
 // Release ends this run; the lease itself stays with the replica until

@@ -45,9 +45,7 @@ func (l *Lease) Cover(ctx context.Context, start time.Time) error {
 		return fmt.Errorf("%w: cover fabric %d: %v", ErrStore, l.fabric, err)
 	}
 	if ok != 1 {
-		l.m.m.lost.Inc()
-		l.m.forget(l.fabric, l.value)
-		return fmt.Errorf("%w: fabric %d (token %d)", ErrLost, l.fabric, l.token)
+		return l.lost()
 	}
 	return nil
 }
