@@ -135,10 +135,7 @@ func (h *Handler) syncFabric(ctx context.Context, fabric int64, it queue.Item) e
 	st := h.state(fabric)
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if covered, err := h.covered(ctx, fabric, st, it); err != nil || covered {
-		if covered {
-			h.record(ctx, it, func(j *jobs.Job) { j.State = jobs.Succeeded }) // covered by a newer reconcile
-		}
+	if done, err := h.skipCovered(ctx, fabric, st, it); done || err != nil {
 		return err
 	}
 	ctx, l, err := h.lease(ctx, fabric)
@@ -148,10 +145,7 @@ func (h *Handler) syncFabric(ctx context.Context, fabric int64, it queue.Item) e
 	defer l.Release()
 	if l.Lease != nil {
 		// the previous holder may have finished a run that covers us
-		if covered, err := h.covered(ctx, fabric, st, it); err != nil || covered {
-			if covered {
-				h.record(ctx, it, func(j *jobs.Job) { j.State = jobs.Succeeded })
-			}
+		if done, err := h.skipCovered(ctx, fabric, st, it); done || err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/githedgehog/hnp-sidecar/internal/jobs"
 	"github.com/githedgehog/hnp-sidecar/internal/lease"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
@@ -14,6 +15,17 @@ import (
 type Leases interface {
 	Acquire(ctx context.Context, fabric int64) (*lease.Lease, error)
 	Covered(ctx context.Context, fabric int64) (time.Time, error)
+}
+
+// skipCovered is done when a newer reconcile already covers the item:
+// its jobs are then recorded as succeeded.
+func (h *Handler) skipCovered(ctx context.Context, fabric int64, st *fabricState, it queue.Item) (bool, error) {
+	covered, err := h.covered(ctx, fabric, st, it)
+	if err != nil || !covered {
+		return false, err
+	}
+	h.record(ctx, it, func(j *jobs.Job) { j.State = jobs.Succeeded })
+	return true, nil
 }
 
 // covered says whether a reconcile that started after the item's newest
