@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,12 +36,7 @@ func newVisibility(nb *netbox.Client, states *state.Store, every time.Duration, 
 		for _, f := range listed {
 			ids[f.ID] = true
 		}
-		out := make([]int64, 0, len(ids))
-		for id := range ids {
-			out = append(out, id)
-		}
-		sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-		return out, nil
+		return slices.Sorted(maps.Keys(ids)), nil
 	}
 	return netbox.NewVisibilityChecker(nb, kind.All(), served, every, logger)
 }

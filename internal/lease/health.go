@@ -2,7 +2,8 @@ package lease
 
 import (
 	"context"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/githedgehog/hnp-sidecar/internal/health"
 )
@@ -17,13 +18,9 @@ func (m *Manager) Health(context.Context) health.Report {
 	}
 	r := m.beat.Report(status)
 	m.mu.Lock()
-	fabrics := make([]int64, 0, len(m.held))
-	for f := range m.held {
-		fabrics = append(fabrics, f)
-	}
+	fabrics := slices.Sorted(maps.Keys(m.held))
 	live := append([]string(nil), m.live...)
 	m.mu.Unlock()
-	sort.Slice(fabrics, func(i, j int) bool { return fabrics[i] < fabrics[j] })
 	r.Details = map[string]any{"replica": m.opts.Holder, "replicas": live, "fabrics": fabrics, "ttl": m.opts.TTL.String()}
 	return r
 }

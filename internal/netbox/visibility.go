@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -163,12 +164,7 @@ func (c *Client) checkConstraints(ctx context.Context, me authUser, v *Visibilit
 			}
 		}
 	}
-	types := make([]string, 0, len(hidden))
-	for t := range hidden {
-		types = append(types, t)
-	}
-	slices.Sort(types)
-	for _, t := range types {
+	for _, t := range slices.Sorted(maps.Keys(hidden)) {
 		if free[t] || unreadable[t] || groupsUnread {
 			continue
 		}
