@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
-	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/render"
 )
 
@@ -150,7 +149,7 @@ func (r *Reconciler) queueFabric(ctx context.Context, fabric int64) {
 	if r.enqueue == nil {
 		return
 	}
-	if _, err := r.enqueue.Enqueue(ctx, resyncHint(fabric)); err != nil && !errors.Is(err, queue.ErrNotReplicated) {
+	if err := queueResync(ctx, r.enqueue, fabric); err != nil {
 		r.logger.Warn("fabric not queued for the overlap check", "fabric_id", fabric, "err", err)
 	}
 }

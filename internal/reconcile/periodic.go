@@ -80,11 +80,16 @@ func (p *Periodic) Run(ctx context.Context) {
 	}
 }
 
-// resyncHint asks for a full reconcile of one fabric on the sidecar's own
-// behalf.
-func resyncHint(fabric int64) queue.Hint {
-	return queue.Hint{ObjectType: kind.Fabric.ObjectType(), ObjectID: fabric, Kind: kind.Fabric.Name,
-		Event: EventResync, User: "hnp-sidecar"}
+// queueResync asks q for a full reconcile of one fabric on the sidecar's
+// own behalf. A hint recorded on the Redis primary but not acknowledged by
+// enough replicas (queue.ErrNotReplicated) is queued: it runs.
+func queueResync(ctx context.Context, q Enqueuer, fabric int64) error {
+	_, err := q.Enqueue(ctx, queue.Hint{ObjectType: kind.Fabric.ObjectType(), ObjectID: fabric, Kind: kind.Fabric.Name,
+		Event: EventResync, User: "hnp-sidecar"})
+	if errors.Is(err, queue.ErrNotReplicated) {
+		return nil
+	}
+	return err
 }
 
 // Once queues one reconcile per fabric and returns how many.
@@ -101,7 +106,7 @@ func (p *Periodic) Once(ctx context.Context) (int, error) {
 				continue // another replica (or this one) just did it
 			}
 		}
-		if _, err := p.queue.Enqueue(ctx, resyncHint(f.ID)); err != nil && !errors.Is(err, queue.ErrNotReplicated) {
+		if err := queueResync(ctx, p.queue, f.ID); err != nil {
 			return 0, err
 		}
 		n++
