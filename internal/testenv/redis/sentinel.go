@@ -243,7 +243,9 @@ func (s *SentinelSet) WaitPromotion(ctx context.Context, old *Server) (*Server, 
 
 // Restart runs srv (killed or stopped) again on its port and data, in
 // place in Servers; the sentinels make it a replica of the primary they
-// promoted. It waits until its link to that primary is up.
+// promoted. It waits until its link to that primary is up, or until the
+// sentinels name it the primary again (on a loaded machine they may fail
+// back to it): either way the set has a primary and a replica again.
 func (s *SentinelSet) Restart(ctx context.Context, srv *Server) (*Server, error) {
 	n, err := runOn(s.bin, srv.Dir, srv.Port(), srv.Password)
 	if err != nil {
@@ -256,6 +258,9 @@ func (s *SentinelSet) Restart(ctx context.Context, srv *Server) (*Server, error)
 	}
 	for {
 		if up, _ := n.linkUp(ctx); up {
+			return n, nil
+		}
+		if p, err := s.Primary(ctx); err == nil && p.Addr == n.Addr {
 			return n, nil
 		}
 		select {
