@@ -32,7 +32,13 @@ func (s *Syncer) reach(ctx context.Context, j job) error {
 		}
 	}
 	if len(start) == 0 && len(pending) == 0 {
-		return nil
+		// No object waits for this commit (it only removed files, or a
+		// target read back from Redis was reached before a restart): it is
+		// still asked for unless an operation for it already ended, so a
+		// removal reaches a cluster without automated sync too.
+		if st, err := s.driver.Status(ctx, t.App.Namespace, t.App.Name); err == nil && (st.Applied(t.Commit) || st.Finished(t.Commit)) {
+			return nil
+		}
 	}
 	if err := s.ensure(ctx, t); err != nil {
 		return err

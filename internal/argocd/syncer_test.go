@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -173,6 +174,23 @@ func TestSyncerCommittedToSynced(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 	require.Len(t, f.syncs, 1)
+}
+
+// A commit that only removed files moves no object, yet is asked for: an
+// Application without automated sync prunes nothing otherwise. (Before,
+// the syncer returned at "nothing to move".)
+func TestSyncerAsksForACommitThatMovesNoObject(t *testing.T) {
+	f := &fakeArgo{}
+	s, st, done := setupSyncer(t, f, time.Minute)
+	s.Committed(target("c1"))
+	settled(t, done, st)
+	s.Committed(target("c2")) // vpc-3's file removed: no record waits for c2
+	require.Eventually(t, func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return slices.Equal(f.syncs, []string{"c1", "c2"})
+	}, 5*time.Second, 10*time.Millisecond)
+	require.Equal(t, state.Synced, stateOf(t, st, "vpc-1").State)
 }
 
 // Argo CD unreachable for a while: the objects wait in committed and the
