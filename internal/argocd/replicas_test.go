@@ -53,11 +53,16 @@ type replica struct {
 	stop func()
 }
 
-func startReplica(t *testing.T, rdb redis.UniversalClient, st *state.Store, f Driver, o Owner) *replica {
+// startReplica starts a syncer; before (optional) is done to it before it
+// runs.
+func startReplica(t *testing.T, rdb redis.UniversalClient, st *state.Store, f Driver, o Owner, before ...func(*Syncer)) *replica {
 	t.Helper()
 	s := NewSyncer(f, st, Options{Poll: 10 * time.Millisecond, Timeout: time.Minute, BusyBackoff: 5 * time.Millisecond,
 		RetryBase: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond, Redis: rdb, Prefix: "t", Owner: o,
 		Rescan: 50 * time.Millisecond}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for _, b := range before {
+		b(s)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { s.Run(ctx) })
