@@ -15,6 +15,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/drift"
 	"github.com/githedgehog/hnp-sidecar/internal/gitaccess"
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
+	"github.com/githedgehog/hnp-sidecar/internal/known"
 	"github.com/githedgehog/hnp-sidecar/internal/lease"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/panics"
@@ -72,7 +73,7 @@ func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client
 	}
 	opts := []reconcile.Option{reconcile.WithStates(st.states), reconcile.WithProblems(st.problems), reconcile.WithMetrics(reg),
 		reconcile.WithOverlapCheck(nb, st.queue), reconcile.WithMaxDeleteFraction(cfg.MaxDeleteFraction),
-		reconcile.WithDeleteEvidence(st.queue)}
+		reconcile.WithDeleteEvidence(st.queue), reconcile.WithSnapshots(known.New(rdb, cfg.RedisPrefix))}
 	if cfg.WriteBack {
 		opts = append(opts, reconcile.WithWriteBack(nb))
 	}
@@ -91,7 +92,7 @@ func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	p.handler = reconcile.NewHandler(p.rec, nb, st.jobs).WithLeases(p.leases)
+	p.handler = reconcile.NewHandler(p.rec, nb, st.jobs).WithLeases(p.leases).WithIncremental(st.queue, cfg.IncrementalMaxBacklog)
 	p.visibility = newVisibility(nb, st.states, cfg.ReconcileInterval, logger.With("component", "netbox"))
 	p.background = append(p.background, loop{"netbox.visibility", func(ctx context.Context) { _ = p.visibility.Run(ctx) }},
 		loop{"reconcile.writeback", p.rec.RunWriteBack}, loop{"drift", p.drift.Run})

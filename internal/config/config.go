@@ -43,6 +43,10 @@ type Config struct {
 	// would remove more than this fraction of a fabric's files in Git
 	// without a delete webhook for each is refused; 1 turns the guard off.
 	MaxDeleteFraction float64
+	// IncrementalMaxBacklog (HNP_INCREMENTAL_MAX_BACKLOG): single-object
+	// hints are incremental runs while at most this many queue keys wait
+	// or run; 0: only full runs.
+	IncrementalMaxBacklog int
 	// DriftInterval is how often every fabric's cluster is checked for
 	// drift (HNP_DRIFT_INTERVAL; 0: on demand only); DriftHeartbeatMaxAge
 	// how old a switch agent's heartbeat may be.

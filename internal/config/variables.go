@@ -161,6 +161,15 @@ var variables = []variable{
 			c.MaxDeleteFraction = f
 			return nil
 		}},
+	{name: "HNP_INCREMENTAL_MAX_BACKLOG", def: "16", help: "a hint for one object is an incremental run (that object read by id, the rest from the fabric's snapshot in Redis, one file changed) while at most this many keys wait in the queue or run; more (a bulk change) and the run is a full one, which covers them all; 0: every run is a full one",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 0 {
+				return errors.New("not a whole number >= 0")
+			}
+			c.IncrementalMaxBacklog = n
+			return nil
+		}},
 	{name: "HNP_DRIFT_INTERVAL", def: "1m", help: "compare every fabric's live CRs with Git this often (jittered): drift, orphans, switch agents; 0: only on demand (POST /api/v1/fabrics/{id}/drift)",
 		set: func(c *Config, v string) error {
 			if v == "0" {

@@ -184,12 +184,13 @@ func (r *Reconciler) syncOnce(ctx context.Context, fabricID int64, raw []queue.H
 	if err != nil {
 		return res, err
 	}
+	r.saveSnapshot(ctx, f, res.Target, items, out.Commit)
 	res.Commit, res.Committed = out.Commit, out.Committed
 	r.deploy(f, res.Target, out.Commit)
 	for ref, errs := range res.Invalid {
 		r.logger.Warn("object not written: invalid", "fabric", f.Name, "object", ref.String(), "netbox_id", ref.ID, "reasons", fmt.Sprint(errs))
 	}
-	r.logger.Info("fabric reconciled", "fabric", f.Name, "objects", res.Objects, "invalid", len(res.Invalid),
+	r.logger.Info("fabric reconciled", "fabric", f.Name, "mode", "full", "objects", res.Objects, "invalid", len(res.Invalid),
 		"removed", len(ev.removals), "commit", res.Commit, "committed", res.Committed)
 	return res, nil
 }

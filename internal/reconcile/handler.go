@@ -43,9 +43,12 @@ type Handler struct {
 	objects ObjectReader
 	jobs    JobRecorder // nil: no job tracking
 	leases  Leases      // nil: one replica, no lease
-	now     func() time.Time
-	mu      sync.Mutex
-	fabrics map[int64]*fabricState
+	// backlog and maxBacklog decide incremental runs (handler_incremental.go).
+	backlog    Backlog
+	maxBacklog int
+	now        func() time.Time
+	mu         sync.Mutex
+	fabrics    map[int64]*fabricState
 }
 
 type fabricState struct {
@@ -86,7 +89,7 @@ func (h *Handler) Handle(ctx context.Context, it queue.Item) error {
 			h.r.FabricGone(ctx, id)
 			return nil
 		}
-		return h.syncFabric(ctx, id, it)
+		return h.syncFabric(ctx, id, it, nil)
 	}
 	fabric := int64(0)
 	moved := map[int64]bool{} // fabrics the object left: their file must go
@@ -102,10 +105,11 @@ func (h *Handler) Handle(ctx context.Context, it queue.Item) error {
 		if old == fabric {
 			continue
 		}
-		if err := h.syncFabric(ctx, old, it); err != nil {
+		if err := h.syncFabric(ctx, old, it, nil); err != nil {
 			return err
 		}
 	}
+
 	if fabric == 0 {
 		o, err := h.objects.GetObject(ctx, k, id)
 		if errors.Is(err, netbox.ErrNotFound) {
@@ -117,7 +121,11 @@ func (h *Handler) Handle(ctx context.Context, it queue.Item) error {
 		}
 		fabric = int64(o.Fabric)
 	}
-	return h.syncFabric(ctx, fabric, it)
+	var one *objectKey
+	if len(moved) == 0 {
+		one = &objectKey{kind: k, id: id}
+	}
+	return h.syncFabric(ctx, fabric, it, one)
 }
 
 func (h *Handler) state(fabric int64) *fabricState {
@@ -131,7 +139,9 @@ func (h *Handler) state(fabric int64) *fabricState {
 	return st
 }
 
-func (h *Handler) syncFabric(ctx context.Context, fabric int64, it queue.Item) error {
+// syncFabric reconciles the fabric for it: incrementally for one object
+// (when one is given and the run may be: see incremental), else in full.
+func (h *Handler) syncFabric(ctx context.Context, fabric int64, it queue.Item, one *objectKey) error {
 	st := h.state(fabric)
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -151,7 +161,10 @@ func (h *Handler) syncFabric(ctx context.Context, fabric int64, it queue.Item) e
 	}
 	h.record(ctx, it, func(j *jobs.Job) { j.State, j.Attempts = jobs.Running, it.Attempt })
 	start := h.now()
-	res, err := h.r.SyncWithProgress(ctx, fabric, it.Hints, h.progress(ctx, it))
+	res, full, err := h.incremental(ctx, fabric, it, one)
+	if full {
+		res, err = h.r.SyncWithProgress(ctx, fabric, it.Hints, h.progress(ctx, it))
+	}
 	switch {
 	case errors.Is(err, lease.ErrLost) || errors.Is(err, state.ErrFenced):
 		// Another replica took the fabric over mid-run: nothing more was
@@ -177,8 +190,10 @@ func (h *Handler) syncFabric(ctx context.Context, fabric int64, it queue.Item) e
 		h.record(ctx, it, func(j *jobs.Job) { j.State, j.Error = jobs.Retrying, err.Error() })
 		return err
 	}
-	st.covered = start
-	if l.Lease != nil {
+	if full {
+		st.covered = start // an incremental run covers its object only
+	}
+	if full && l.Lease != nil {
 		if err := l.Cover(ctx, start); err != nil {
 			h.r.logger.Warn("fabric coverage not recorded; later hints run again", "fabric_id", fabric, "err", err)
 		}

@@ -77,6 +77,7 @@ func (r *Reconciler) configProblem(ctx context.Context, f netbox.Fabric, objs []
 	if ferr := stillWriter(ctx); ferr != nil {
 		return fmt.Errorf("reconcile: fabric %s: not shown: %w", f.Name, ferr) // the new holder shows its own view
 	}
+	r.dropSnapshot(ctx, f.ID) // its next run is a full one, which shows or resolves the problem
 	reason := reasonOf(err)
 	r.logger.Error("fabric cannot be synced as configured; nothing is written to Git until it is fixed in NetBox",
 		"fabric", f.Name, "fabric_id", f.ID, "reason", reason)
@@ -107,6 +108,7 @@ func (r *Reconciler) configProblem(ctx context.Context, f netbox.Fabric, objs []
 // FabricGone forgets what was recorded about a fabric NetBox says is
 // deleted: its problem (health) and its refused write-backs.
 func (r *Reconciler) FabricGone(ctx context.Context, fabric int64) {
+	r.dropSnapshot(ctx, fabric)
 	if f, ok := r.states.(interface {
 		ForgetFabric(ctx context.Context, fabric int64) error
 	}); ok {

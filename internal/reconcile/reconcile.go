@@ -105,6 +105,8 @@ type Reconciler struct {
 	metricsErr error
 	maxDelete  float64        // guard.go; 0: DefaultMaxDeleteFraction
 	deletes    DeleteEvidence // evidence_webhooks.go; nil: only the run's own hints
+	snaps      Snapshots      // incremental.go; nil: every run is a full one
+	fallbacks  *prometheus.CounterVec
 }
 
 // Option adds an optional part to a Reconciler.

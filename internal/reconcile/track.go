@@ -52,6 +52,14 @@ func fileIn(rec state.Record) bool { return rec.Commit != "" }
 // store are logged, never block Git: Git is the product.
 func (r *Reconciler) track(ctx context.Context, f render.Fabric, root string, objs []render.Object,
 	invalid map[render.ObjectRef][]error, files map[string][]byte) *tracking {
+	return r.trackScope(ctx, f, root, objs, invalid, files, nil)
+}
+
+// trackScope is track for the records in scope (by state.Field; nil: the
+// whole fabric): an incremental run tracks its one object, and the
+// records of the others are left as they are.
+func (r *Reconciler) trackScope(ctx context.Context, f render.Fabric, root string, objs []render.Object,
+	invalid map[render.ObjectRef][]error, files map[string][]byte, scope map[string]bool) *tracking {
 	if r.states == nil {
 		return nil
 	}
@@ -84,7 +92,7 @@ func (r *Reconciler) track(ctx context.Context, f render.Fabric, root string, ob
 		}
 	}
 	for field, rec := range recs {
-		if seen[field] {
+		if seen[field] || (scope != nil && !scope[field]) {
 			continue
 		}
 		// Deleted, renamed or moved away in NetBox.

@@ -22,3 +22,7 @@ func fenceFrom(ctx context.Context, fabric int64) (Fence, bool) {
 	f, ok := ctx.Value(fenceKey{}).(Fence)
 	return f, ok && f.Fabric == fabric && f.Key != ""
 }
+
+// FenceOf is the fence WithFence put in ctx for fabric, if any: other
+// stores of the fabric's writer (its snapshot) check the same lease.
+func FenceOf(ctx context.Context, fabric int64) (Fence, bool) { return fenceFrom(ctx, fabric) }

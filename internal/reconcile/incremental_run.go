@@ -1,0 +1,191 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+
+	"github.com/githedgehog/hnp-sidecar/internal/gitops"
+	"github.com/githedgehog/hnp-sidecar/internal/kind"
+	"github.com/githedgehog/hnp-sidecar/internal/known"
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/queue"
+	"github.com/githedgehog/hnp-sidecar/internal/render"
+	"github.com/githedgehog/hnp-sidecar/internal/state"
+)
+
+// SyncObject is an incremental run for one object's hints: the fabric and
+// its repository are read (for their configuration), the object by its id
+// (a 404 is the evidence of its deletion), and the rest comes from the
+// fabric's snapshot. Only the object's file changes, in a commit on the
+// snapshot's tip. When that may not be the tree a full reconcile would
+// make, nothing is pushed and a *NeedFullError says why.
+func (r *Reconciler) SyncObject(ctx context.Context, fabricID int64, k kind.Kind, id int64, raw []queue.Hint) (res FabricResult, err error) {
+	defer func() { r.countIncremental(res, err) }()
+	if r.snaps == nil || k.IsFabric() {
+		return res, needFull(FullNoSnapshot)
+	}
+	f, err := r.nb.GetFabric(ctx, fabricID)
+	if errors.Is(err, netbox.ErrNotFound) {
+		return res, fmt.Errorf("%w: fabric %d", ErrFabricGone, fabricID)
+	}
+	if err != nil {
+		return res, fmt.Errorf("reconcile: fabric %d: %w", fabricID, err)
+	}
+	res = FabricResult{Fabric: f.Name, Invalid: map[render.ObjectRef][]error{}}
+	if res.Target, err = r.target(ctx, f); errors.Is(err, ErrFabricConfig) {
+		return res, needFull(FullConfig) // the full run shows it
+	} else if err != nil {
+		return res, err
+	}
+	snap, ok, err := r.snaps.Load(ctx, f.ID)
+	switch {
+	case err != nil:
+		return res, fmt.Errorf("reconcile: fabric %s: %w", f.Name, err)
+	case !ok:
+		return res, needFull(FullNoSnapshot)
+	case snap.Fingerprint != fingerprint(f, res.Target):
+		return res, needFull(FullConfig)
+	}
+	o, err := r.nb.GetObject(ctx, k, id)
+	gone := errors.Is(err, netbox.ErrNotFound)
+	switch {
+	case gone:
+	case netbox.Refused(err):
+		return res, needFull(FullRefused)
+	case err != nil:
+		return res, fmt.Errorf("reconcile: fabric %s: read %s %d: %w", f.Name, k.Name, id, err)
+	case int64(o.Fabric) != f.ID:
+		return res, needFull(FullOtherFabric)
+	}
+	field := known.Field(k.Name, id)
+	old, had := snap.Entries[field]
+	if gone && !had {
+		return res, needFull(FullUnknown)
+	}
+	var put *known.Entry
+	if !gone {
+		e := entryOf(k, o)
+		if had && reflect.DeepEqual(e, old) {
+			res.Objects, res.Commit = len(snap.Entries), snap.Tip
+			return res, nil // NetBox holds what the snapshot has: Git too
+		}
+		put = &e
+	}
+	p, err := r.planObject(f, res.Target.Root, snap, old, had, put)
+	if err != nil {
+		return res, err
+	}
+	res.Objects, res.Invalid = len(p.objs), p.invalid
+	var items []listed
+	if put != nil {
+		items = []listed{{kind: k, obj: o}}
+	}
+	return r.pushObject(ctx, f, snap, p, field, put, items, raw, res)
+}
+
+// objectPlan is what an incremental run changes: the fabric's objects
+// after the change, their validity, the one file's change (if any) and
+// the object as tracked (none when deleted).
+type objectPlan struct {
+	objs    []render.Object
+	invalid map[render.ObjectRef][]error
+	changes []gitops.Change
+	tracked []render.Object
+	scope   map[string]bool // the state records the run may touch
+}
+
+// planObject validates the fabric with the object changed (put, or
+// deleted when nil) and plans its file; it refuses (*NeedFullError) when
+// anything beyond that object's file and record would change.
+func (r *Reconciler) planObject(f netbox.Fabric, root string, snap *known.Fabric, old known.Entry, had bool,
+	put *known.Entry) (objectPlan, error) {
+	p := objectPlan{invalid: map[render.ObjectRef][]error{}, scope: map[string]bool{}}
+	before, err := validity(snap)
+	if err != nil {
+		return p, fmt.Errorf("reconcile: validate: %w", err)
+	}
+	field := old.Field()
+	if put != nil {
+		field = put.Field()
+	}
+	var oldObj, newObj render.Object
+	var oldPath, newPath string
+	if had {
+		oldObj, _ = objectOf(old)
+		oldPath, _ = render.Path(root, oldObj)
+		p.scope[recordField(oldObj)] = true
+	}
+	paths := make(map[string]bool, len(snap.Entries))
+	p.objs = make([]render.Object, 0, len(snap.Entries)+1)
+	for fl, e := range snap.Entries {
+		if fl == field {
+			continue
+		}
+		if o, ok := objectOf(e); ok {
+			p.objs = append(p.objs, o)
+			if pp, err := render.Path(root, o); err == nil {
+				paths[pp] = true
+			}
+		}
+	}
+	if put != nil {
+		var ok bool
+		if newObj, ok = objectOf(*put); !ok {
+			return p, needFull(FullUnknown)
+		}
+		newPath, _ = render.Path(root, newObj)
+		if (had && newPath != oldPath) || (newPath != "" && paths[newPath]) {
+			return p, needFull(FullRenamed)
+		}
+		p.objs = append(p.objs, newObj)
+		p.tracked = []render.Object{newObj}
+		p.scope[recordField(newObj)] = true
+	}
+	valid, err := validSet(p.objs, p.invalid)
+	if err != nil {
+		return p, fmt.Errorf("reconcile: validate: %w", err)
+	}
+	after := reasons(p.invalid)
+	for ref, why := range after {
+		if !sameObject(ref, old, put) && before[ref] != why {
+			return p, needFull(FullDependents)
+		}
+	}
+	for ref, why := range before {
+		if !sameObject(ref, old, put) && after[ref] != why {
+			return p, needFull(FullDependents)
+		}
+	}
+	switch {
+	case put == nil && oldPath != "":
+		p.changes = []gitops.Change{{Path: oldPath}} // deleted in NetBox (its 404)
+	case put != nil:
+		c, err := planOne(render.Fabric{ID: f.ID, Name: f.Name}, root, newObj, valid)
+		if err != nil {
+			return p, err
+		}
+		if c.Path != "" && !c.Keep {
+			p.changes = []gitops.Change{c}
+		}
+	}
+	return p, nil
+}
+
+// sameObject says whether ref is the changed object (as it was, or is).
+func sameObject(ref render.ObjectRef, old known.Entry, put *known.Entry) bool {
+	if ref.Kind.Name == old.Kind && ref.ID == old.ID && ref.Name == old.Name {
+		return true
+	}
+	return put != nil && ref.Kind.Name == put.Kind && ref.ID == put.ID && ref.Name == put.Name
+}
+
+// recordField is the object's state record's name in its fabric.
+func recordField(o render.Object) string {
+	ns := o.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	return state.Field(o.Kind.Name, ns, o.Name)
+}
