@@ -26,8 +26,11 @@ func TestOneReplicaWritesAFabric(t *testing.T) {
 	rdb := redisenv.Start(t).Client(t)
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// The TTL outlasts a's run even on a loaded machine: nothing renews
+	// it here (CI flake: a's 5 s lease ran out during its run, and b took
+	// the fabric where the test expects it held).
 	manager := func(name string) *lease.Manager {
-		m, err := lease.New(rdb, lease.Options{Prefix: "t", TTL: 5 * time.Second, Holder: name}, logger, prometheus.NewRegistry())
+		m, err := lease.New(rdb, lease.Options{Prefix: "t", TTL: 30 * time.Second, Holder: name}, logger, prometheus.NewRegistry())
 		require.NoError(t, err)
 		return m
 	}
@@ -94,6 +97,9 @@ func TestLostLeaseNeitherPushesNorRecords(t *testing.T) {
 	states, err := state.New(rdb, state.Options{Prefix: "t"}, prometheus.NewRegistry())
 	require.NoError(t, err)
 	rec := New(e.nb, e.rec.git, Defaults{}, logger, WithStates(states))
+	// The TTL outlasts a's run even on a loaded machine: nothing renews
+	// it here (CI flake: a's 5 s lease ran out during its run, and b took
+	// the fabric where the test expects it held).
 	manager := func(name string) *lease.Manager {
 		m, err := lease.New(rdb, lease.Options{Prefix: "t", TTL: time.Second, Holder: name}, logger, prometheus.NewRegistry())
 		require.NoError(t, err)
