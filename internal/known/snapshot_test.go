@@ -32,7 +32,7 @@ func TestSnapshotLifecycle(t *testing.T) {
 
 	// b writes; a's in-memory copy is older and not used.
 	sw := Entry{Kind: "Switch", ID: 3, Name: "s1"}
-	require.NoError(t, b.Update(ctx, 1, nil, f, "c2", &sw, "VPC:7"))
+	require.NoError(t, b.Update(ctx, 1, nil, f, "c2", &sw, "VPC:7", nil))
 	fa, ok, err := a.Load(ctx, 1)
 	require.NoError(t, err)
 	require.True(t, ok)
@@ -40,14 +40,14 @@ func TestSnapshotLifecycle(t *testing.T) {
 	require.Equal(t, map[string]Entry{"Switch:3": sw}, fa.Entries)
 
 	// An update from a view loaded before another write is refused.
-	require.ErrorIs(t, a.Update(ctx, 1, nil, f, "c3", nil, "Switch:3"), ErrStale)
+	require.ErrorIs(t, a.Update(ctx, 1, nil, f, "c3", nil, "Switch:3", nil), ErrStale)
 
 	// Fenced: the lease key holds another replica's value.
 	require.NoError(t, rdb.Set(ctx, "{t}:lease:1", "9|other", 0).Err())
 	fence := &Fence{Key: "{t}:lease:1", Value: "8|me"}
-	require.ErrorIs(t, a.Update(ctx, 1, fence, fa, "c3", nil, "Switch:3"), ErrFenced)
+	require.ErrorIs(t, a.Update(ctx, 1, fence, fa, "c3", nil, "Switch:3", nil), ErrFenced)
 	require.ErrorIs(t, a.Replace(ctx, 1, fence, "fp", "c3", nil), ErrFenced)
-	require.NoError(t, a.Update(ctx, 1, &Fence{Key: "{t}:lease:1", Value: "9|other"}, fa, "c3", nil, "Switch:3"))
+	require.NoError(t, a.Update(ctx, 1, &Fence{Key: "{t}:lease:1", Value: "9|other"}, fa, "c3", nil, "Switch:3", nil))
 
 	require.NoError(t, a.Drop(ctx, 1))
 	_, ok, err = b.Load(ctx, 1)

@@ -68,9 +68,11 @@ func (s *Store) Replace(ctx context.Context, fabric int64, fence *Fence, fingerp
 }
 
 // Update changes one object of the snapshot f (as loaded) and moves its
-// tip: put (may be nil) is stored, del (may be "") removed. ErrStale when
-// another write came since f was loaded.
-func (s *Store) Update(ctx context.Context, fabric int64, fence *Fence, f *Fabric, tip string, put *Entry, del string) error {
+// tip: put (may be nil) is stored, del (may be "") removed. derived (may
+// be nil) is what the caller already computed from the new generation
+// (see Fabric.Derived). ErrStale when another write came since f was
+// loaded.
+func (s *Store) Update(ctx context.Context, fabric int64, fence *Fence, f *Fabric, tip string, put *Entry, del string, derived any) error {
 	fk, fv := fenceArgs(fence, s.meta(fabric))
 	putField, putValue := "", []byte(nil)
 	if put != nil {
@@ -92,7 +94,9 @@ func (s *Store) Update(ctx context.Context, fabric int64, fence *Fence, f *Fabri
 		s.forget(fabric)
 		return ErrStale
 	}
-	s.keep(fabric, f.with(put, del, tip, gen))
+	n := f.with(put, del, tip, gen)
+	n.derived = derived
+	s.keep(fabric, n)
 	return nil
 }
 

@@ -21,7 +21,7 @@ import (
 type Snapshots interface {
 	Load(ctx context.Context, fabric int64) (*known.Fabric, bool, error)
 	Replace(ctx context.Context, fabric int64, fence *known.Fence, fingerprint, tip string, entries []known.Entry) error
-	Update(ctx context.Context, fabric int64, fence *known.Fence, f *known.Fabric, tip string, put *known.Entry, del string) error
+	Update(ctx context.Context, fabric int64, fence *known.Fence, f *known.Fabric, tip string, put *known.Entry, del string, derived any) error
 	Drop(ctx context.Context, fabric int64) error
 }
 
@@ -114,28 +114,6 @@ func (r *Reconciler) dropSnapshot(ctx context.Context, fabric int64) {
 	if err := r.snaps.Drop(context.WithoutCancel(ctx), fabric); err != nil {
 		r.logger.Warn("fabric snapshot not dropped", "fabric_id", fabric, "err", err)
 	}
-}
-
-// validity is a snapshot's objects' reasons to be invalid, computed once
-// per generation.
-func validity(s *known.Fabric) (map[render.ObjectRef]string, error) {
-	v := s.Derived(func(s *known.Fabric) any {
-		objs := make([]render.Object, 0, len(s.Entries))
-		for _, e := range s.Entries {
-			if o, ok := objectOf(e); ok {
-				objs = append(objs, o)
-			}
-		}
-		invalid := map[render.ObjectRef][]error{}
-		if _, err := validSet(objs, invalid); err != nil {
-			return err
-		}
-		return reasons(invalid)
-	})
-	if err, ok := v.(error); ok {
-		return nil, err
-	}
-	return v.(map[render.ObjectRef]string), nil
 }
 
 func reasons(invalid map[render.ObjectRef][]error) map[render.ObjectRef]string {

@@ -32,7 +32,7 @@ func (r *Reconciler) pushObject(ctx context.Context, f netbox.Fabric, snap *know
 	hints := fromNetBox(raw)
 	out, err := r.git.Apply(ctx, gitops.Batch{
 		URL: res.Target.URL, Branch: res.Target.Branch, Changes: p.changes,
-		Message: message(f.Name, len(p.objs)-len(p.invalid), hints), Author: author(hints),
+		Message: message(f.Name, p.objects-len(p.invalid), hints), Author: author(hints),
 		Since: snap.Tip, Owned: owned, Fence: fenceFrom(ctx),
 	})
 	switch {
@@ -59,7 +59,7 @@ func (r *Reconciler) pushObject(ctx context.Context, f netbox.Fabric, snap *know
 	if put == nil {
 		del = field
 	}
-	if serr := r.snaps.Update(ctx, f.ID, snapFence(ctx, f.ID), snap, out.Commit, put, del); serr != nil {
+	if serr := r.snaps.Update(ctx, f.ID, snapFence(ctx, f.ID), snap, out.Commit, put, del, p.after); serr != nil {
 		r.logger.Warn("fabric snapshot not moved to the commit; its next reconcile is a full one", "fabric", f.Name, "err", serr)
 		if !errors.Is(serr, known.ErrFenced) {
 			r.dropSnapshot(ctx, f.ID)

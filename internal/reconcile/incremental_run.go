@@ -77,7 +77,7 @@ func (r *Reconciler) SyncObject(ctx context.Context, fabricID int64, k kind.Kind
 	if err != nil {
 		return res, err
 	}
-	res.Objects, res.Invalid = len(p.objs), p.invalid
+	res.Objects, res.Invalid = p.objects, p.invalid
 	var items []listed
 	if put != nil {
 		items = []listed{{kind: k, obj: o}}
@@ -85,84 +85,84 @@ func (r *Reconciler) SyncObject(ctx context.Context, fabricID int64, k kind.Kind
 	return r.pushObject(ctx, f, snap, p, field, put, items, raw, res)
 }
 
-// objectPlan is what an incremental run changes: the fabric's objects
-// after the change, their validity, the one file's change (if any) and
-// the object as tracked (none when deleted).
+// objectPlan is what an incremental run changes: the fabric's objects'
+// validity after the change, the one file's change (if any) and the
+// object as tracked (none when deleted).
 type objectPlan struct {
-	objs    []render.Object
+	objects int
 	invalid map[render.ObjectRef][]error
 	changes []gitops.Change
 	tracked []render.Object
 	scope   map[string]bool // the state records the run may touch
+	// after is the objects' validity after the change: the next
+	// generation's (validityOf).
+	after *validState
 }
 
-// planObject validates the fabric with the object changed (put, or
-// deleted when nil) and plans its file; it refuses (*NeedFullError) when
-// anything beyond that object's file and record would change.
+// planObject validates the object changed (put, or deleted when nil)
+// with the fabric's others and plans its file; it refuses
+// (*NeedFullError) when anything beyond that object's file and record
+// would change.
 func (r *Reconciler) planObject(f netbox.Fabric, root string, snap *known.Fabric, old known.Entry, had bool,
 	put *known.Entry) (objectPlan, error) {
-	p := objectPlan{invalid: map[render.ObjectRef][]error{}, scope: map[string]bool{}}
-	before, err := validity(snap)
+	p := objectPlan{scope: map[string]bool{}, objects: len(snap.Entries)}
+	v, err := validityOf(snap, root)
 	if err != nil {
 		return p, fmt.Errorf("reconcile: validate: %w", err)
 	}
-	field := old.Field()
-	if put != nil {
-		field = put.Field()
-	}
-	var oldObj, newObj render.Object
+	var oldObj, newObj *render.Object
 	var oldPath, newPath string
 	if had {
-		oldObj, _ = objectOf(old)
-		oldPath, _ = render.Path(root, oldObj)
-		p.scope[recordField(oldObj)] = true
-	}
-	paths := make(map[string]bool, len(snap.Entries))
-	p.objs = make([]render.Object, 0, len(snap.Entries)+1)
-	for fl, e := range snap.Entries {
-		if fl == field {
-			continue
-		}
-		if o, ok := objectOf(e); ok {
-			p.objs = append(p.objs, o)
-			if pp, err := render.Path(root, o); err == nil {
-				paths[pp] = true
-			}
-		}
+		o, _ := objectOf(old)
+		oldObj = &o
+		oldPath, _ = render.Path(root, o)
+		p.scope[recordField(o)] = true
 	}
 	if put != nil {
-		var ok bool
-		if newObj, ok = objectOf(*put); !ok {
+		o, ok := objectOf(*put)
+		if !ok {
 			return p, needFull(FullUnknown)
 		}
-		newPath, _ = render.Path(root, newObj)
-		if (had && newPath != oldPath) || (newPath != "" && paths[newPath]) {
+		newObj = &o
+		newPath, _ = render.Path(root, o)
+		if (had && newPath != oldPath) || (!had && newPath != "" && v.paths[newPath]) {
 			return p, needFull(FullRenamed)
 		}
-		p.objs = append(p.objs, newObj)
-		p.tracked = []render.Object{newObj}
-		p.scope[recordField(newObj)] = true
+		p.tracked = []render.Object{o}
+		p.scope[recordField(o)] = true
+		if !had {
+			p.objects++
+		}
+	} else {
+		p.objects--
 	}
-	valid, err := validSet(p.objs, p.invalid)
+	others := func(ref render.ObjectRef) (render.Object, bool) {
+		e, ok := snap.Entries[known.Field(ref.Kind.Name, ref.ID)]
+		if !ok {
+			return render.Object{}, false
+		}
+		return objectOf(e)
+	}
+	n, errs, err := v.change(oldObj, newObj, newPath, others)
 	if err != nil {
-		return p, fmt.Errorf("reconcile: validate: %w", err)
+		return p, err
 	}
-	after := reasons(p.invalid)
-	for ref, why := range after {
-		if !sameObject(ref, old, put) && before[ref] != why {
-			return p, needFull(FullDependents)
-		}
+	p.after = n
+	if put == nil && oldPath != "" {
+		delete(n.paths, oldPath) // its file goes with this run
 	}
-	for ref, why := range before {
-		if !sameObject(ref, old, put) && after[ref] != why {
-			return p, needFull(FullDependents)
-		}
+	p.invalid = make(map[render.ObjectRef][]error, len(n.reasons))
+	for ref, why := range n.reasons {
+		p.invalid[ref] = []error{errors.New(why)}
+	}
+	if newObj != nil && len(errs) > 0 {
+		p.invalid[newObj.Ref()] = errs
 	}
 	switch {
 	case put == nil && oldPath != "":
 		p.changes = []gitops.Change{{Path: oldPath}} // deleted in NetBox (its 404)
 	case put != nil:
-		c, err := planOne(render.Fabric{ID: f.ID, Name: f.Name}, root, newObj, valid)
+		c, err := planOne(render.Fabric{ID: f.ID, Name: f.Name}, root, *newObj, n.valid)
 		if err != nil {
 			return p, err
 		}

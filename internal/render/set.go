@@ -2,6 +2,7 @@ package render
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
@@ -55,6 +56,16 @@ func (s *Set) Add(o Object) {
 		}
 		s.deps[t][k] = struct{}{}
 	}
+}
+
+// Clone returns a copy of s that changes independently of it (the
+// objects themselves are shared: neither changes them).
+func (s *Set) Clone() *Set {
+	c := &Set{objs: maps.Clone(s.objs), deps: make(map[key]map[key]struct{}, len(s.deps))}
+	for k, from := range s.deps {
+		c.deps[k] = maps.Clone(from)
+	}
+	return c
 }
 
 // Remove removes the object of kind k called name, if there is one.
