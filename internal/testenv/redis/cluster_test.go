@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/githedgehog/hnp-sidecar/internal/jobs"
+	"github.com/githedgehog/hnp-sidecar/internal/known"
 	"github.com/githedgehog/hnp-sidecar/internal/problems"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
@@ -108,6 +109,16 @@ func TestStoresOnARedisCluster(t *testing.T) {
 	require.NoError(t, ps.Forget(ctx, 1))
 	_, err = ps.Clear(ctx, 1)
 	require.NoError(t, err)
+
+	// known: a fabric's snapshot replaced (fenced by a lease key), updated, read.
+	ks := known.New(rdb, prefix)
+	fence := &known.Fence{Key: "{" + prefix + "}:lease:1", Value: "1|a"}
+	require.NoError(t, rdb.Set(ctx, fence.Key, fence.Value, time.Minute).Err())
+	require.NoError(t, ks.Replace(ctx, 1, fence, "fp", "c1", []known.Entry{{Kind: "VPC", ID: 1, Name: "vpc-1"}}))
+	snap, ok, err := ks.Load(ctx, 1)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NoError(t, ks.Update(ctx, 1, fence, snap, "c2", &known.Entry{Kind: "VPC", ID: 2, Name: "vpc-2"}, "", nil))
 
 	byNode, err := c.Keys(ctx)
 	require.NoError(t, err)
