@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
@@ -64,7 +66,7 @@ func (r *Reconciler) trackScope(ctx context.Context, f render.Fabric, root strin
 		return nil
 	}
 	t := &tracking{r: r, fabric: f.ID, name: f.Name}
-	recs, err := r.states.Load(ctx, f.ID)
+	recs, err := r.loadRecords(ctx, f.ID, scope)
 	if err != nil {
 		r.logger.Error("object states not recorded", "fabric", f.Name, "err", err)
 		return nil
@@ -114,6 +116,18 @@ func (r *Reconciler) trackScope(ctx context.Context, f render.Fabric, root strin
 	}
 	t.apply(ctx, changes)
 	return t
+}
+
+// loadRecords reads the fabric's records, only those in scope when it is
+// not nil and the store can (state.Store.LoadFields).
+func (r *Reconciler) loadRecords(ctx context.Context, fabric int64, scope map[string]bool) (map[string]state.Record, error) {
+	lf, ok := r.states.(interface {
+		LoadFields(ctx context.Context, fabric int64, fields []string) (map[string]state.Record, error)
+	})
+	if scope == nil || !ok {
+		return r.states.Load(ctx, fabric)
+	}
+	return lf.LoadFields(ctx, fabric, slices.Collect(maps.Keys(scope)))
 }
 
 // before is the change an object's record needs before the push, if any.
