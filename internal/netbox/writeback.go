@@ -37,13 +37,17 @@ type PatchResult struct {
 	Gone int
 	// Refused are writes NetBox refused because of the data.
 	Refused []Refusal
+	// Saved are the objects as NetBox answered the writes that landed:
+	// their new last_updated is the ETag of the next write.
+	Saved []Object
 }
 
 // PatchObjects updates objects of kind k, one request each. NetBox saves
 // the whole object, so a write-back racing an engineer's edit could undo
 // it: each request carries If-Match with the object's ETag (NetBox 4.7
 // checks it under a row lock), and an object changed meanwhile is skipped
-// (412) and listed in Conflicted. A write refused because of the data is
+// (412) and listed in Conflicted. NetBox's answer to a write that landed
+// is listed in Saved (its last_updated is the object's new ETag). A write refused because of the data is
 // listed in Refused and the next object is written; any other error stops
 // the run.
 func (c *Client) PatchObjects(ctx context.Context, k kind.Kind, patches []Patch) (PatchResult, error) {
@@ -53,10 +57,14 @@ func (c *Client) PatchObjects(ctx context.Context, k kind.Kind, patches []Patch)
 		if tag := etag(p.LastUpdated); tag != "" {
 			h = http.Header{"If-Match": {tag}}
 		}
-		err := c.do(ctx, http.MethodPatch, fmt.Sprintf("%s%s%d/", PluginPath, k.Endpoint, p.ID), p.Fields, nil, h)
+		var saved Object
+		err := c.do(ctx, http.MethodPatch, fmt.Sprintf("%s%s%d/", PluginPath, k.Endpoint, p.ID), p.Fields, &saved, h)
 		ae := AsAPIError(err)
 		switch {
 		case err == nil:
+			if saved.ID == p.ID {
+				res.Saved = append(res.Saved, saved)
+			}
 		case ae != nil && ae.Status == http.StatusPreconditionFailed:
 			res.Conflicted = append(res.Conflicted, p.ID)
 		case errors.Is(err, ErrNotFound):
