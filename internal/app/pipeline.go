@@ -86,6 +86,12 @@ func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client
 	if err := p.rec.Err(); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
+	// Each object's newest known version is in Redis, so a fabric's next
+	// lease holder writes back against what the previous one wrote.
+	p.rec.UseVersions(reconcile.NewRedisVersions(rdb, cfg.RedisPrefix))
+	if err := p.rec.RegisterWriteBackMetrics(reg); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	p.drift, err = drift.New(p.rec, st.states, newClusters(cfg, p, breakers, logger), drift.Options{Interval: cfg.DriftInterval,
 		HeartbeatMaxAge: cfg.DriftHeartbeatMaxAge, Redis: rdb, Prefix: cfg.RedisPrefix, Owner: p.leases}, show,
 		logger.With("component", "drift"), reg)

@@ -12,6 +12,7 @@
 //	                       token; lease-covered:<fabric> when its last full run began; replicas (lease)
 //	{p}:argocd:…           the Argo CD syncer's targets, health and failures per fabric (argocd)
 //	{p}:drift:report:<fabric>  the last drift report (drift)
+//	{p}:wb:ver:<fabric>    each object's newest known version and written fields (reconcile's write-back)
 //	{p}:snap:<fabric>      the fabric's last-known NetBox objects; snap-meta:<fabric> their commit,
 //	                       configuration fingerprint and generation (known)
 package keyspace

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	nb "github.com/netbox-community/go-netbox/v4"
@@ -37,37 +38,97 @@ type PatchResult struct {
 	Gone int
 	// Refused are writes NetBox refused because of the data.
 	Refused []Refusal
+	// Saved are the objects as NetBox answered the writes that landed:
+	// their new last_updated is the ETag of the next write.
+	Saved []Object
 }
 
-// PatchObjects updates objects of kind k, one request each. NetBox saves
-// the whole object, so a write-back racing an engineer's edit could undo
-// it: each request carries If-Match with the object's ETag (NetBox 4.7
-// checks it under a row lock), and an object changed meanwhile is skipped
-// (412) and listed in Conflicted. A write refused because of the data is
-// listed in Refused and the next object is written; any other error stops
-// the run.
+// patchConcurrency is how many PATCHes of one call are in flight: NetBox
+// saves each object in its own request (with its own If-Match), so a bulk
+// write-back is bound by the round trip, not by NetBox's work.
+const patchConcurrency = 4
+
+// PatchObjects updates objects of kind k, one request each, a few at a
+// time. NetBox saves the whole object, so a write-back racing an
+// engineer's edit could undo it: each request carries If-Match with the
+// object's ETag (NetBox 4.7 checks it under a row lock), and an object
+// changed meanwhile is skipped (412) and listed in Conflicted. NetBox's
+// answer to a write that landed is listed in Saved (its last_updated is
+// the object's new ETag). A write refused because of the data is listed
+// in Refused and the next object is written; any other error stops the
+// run (writes already in flight finish). Results keep patches' order.
 func (c *Client) PatchObjects(ctx context.Context, k kind.Kind, patches []Patch) (PatchResult, error) {
-	var res PatchResult
-	for _, p := range patches {
-		var h http.Header
-		if tag := etag(p.LastUpdated); tag != "" {
-			h = http.Header{"If-Match": {tag}}
+	type answer struct {
+		saved Object
+		err   error
+		done  bool
+	}
+	answers := make([]answer, len(patches))
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		failed bool
+	)
+	sem := make(chan struct{}, patchConcurrency)
+	for i, p := range patches {
+		mu.Lock()
+		stop := failed
+		mu.Unlock()
+		if stop {
+			break
 		}
-		err := c.do(ctx, http.MethodPatch, fmt.Sprintf("%s%s%d/", PluginPath, k.Endpoint, p.ID), p.Fields, nil, h)
-		ae := AsAPIError(err)
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			a := answer{done: true}
+			a.err = c.patchOne(ctx, k, p, &a.saved)
+			if a.err != nil && !patchSkippable(a.err) {
+				mu.Lock()
+				failed = true
+				mu.Unlock()
+			}
+			answers[i] = a
+		}()
+	}
+	wg.Wait()
+	var res PatchResult
+	var first error
+	for i, a := range answers {
+		p := patches[i]
+		ae := AsAPIError(a.err)
 		switch {
-		case err == nil:
+		case !a.done:
+		case a.err == nil:
+			if a.saved.ID == p.ID {
+				res.Saved = append(res.Saved, a.saved)
+			}
 		case ae != nil && ae.Status == http.StatusPreconditionFailed:
 			res.Conflicted = append(res.Conflicted, p.ID)
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(a.err, ErrNotFound):
 			res.Gone++
-		case Refused(err):
+		case Refused(a.err):
 			res.Refused = append(res.Refused, Refusal{ID: p.ID, Fields: p.Fields, Err: ae})
-		default:
-			return res, fmt.Errorf("netbox: update %s %d: %w", k.Name, p.ID, err)
+		case first == nil:
+			first = fmt.Errorf("netbox: update %s %d: %w", k.Name, p.ID, a.err)
 		}
 	}
-	return res, nil
+	return res, first
+}
+
+// patchOne sends one object's PATCH and decodes NetBox's answer into saved.
+func (c *Client) patchOne(ctx context.Context, k kind.Kind, p Patch, saved *Object) error {
+	var h http.Header
+	if tag := etag(p.LastUpdated); tag != "" {
+		h = http.Header{"If-Match": {tag}}
+	}
+	return c.do(ctx, http.MethodPatch, fmt.Sprintf("%s%s%d/", PluginPath, k.Endpoint, p.ID), p.Fields, saved, h)
+}
+
+// patchSkippable: the object's write failed alone (412, 404, a refusal).
+func patchSkippable(err error) bool {
+	ae := AsAPIError(err)
+	return (ae != nil && ae.Status == http.StatusPreconditionFailed) || errors.Is(err, ErrNotFound) || Refused(err)
 }
 
 // etag is NetBox's weak ETag for an object whose last_updated (as the REST

@@ -43,9 +43,19 @@ func TestPatchObjectsSkipsObjectsChangedMeanwhile(t *testing.T) {
 
 	res, err = c.PatchObjects(ctx, vpcKind, []Patch{{ID: read.ID, LastUpdated: now.LastUpdated, Fields: map[string]any{"sync_error": "fresh"}}})
 	require.NoError(t, err)
-	require.Equal(t, PatchResult{}, res)
+	require.Empty(t, res.Conflicted)
+	require.Len(t, res.Saved, 1, "NetBox's answer to the write")
+	saved := res.Saved[0]
 	now, err = c.GetObject(ctx, vpcKind, read.ID)
 	require.NoError(t, err)
 	require.Equal(t, "fresh", now.SyncError)
 	require.Equal(t, "vpc-if2", now.Name)
+	require.Equal(t, now.LastUpdated, saved.LastUpdated, "the answer carries the object's new last_updated")
+	require.Equal(t, "fresh", saved.SyncError)
+
+	// The answer's last_updated is the next write's ETag: no re-read needed.
+	res, err = c.PatchObjects(ctx, vpcKind, []Patch{{ID: read.ID, LastUpdated: saved.LastUpdated, Fields: map[string]any{"sync_error": "again"}}})
+	require.NoError(t, err)
+	require.Empty(t, res.Conflicted)
+	require.Len(t, res.Saved, 1)
 }

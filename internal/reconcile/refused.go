@@ -161,9 +161,13 @@ func (w *writer) objectsRefused(ctx context.Context, b *wbBatch, k kind.Kind, se
 		bad[rf.ID] = true
 		rest, told, whole, first := w.refusal(ctx, b, objectTarget(k, rf.ID), rf.Fields, lu[rf.ID], rf.Err)
 		if len(rest) > 0 {
-			if _, err := w.r.wb.PatchObjects(ctx, k, []netbox.Patch{{ID: rf.ID, Fields: rest, LastUpdated: lu[rf.ID]}}); err != nil {
+			res, err := w.r.wb.PatchObjects(ctx, k, []netbox.Patch{{ID: rf.ID, Fields: rest, LastUpdated: lu[rf.ID]}})
+			if err != nil {
 				w.r.logger.Warn("write-back to NetBox failed; retried by the next reconcile", "fabric", b.name, "kind", k.Name, "err", err)
 			}
+			w.saw(ctx, b, k, res.Saved...)
+			w.count(patchOK, len(res.Saved))
+			w.count(patchConflict, len(res.Conflicted))
 		}
 		if first {
 			why := "The object's own data fails NetBox's checks: fix it in NetBox, then its status is written."

@@ -156,6 +156,7 @@ func (w *writer) addFresh(ctx context.Context, b *wbBatch, recs map[string]state
 			b.failed = true
 			continue
 		}
+		w.saw(ctx, b, k, obj)
 		key := patchKey{k.Name, rec.NetBoxID}
 		fresh, _ := objectFields(rec, true, "", obj)
 		if runErr, ok := b.patches[key]["sync_error"]; ok {
@@ -182,36 +183,4 @@ func (w *writer) shown(ctx context.Context, b *wbBatch, fields []string) {
 	if err := m.Shown(ctx, b.fabric, fields...); err != nil {
 		w.r.logger.Warn("shown states not unmarked; shown again later", "fabric_id", b.fabric, "err", err)
 	}
-}
-
-// reshow writes once more, from a fresh read, the objects NetBox refused
-// as changed since they were read (412). Our own earlier write is the usual
-// change; an engineer's edit is the other, and its webhook reconciles the
-// fabric anyway: what still conflicts now is left to that.
-func (w *writer) reshow(ctx context.Context, b *wbBatch, refs []objectRef) {
-	if w.r.states == nil {
-		return
-	}
-	recs, err := w.r.states.Load(ctx, b.fabric)
-	if err != nil {
-		w.r.logger.Warn("objects changed since read not written again; the next reconcile does", "fabric", b.name, "err", err)
-		return
-	}
-	want := map[patchKey]bool{}
-	for _, ref := range refs {
-		want[patchKey{ref.kind.Name, ref.id}] = true
-	}
-	var fields []string
-	for field, rec := range recs {
-		if want[patchKey{rec.Kind, rec.NetBoxID}] {
-			fields = append(fields, field)
-		}
-	}
-	again := &wbBatch{fabric: b.fabric, name: b.name, patches: map[patchKey]map[string]any{}, lastUpdated: map[patchKey]string{}}
-	w.addFresh(ctx, again, recs, fields)
-	journal, still := w.sendPatches(ctx, again)
-	if len(still) > 0 {
-		w.r.logger.Info("write-back left to the reconcile of an edit made in NetBox meanwhile", "fabric", b.name, "objects", len(still))
-	}
-	w.journal(ctx, again, journal)
 }

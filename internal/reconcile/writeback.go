@@ -91,7 +91,7 @@ func (r *Reconciler) writeBack(ctx context.Context, f netbox.Fabric, o outcome) 
 // writeBackBatch is what NetBox must be told after a run.
 func (r *Reconciler) writeBackBatch(f netbox.Fabric, o outcome, recs map[string]state.Record) *wbBatch {
 	b := &wbBatch{fabric: f.ID, name: f.Name, patches: map[patchKey]map[string]any{}, lastUpdated: map[patchKey]string{},
-		fabricUpdated: f.LastUpdated}
+		seen: map[patchKey]string{}, fabricUpdated: f.LastUpdated}
 	if o.undo != nil {
 		b.undo = append(b.undo, o.undo)
 	}
@@ -107,6 +107,7 @@ func (r *Reconciler) writeBackBatch(f netbox.Fabric, o outcome, recs map[string]
 	}
 	for i, ob := range objects {
 		it := o.items[i]
+		b.seen[patchKey{it.kind.Name, ob.id}] = it.obj.LastUpdated
 		rec, has := recs[state.Field(ob.key.Kind, ob.key.Namespace, ob.key.Name)]
 		fields, syncErr := objectFields(rec, has, ob.reason, it.obj)
 		if syncErr != "" && o.problem == "" {

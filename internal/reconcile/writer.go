@@ -2,11 +2,11 @@ package reconcile
 
 import (
 	"context"
-	"sort"
 	"sync"
 	"time"
 
-	"github.com/githedgehog/hnp-sidecar/internal/kind"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 )
 
@@ -18,10 +18,14 @@ type patchKey struct {
 
 // wbBatch is one fabric's pending write-back.
 type wbBatch struct {
-	fabric       int64
-	name         string
-	patches      map[patchKey]map[string]any
-	lastUpdated  map[patchKey]string // each object's last_updated as read
+	fabric      int64
+	name        string
+	patches     map[patchKey]map[string]any
+	lastUpdated map[patchKey]string // each object's last_updated as read
+	// seen is every object the run listed, at its last_updated: a newer
+	// run that saw an object and wants nothing written takes back an
+	// older run's patch of it.
+	seen         map[patchKey]string
 	journal      []netbox.JournalEntry
 	fabricFields map[string]any
 	// show are objects whose state changed outside a run (Argo CD, drift):
@@ -37,18 +41,28 @@ type wbBatch struct {
 	failed bool
 }
 
-// merge folds a newer batch into b: newer values win, journal entries add
-// up (the same entry twice, from two runs that both saw NetBox's old
-// value, is written once).
+// merge folds a newer batch into b: an object's patch from a newer read
+// replaces the older one (the values NetBox already held at that read
+// were left out on purpose), one from the same read adds up; journal
+// entries add up (the same entry twice, from two runs that both saw
+// NetBox's old value, is written once).
 func (b *wbBatch) merge(n *wbBatch) {
+	for k, lu := range n.seen {
+		if _, patched := n.patches[k]; !patched && b.patches[k] != nil && newer(lu, b.lastUpdated[k]) {
+			delete(b.patches, k)
+			delete(b.lastUpdated, k)
+		}
+	}
 	for k, f := range n.patches {
-		if b.patches[k] == nil {
+		if b.patches[k] == nil || newer(n.lastUpdated[k], b.lastUpdated[k]) {
 			b.patches[k] = map[string]any{}
 		}
 		for name, v := range f {
 			b.patches[k][name] = v
 		}
-		b.lastUpdated[k] = n.lastUpdated[k]
+		if !newer(b.lastUpdated[k], n.lastUpdated[k]) {
+			b.lastUpdated[k] = n.lastUpdated[k]
+		}
 	}
 	have := map[netbox.JournalEntry]bool{}
 	for _, e := range b.journal {
@@ -86,10 +100,14 @@ type writer struct {
 	running bool
 	pending map[int64]*wbBatch
 	wake    chan struct{}
+	// versions are the objects' newest known versions (writeback_version.go).
+	versions Versions
+	patches  *prometheus.CounterVec
 }
 
 func newWriter(r *Reconciler) *writer {
-	return &writer{r: r, pending: map[int64]*wbBatch{}, wake: make(chan struct{}, 1)}
+	return &writer{r: r, pending: map[int64]*wbBatch{}, wake: make(chan struct{}, 1), versions: newMemVersions(),
+		patches: newPatchCounter()}
 }
 
 // submit hands b to the background writer; false when it does not run.
@@ -164,45 +182,13 @@ func (r *Reconciler) RunWriteBack(ctx context.Context) {
 // write sends one batch: bulk PATCHes per kind, journal entries, the
 // fabric. Failures are logged; the next reconcile compares and repairs
 // (and shown states stay marked until written: show.go). Writes NetBox
-// refuses because of the data are told once (refused.go).
+// refuses because of the data are told once (refused.go). An object
+// changed since the version sent (412) is re-read alone and written once
+// more if it still needs it (writeback_send.go): never a reconcile.
 func (w *writer) write(ctx context.Context, b *wbBatch) {
 	shown := w.resolveShow(ctx, b)
-	journal, conflicted := w.sendPatches(ctx, b)
+	journal := w.sendPatches(ctx, b)
 	w.journal(ctx, b, append(b.journal, journal...))
 	w.writeFabric(ctx, b)
-	if len(conflicted) > 0 && ctx.Err() == nil {
-		w.reshow(ctx, b, conflicted)
-	}
 	w.shown(ctx, b, shown)
-}
-
-// sendPatches PATCHes b's objects in bulk requests per kind, minus what
-// NetBox refused before, and returns the journal entries of new refusals
-// and the objects NetBox skipped as changed since they were read (412).
-func (w *writer) sendPatches(ctx context.Context, b *wbBatch) ([]netbox.JournalEntry, []objectRef) {
-	r := w.r
-	var journal []netbox.JournalEntry
-	var conflicted []objectRef
-	byKind := map[string][]netbox.Patch{}
-	for k, f := range b.patches {
-		byKind[k.kind] = append(byKind[k.kind], netbox.Patch{ID: k.id, Fields: f, LastUpdated: b.lastUpdated[k]})
-	}
-	for _, k := range kind.CRs() {
-		ps, ending := w.filter(ctx, b, k, byKind[k.Name])
-		sort.Slice(ps, func(i, j int) bool { return ps[i].ID < ps[j].ID })
-		for len(ps) > 0 {
-			n := min(len(ps), writeBackChunk)
-			res, err := r.wb.PatchObjects(ctx, k, ps[:n])
-			if err != nil {
-				r.logger.Warn("write-back to NetBox failed; retried by the next reconcile", "fabric", b.name, "kind", k.Name, "err", err)
-				b.failed = true
-			}
-			for _, id := range res.Conflicted {
-				conflicted = append(conflicted, objectRef{kind: k, id: id})
-			}
-			journal = append(journal, w.objectsRefused(ctx, b, k, ps[:n], res.Refused, ending, err == nil)...)
-			ps = ps[n:]
-		}
-	}
-	return journal, conflicted
 }

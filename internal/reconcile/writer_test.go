@@ -83,5 +83,5 @@ func TestWriteBackConflictRereadsTheObject(t *testing.T) {
 	require.Len(t, wb.sent, 2)
 	require.Equal(t, "t1", wb.sent[0].LastUpdated)
 	require.Equal(t, netbox.Patch{ID: 1, LastUpdated: "t2", Fields: map[string]any{"sync_error": "bad"}}, wb.sent[1],
-		"the values of the record now, with the object's current last_updated")
+		"the values NetBox does not hold yet, with the object's current last_updated")
 }
