@@ -6,7 +6,7 @@
 // a handler that does nothing. It fails only on errors or non-202 answers
 // from the sidecar; the goals are printed, not asserted.
 //
-//	go run ./test/bench/ingest [-duration 10s] [-conns 64] [-size 2048] [-objects 10000] [-warmup 2s] [-cpuprofile f]
+//	go run ./test/bench/ingest [-duration 10s] [-conns 64] [-size 2048] [-objects 10000] [-warmup 2s] [-cpuprofile f] [-memprofile f]
 package main
 
 import (
@@ -52,6 +52,7 @@ func run() int {
 	objects := flag.Int("objects", 10000, "distinct object ids the webhooks cycle over")
 	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured time before each phase")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the sidecar phase to this file")
+	memprofile := flag.String("memprofile", "", "write a heap profile at the end to this file (alloc_space covers the whole process: both phases and the load generator)")
 	flag.Parse()
 	if *conns < 1 || *objects < 1 || *duration <= 0 || *warmup < 0 {
 		fmt.Fprintln(os.Stderr, "ingest: -conns and -objects must be >= 1, -duration > 0, -warmup >= 0")
@@ -125,6 +126,11 @@ func run() int {
 	}
 	side := load(ctx, "http://"+sidecar.Addr()+path, bodies, *conns, *warmup, *duration)
 	pprof.StopCPUProfile()
+	if *memprofile != "" {
+		if err := writeHeap(*memprofile); err != nil {
+			return fail(err)
+		}
+	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(os.Stderr, "ingest: interrupted")
 		return 130
@@ -186,6 +192,21 @@ func reportQueue(ctx context.Context, addr string) error {
 		m[`hnp_queue_hints_total{result="queued"}`], m[`hnp_queue_hints_total{result="coalesced"}`],
 		m[`hnp_queue_hints_total{result="deferred"}`], m[`hnp_queue_processed_total{result="success"}`])
 	return nil
+}
+
+// writeHeap writes the heap profile; read it with
+// go tool pprof -sample_index=alloc_space.
+func writeHeap(name string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	runtime.GC() // up-to-date statistics
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
