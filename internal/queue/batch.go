@@ -26,20 +26,23 @@ type enqueueCall struct {
 	done     chan struct{}
 }
 
-// batcher groups enqueueCalls. At most one flush runs at a time; calls
-// arriving meanwhile wait in pending and go out together in the next one,
-// up to max per pipeline. The flushing goroutine lives only while calls are
-// pending, so there is nothing to start or stop: every call is flushed by
-// it or, cancelled before it was taken, removed and never written.
+// batcher groups enqueueCalls. At most flights flushes run at a time;
+// calls arriving meanwhile wait in pending and go out together in the next
+// one, up to max per pipeline. The flushing goroutines live only while
+// calls are pending, so there is nothing to start or stop: every call is
+// flushed by one or, cancelled before it was taken, removed and never
+// written. Two flights keep Redis busy: one group's fsync while the
+// replies of the other are read and the next group is sent.
 type batcher struct {
-	max   int
-	flush func(ctx context.Context, group []*enqueueCall) // sets each call's n and err
+	max     int
+	flights int
+	flush   func(ctx context.Context, group []*enqueueCall) // sets each call's n and err
 	// noDeadline bounds a flush whose callers all have no deadline.
 	noDeadline time.Duration
 
 	mu       sync.Mutex
 	pending  []*enqueueCall
-	flushing bool
+	flushing int // flushing goroutines
 }
 
 // do queues c for the next flush and waits for its result or ctx's end.
@@ -52,8 +55,8 @@ func (b *batcher) do(ctx context.Context, c *enqueueCall) (int, error) {
 	c.deadline, _ = ctx.Deadline()
 	b.mu.Lock()
 	b.pending = append(b.pending, c)
-	if !b.flushing {
-		b.flushing = true
+	if b.flushing < b.flights {
+		b.flushing++
 		go b.loop()
 	}
 	b.mu.Unlock()
@@ -84,7 +87,7 @@ func (b *batcher) loop() {
 	for {
 		b.mu.Lock()
 		if len(b.pending) == 0 {
-			b.flushing = false
+			b.flushing--
 			b.mu.Unlock()
 			return
 		}

@@ -125,7 +125,7 @@ func TestBatcherCancelledCallerIsWithdrawn(t *testing.T) {
 	release := make(chan struct{})
 	var mu sync.Mutex
 	var flushed []string
-	b := &batcher{max: 100, noDeadline: time.Second, flush: func(_ context.Context, group []*enqueueCall) {
+	b := &batcher{max: 100, flights: 1, noDeadline: time.Second, flush: func(_ context.Context, group []*enqueueCall) {
 		mu.Lock()
 		first := len(flushed) == 0
 		for _, c := range group {
@@ -169,21 +169,21 @@ func TestBatcherCancelledCallerIsWithdrawn(t *testing.T) {
 	require.ElementsMatch(t, []string{"a", "bb", "ccc"}, flushed)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	require.False(t, b.flushing, "the flushing goroutine ends when nothing is pending")
+	require.Zero(t, b.flushing, "the flushing goroutine ends when nothing is pending")
 }
 
 // A caller that gives up while its group is in flight does not cut the
 // group's write short: the flush runs under the others' later deadline.
 func TestBatcherFlushOutlivesAnEarlyDeadline(t *testing.T) {
 	got := make(chan time.Time, 1)
-	b := &batcher{max: 10, noDeadline: time.Minute, flush: func(ctx context.Context, group []*enqueueCall) {
+	b := &batcher{max: 10, flights: 1, noDeadline: time.Minute, flush: func(ctx context.Context, group []*enqueueCall) {
 		d, _ := ctx.Deadline()
 		got <- d
 	}}
 	short, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
 	b.mu.Lock() // both join one group
-	b.flushing = true
+	b.flushing = 1
 	late := time.Now().Add(2 * time.Hour)
 	b.pending = []*enqueueCall{{done: make(chan struct{})}, {done: make(chan struct{})}}
 	b.pending[0].deadline, _ = short.Deadline()

@@ -63,7 +63,7 @@ func post(e *echo.Echo, body []byte, sig string) (*httptest.ResponseRecorder, Re
 	return rec, resp
 }
 
-func sample(t *testing.T, version string) []byte {
+func sample(t testing.TB, version string) []byte {
 	t.Helper()
 	b, err := os.ReadFile("../../webhooks/samples/netbox-" + version + "/updated.json")
 	require.NoError(t, err)
