@@ -120,7 +120,7 @@ func New(rdb redis.UniversalClient, opts Options, logger *slog.Logger, reg prome
 		rdb: rdb, opts: opts, keys: newKeys(opts.Prefix), logger: logger,
 		now: time.Now, wake: make(chan struct{}, 1), state: newRunState(),
 	}
-	q.batch = &batcher{max: opts.EnqueueBatch, flights: 2, flush: q.flushEnqueues, noDeadline: 10 * time.Second}
+	q.batch = &batcher{max: opts.EnqueueBatch, flights: enqueueFlights, flush: q.flushEnqueues, noDeadline: 10 * time.Second}
 	for _, o := range with {
 		o(q)
 	}
