@@ -18,6 +18,7 @@ type metrics struct {
 	reclaimed    prometheus.Counter
 	replicaWait  prometheus.Histogram
 	unreplicated prometheus.Counter
+	flushes      prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, q *Queue) (*metrics, error) {
@@ -61,8 +62,12 @@ func newMetrics(reg prometheus.Registerer, q *Queue) (*metrics, error) {
 			Name: "hnp_queue_unreplicated_hints_total",
 			Help: "Hints recorded on the primary that too few replicas acknowledged in time (answered 503).",
 		}),
+		flushes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hnp_queue_enqueue_flushes_total",
+			Help: "Pipelines that recorded hints in Redis; hnp_queue_hints_total over this is the mean group size (group commit).",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.replicaWait, m.unreplicated, m.hints, m.processed, m.duration, m.wait, m.retries, m.deadLettered, m.reclaimed, newSizeCollector(q)} {
+	for _, c := range []prometheus.Collector{m.replicaWait, m.unreplicated, m.flushes, m.hints, m.processed, m.duration, m.wait, m.retries, m.deadLettered, m.reclaimed, newSizeCollector(q)} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("queue: register metrics: %w", err)
 		}

@@ -45,6 +45,9 @@ type Options struct {
 	WaitReplicas int
 	// WaitTimeout bounds the wait for WaitReplicas acknowledgements.
 	WaitTimeout time.Duration
+	// EnqueueBatch caps the hints sent to Redis in one pipeline (batch.go);
+	// 1 sends every hint on its own.
+	EnqueueBatch int
 }
 
 // DefaultOptions are the production defaults.
@@ -55,7 +58,7 @@ func DefaultOptions() Options {
 		CoalesceWindow: 250 * time.Millisecond, Lease: 30 * time.Second,
 		PollInterval: time.Second, HandlerTimeout: 2 * time.Minute,
 		ShutdownGrace: 20 * time.Second, MaxHintsPerKey: 32,
-		WaitTimeout: 500 * time.Millisecond,
+		WaitTimeout: 500 * time.Millisecond, EnqueueBatch: 256,
 	}
 }
 
@@ -78,6 +81,7 @@ func (o Options) validate() error {
 	check(o.MaxHintsPerKey >= 1, "max hints per key must be >= 1")
 	check(o.WaitReplicas >= 0 && o.WaitReplicas <= 16, "wait replicas must be 0..16")
 	check(o.WaitReplicas == 0 || o.WaitTimeout >= time.Millisecond, "wait timeout must be >= 1ms")
+	check(o.EnqueueBatch >= 1 && o.EnqueueBatch <= 10_000, "enqueue batch must be 1..10000")
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("queue: options: %w", err)
 	}
@@ -97,6 +101,7 @@ type Queue struct {
 	nextDue atomic.Int64 // ms; when the dispatcher looks next, 0 if unknown
 	state   *runState
 	panics  *panics.Catcher
+	batch   *batcher
 }
 
 // Option adds a dependency to a Queue.
@@ -115,6 +120,7 @@ func New(rdb redis.UniversalClient, opts Options, logger *slog.Logger, reg prome
 		rdb: rdb, opts: opts, keys: newKeys(opts.Prefix), logger: logger,
 		now: time.Now, wake: make(chan struct{}, 1), state: newRunState(),
 	}
+	q.batch = &batcher{max: opts.EnqueueBatch, flights: enqueueFlights, flush: q.flushEnqueues, noDeadline: 10 * time.Second}
 	for _, o := range with {
 		o(q)
 	}

@@ -14,67 +14,82 @@ import (
 // so (the webhook answers 503) rather than accept it.
 var ErrNotReplicated = errors.New("queue: hint not acknowledged by enough replicas")
 
-// runEnqueue runs the enqueue script and, with WaitReplicas set, WAIT on
-// the same connection right after it: WAIT counts the replicas that have
-// everything that connection wrote, so the hint is among it.
-func (q *Queue) runEnqueue(ctx context.Context, keys []string, args ...any) (int, error) {
-	if q.opts.WaitReplicas == 0 {
-		return enqueueScript.Run(ctx, q.rdb, keys, args...).Int()
-	}
-	start := q.now()
-	p, err := q.primaryPipeline(ctx, keys[0])
+// flushEnqueues runs the enqueue script of every call of a group in one
+// pipeline (batch.go) and, with WaitReplicas set, WAIT on the same
+// connection right after them: WAIT counts the replicas that have
+// everything that connection wrote, so every hint of the group is among
+// it. Each call gets its own reply or error.
+func (q *Queue) flushEnqueues(ctx context.Context, group []*enqueueCall) {
+	q.metrics.flushes.Inc()
+	p, err := q.enqueuePipeline(ctx)
 	if err != nil {
-		return 0, err
+		for _, c := range group {
+			c.err = err
+		}
+		return
 	}
-	n, acked, err := q.scriptAndWait(ctx, p, keys, args, true)
-	if redis.HasErrorPrefix(err, "NOSCRIPT") {
-		n, acked, err = q.scriptAndWait(ctx, p, keys, args, false)
+	todo := group
+	for _, bySHA := range []bool{true, false} {
+		todo = q.pipelineRound(ctx, p, todo, bySHA)
+		if len(todo) == 0 {
+			return
+		}
 	}
-	q.metrics.replicaWait.Observe(q.now().Sub(start).Seconds())
-	if err != nil {
-		return 0, err
-	}
-	if acked < int64(q.opts.WaitReplicas) {
-		q.metrics.unreplicated.Inc()
-		return n, fmt.Errorf("%w: %d of %d within %s", ErrNotReplicated, acked, q.opts.WaitReplicas, q.opts.WaitTimeout)
-	}
-	return n, nil
 }
 
-// primaryPipeline is a pipeline on the primary that holds key. A plain or
-// Sentinel client's pipeline runs on one connection; a Cluster client's
-// would route WAIT (which has no key) to any node, so the pipeline runs on
-// the client of key's primary.
-func (q *Queue) primaryPipeline(ctx context.Context, key string) (redis.Pipeliner, error) {
-	if cc, ok := q.rdb.(*redis.ClusterClient); ok {
-		c, err := cc.MasterForKey(ctx, key)
+// pipelineRound sends the scripts (by SHA, or whole) and WAIT in one
+// pipeline. It returns the calls Redis answered NOSCRIPT (its script cache
+// was emptied by a restart or failover): not run, to send again whole.
+func (q *Queue) pipelineRound(ctx context.Context, p redis.Pipeliner, group []*enqueueCall, bySHA bool) []*enqueueCall {
+	cmds := make([]*redis.Cmd, len(group))
+	for i, c := range group {
+		if bySHA {
+			cmds[i] = enqueueScript.EvalSha(ctx, p, c.keys, c.args...)
+		} else {
+			cmds[i] = enqueueScript.Eval(ctx, p, c.keys, c.args...)
+		}
+	}
+	var wait *redis.Cmd
+	if q.opts.WaitReplicas > 0 {
+		wait = p.Do(ctx, "wait", q.opts.WaitReplicas, q.opts.WaitTimeout.Milliseconds())
+	}
+	_, _ = p.Exec(ctx) // each command keeps its own error
+	var noScript []*enqueueCall
+	var acked int64
+	var waitErr error
+	if wait != nil {
+		if acked, waitErr = wait.Int64(); waitErr != nil {
+			waitErr = fmt.Errorf("queue: wait for replicas: %w", waitErr)
+		}
+	}
+	for i, c := range group {
+		c.n, c.err = cmds[i].Int()
+		switch {
+		case bySHA && redis.HasErrorPrefix(c.err, "NOSCRIPT"):
+			noScript = append(noScript, c)
+		case c.err != nil || wait == nil:
+		case waitErr != nil:
+			c.err = waitErr
+		case acked < int64(q.opts.WaitReplicas):
+			q.metrics.unreplicated.Inc()
+			c.err = fmt.Errorf("%w: %d of %d within %s", ErrNotReplicated, acked, q.opts.WaitReplicas, q.opts.WaitTimeout)
+		}
+	}
+	return noScript
+}
+
+// enqueuePipeline is a pipeline for the enqueue scripts. With WAIT it runs
+// on the primary that holds the queue's keys (batch.go's groups then share
+// one connection): a plain or Sentinel client's pipeline runs on one
+// connection; a Cluster client's would route WAIT (which has no key) to any
+// node, so the pipeline runs on the client of the queue slot's primary.
+func (q *Queue) enqueuePipeline(ctx context.Context) (redis.Pipeliner, error) {
+	if cc, ok := q.rdb.(*redis.ClusterClient); ok && q.opts.WaitReplicas > 0 {
+		c, err := cc.MasterForKey(ctx, q.keys.ready)
 		if err != nil {
 			return nil, fmt.Errorf("queue: primary of the queue's slot: %w", err)
 		}
 		return c.Pipeline(), nil
 	}
 	return q.rdb.Pipeline(), nil
-}
-
-// scriptAndWait sends the script (by SHA, or whole) and WAIT in one
-// pipeline and returns the script's reply and the replicas that
-// acknowledged.
-func (q *Queue) scriptAndWait(ctx context.Context, p redis.Pipeliner, keys []string, args []any, bySHA bool) (int, int64, error) {
-	var script *redis.Cmd
-	if bySHA {
-		script = enqueueScript.EvalSha(ctx, p, keys, args...)
-	} else {
-		script = enqueueScript.Eval(ctx, p, keys, args...)
-	}
-	wait := p.Do(ctx, "wait", q.opts.WaitReplicas, q.opts.WaitTimeout.Milliseconds())
-	_, _ = p.Exec(ctx) // each command keeps its own error
-	n, err := script.Int()
-	if err != nil {
-		return 0, 0, err
-	}
-	acked, err := wait.Int64()
-	if err != nil {
-		return n, 0, fmt.Errorf("queue: wait for replicas: %w", err)
-	}
-	return n, acked, nil
 }

@@ -66,11 +66,19 @@ func (q *Queue) Enqueue(ctx context.Context, h Hint) (EnqueueResult, error) {
 		return "", err
 	}
 	due := ms(q.now().Add(q.opts.CoalesceWindow))
-	n, err := q.runEnqueue(ctx,
-		[]string{q.keys.ready, q.keys.inflight, q.keys.dirty, q.keys.hints(k), q.keys.dead, q.keys.attempts},
-		string(k), body, due, q.opts.MaxHintsPerKey)
+	start := q.now()
+	n, err := q.batch.do(ctx, &enqueueCall{ // batch.go: one pipeline with the hints arriving meanwhile
+		keys: []string{q.keys.ready, q.keys.inflight, q.keys.dirty, q.keys.hints(k), q.keys.dead, q.keys.attempts},
+		args: []any{string(k), body, due, q.opts.MaxHintsPerKey},
+	})
+	if q.opts.WaitReplicas > 0 {
+		q.metrics.replicaWait.Observe(q.now().Sub(start).Seconds())
+	}
 	if err != nil && !errors.Is(err, ErrNotReplicated) {
 		return "", fmt.Errorf("queue: enqueue %s: %w", k, err)
+	}
+	if n < 0 || n > 2 {
+		return "", fmt.Errorf("queue: enqueue %s: unexpected reply %d", k, n)
 	}
 	res := [...]EnqueueResult{Queued, Coalesced, Deferred}[n]
 	q.metrics.hints.WithLabelValues(string(res)).Inc()

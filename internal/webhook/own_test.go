@@ -41,11 +41,37 @@ func TestOnlyOwnFieldsOnRealSample(t *testing.T) {
 	require.NotEmpty(t, p.Snapshots)
 	require.Equal(t, "hnp-sidecar", p.User)
 	require.False(t, OnlyOwnFields(p))
+	_, ok := ownFast(p.Snapshots)
+	require.True(t, ok, "NetBox's snapshots take the in-place scan")
 }
 
 func FuzzOnlyOwnFields(f *testing.F) {
 	f.Add([]byte(`{"prechange":{"a":1,"sync_error":""},"postchange":{"a":1,"sync_error":"x"}}`))
 	f.Fuzz(func(t *testing.T, snaps []byte) {
 		_ = OnlyOwnFields(Payload{Event: EventUpdated, Snapshots: snaps})
+	})
+}
+
+// FuzzOwnFastMatchesStd: the in-place scan answers as the encoding/json
+// decode does whenever it answers at all.
+func FuzzOwnFastMatchesStd(f *testing.F) {
+	f.Add([]byte(`{"prechange":{"a":1,"sync_error":""},"postchange":{"a":1,"sync_error":"x"}}`))
+	f.Add([]byte(`{"prechange":{"a":1,"last_updated":"a"},"postchange":{"a":1.0,"last_updated":"b","git_file_path":"p"}}`))
+	f.Add([]byte(`{"prechange":{"a":1},"PreChange":{"b":1},"postchange":{"a":1,"b":1,"sync_error":"x"}}`))
+	f.Add([]byte(`{"prechange":{"a":1,"a":2},"postchange":{"a":2,"sync_error":"x"}}`))
+	f.Add([]byte(`{"prechange":null,"postchange":{"sync_error":"x"}}`))
+	f.Add([]byte(`{"prechange":{"\u0061":1},"postchange":{"a":1,"sync_error":"x"}}`))
+	b, err := os.ReadFile("../../webhooks/samples/netbox-4.7/updated.json")
+	require.NoError(f, err)
+	p, err := Parse(b)
+	require.NoError(f, err)
+	f.Add([]byte(p.Snapshots))
+	f.Fuzz(func(t *testing.T, snaps []byte) {
+		if !json.Valid(snaps) || !isObject(snaps) {
+			return
+		}
+		if got, ok := ownFast(snaps); ok && got != ownStd(snaps) {
+			t.Fatalf("fast %v, std %v for %s", got, !got, snaps)
+		}
 	})
 }

@@ -69,8 +69,8 @@ func malformed(format string, a ...any) error {
 // with encoding/json.
 func split(body []byte) (rawPayload, error) {
 	var r rawPayload
-	err := eachField(body, func(k string, v []byte) {
-		switch k {
+	err := eachField(body, func(k, v []byte) {
+		switch string(k) {
 		case "event":
 			r.event = v
 		case "timestamp":
@@ -130,8 +130,8 @@ func Parse(body []byte) (Payload, error) {
 	}
 	p.User, p.RequestID = text(raw.username), text(raw.requestID)
 	if isObject(raw.request) {
-		_ = eachField(raw.request, func(k string, v []byte) {
-			switch k {
+		_ = eachField(raw.request, func(k, v []byte) {
+			switch string(k) {
 			case "id":
 				if id := text(v); id != "" {
 					p.RequestID = id
@@ -150,8 +150,8 @@ func Parse(body []byte) (Payload, error) {
 		return Payload{}, malformed(`neither "object_type" nor "model" is set`)
 	}
 	var id, lastUpdated, fabric []byte
-	_ = eachField(raw.data, func(k string, v []byte) {
-		switch k {
+	_ = eachField(raw.data, func(k, v []byte) {
+		switch string(k) {
 		case "id":
 			id = v
 		case "last_updated":
@@ -168,10 +168,10 @@ func Parse(body []byte) (Payload, error) {
 	p.Fabric = fabricID(fabric)
 	if isObject(raw.snapshots) {
 		p.Snapshots = raw.snapshots
-		_ = eachField(raw.snapshots, func(k string, v []byte) {
-			if k == "prechange" && isObject(v) {
-				_ = eachField(v, func(k string, v []byte) {
-					if k == "fabric" {
+		_ = eachField(raw.snapshots, func(k, v []byte) {
+			if string(k) == "prechange" && isObject(v) {
+				_ = eachField(v, func(k, v []byte) {
+					if string(k) == "fabric" {
 						p.PrevFabric = fabricID(v)
 					}
 				})
@@ -184,8 +184,8 @@ func Parse(body []byte) (Payload, error) {
 // fabricID reads a foreign key: an id, a numeric string or {"id": ...}.
 func fabricID(v []byte) int64 {
 	if isObject(v) {
-		_ = eachField(v, func(k string, val []byte) {
-			if k == "id" {
+		_ = eachField(v, func(k, val []byte) {
+			if string(k) == "id" {
 				v = val
 			}
 		})
@@ -223,8 +223,8 @@ func text(v json.RawMessage) string {
 func user(v json.RawMessage) string {
 	if isObject(v) {
 		var name string
-		_ = eachField(v, func(k string, val []byte) {
-			if k == "username" {
+		_ = eachField(v, func(k, val []byte) {
+			if string(k) == "username" {
 				name = text(val)
 			}
 		})

@@ -44,6 +44,7 @@ type Receiver struct {
 	metrics *metrics
 	now     func() time.Time
 	tracker health.Tracker
+	kinds   map[string]managed // object type as NetBox spells it → kind
 	// refused counts requests refused for their signature and remembers
 	// the last one: shown in health's details, never as a status.
 	refusedMu   sync.Mutex
@@ -63,7 +64,28 @@ func New(opts Options, q Enqueuer, logger *slog.Logger, reg prometheus.Registere
 	if err != nil {
 		return nil, err
 	}
-	return &Receiver{opts: opts, q: q, logger: logger, metrics: m, now: time.Now}, nil
+	kinds := map[string]managed{}
+	for _, k := range kind.All() {
+		kinds[k.ObjectType()] = managed{k, k.ObjectType()}
+		kinds[k.Model] = managed{k, k.ObjectType()} // NetBox 4.0–4.3's "model"
+	}
+	return &Receiver{opts: opts, q: q, logger: logger, metrics: m, now: time.Now, kinds: kinds}, nil
+}
+
+// managed is a kind and its object type, looked up once per process.
+type managed struct {
+	kind.Kind
+	objectType string
+}
+
+// lookup is kind.Lookup without its per-call work for the spellings NetBox
+// sends.
+func (r *Receiver) lookup(objectType string) (managed, bool) {
+	if m, ok := r.kinds[objectType]; ok {
+		return m, true
+	}
+	k, ok := kind.Lookup(objectType)
+	return managed{k, k.ObjectType()}, ok
 }
 
 // Response is the JSON body of every answer.
@@ -78,11 +100,37 @@ type Response struct {
 // Handle serves one webhook: cap, verify, parse, record, 202.
 func (r *Receiver) Handle(c echo.Context) error {
 	start := r.now()
-	status, resp, result := r.handle(c.Request(), &reqLog{l: r.logger, attrs: []any{
-		"http_request_id", c.Response().Header().Get(echo.HeaderXRequestID)}})
-	r.metrics.received.WithLabelValues(result).Inc()
-	r.metrics.duration.WithLabelValues(result).Observe(r.now().Sub(start).Seconds())
+	status, resp, result := r.handle(c.Request(), &reqLog{l: r.logger, c: c})
+	m := r.metrics.of(result)
+	m.received.Inc()
+	m.duration.Observe(r.now().Sub(start).Seconds())
+	if b, ok := acceptedJSON(resp); ok && status == http.StatusAccepted {
+		return c.JSONBlob(status, b)
+	}
 	return c.JSON(status, resp)
+}
+
+// acceptedJSON encodes the answer to an accepted hint, {"key":…,"result":…}
+// as c.JSON would, without reflection; ok is false for any other answer or
+// a value that would need escaping.
+func acceptedJSON(resp Response) ([]byte, bool) {
+	if resp.Ignored != "" || resp.Reason != "" || resp.Error != "" || resp.Key == "" || resp.Result == "" ||
+		!plainJSON(resp.Key) || !plainJSON(resp.Result) {
+		return nil, false
+	}
+	b := make([]byte, 0, 32+len(resp.Key)+len(resp.Result))
+	b = append(append(append(b, `{"key":"`...), resp.Key...), `","result":"`...)
+	return append(append(b, resp.Result...), "\"}\n"...), true
+}
+
+// plainJSON: printable ASCII that a JSON string holds as is.
+func plainJSON(s string) bool {
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *Receiver) handle(req *http.Request, log *reqLog) (int, Response, string) {
@@ -116,23 +164,22 @@ func (r *Receiver) handle(req *http.Request, log *reqLog) (int, Response, string
 		log.Warn("webhook refused", "reason", err.Error())
 		return http.StatusBadRequest, Response{Error: err.Error()}, "malformed"
 	}
-	log.add("event", p.Event, "object_type", p.ObjectType, "object_id", p.ObjectID,
-		"netbox_user", p.User, "request_id", p.RequestID)
+	log.p = &p
 	if !p.IsObjectEvent() {
 		log.Debug("webhook ignored: not an object event")
 		return http.StatusAccepted, Response{Ignored: p.Event, Reason: "event is not created, updated or deleted"}, "ignored"
 	}
-	k, ok := kind.Lookup(p.ObjectType)
+	k, ok := r.lookup(p.ObjectType)
 	if !ok {
 		log.Debug("webhook ignored: object type not managed")
 		return http.StatusAccepted, Response{Ignored: p.ObjectType, Reason: "object type is not managed by hnp-sidecar"}, "ignored"
 	}
-	if OnlyOwnFields(p) {
+	if p.Event == EventUpdated && ownSnapshots(p.Snapshots) { // OnlyOwnFields; Parse validated the body
 		log.Debug("webhook ignored: only fields hnp-sidecar writes back changed")
 		return http.StatusAccepted, Response{Ignored: p.ObjectType, Reason: "only fields hnp-sidecar writes back changed"}, "own_change"
 	}
 	h := queue.Hint{
-		ObjectType: k.ObjectType(), ObjectID: p.ObjectID, Kind: k.Name, Event: p.Event,
+		ObjectType: k.objectType, ObjectID: p.ObjectID, Kind: k.Name, Event: p.Event,
 		User: p.User, RequestID: p.RequestID, LastUpdated: p.LastUpdated, Fabric: p.Fabric, PrevFabric: p.PrevFabric,
 		Timestamp: p.Timestamp, ReceivedAt: r.now().UTC(),
 	}
@@ -179,10 +226,13 @@ func (r *Receiver) Health(context.Context) health.Report {
 	return rep
 }
 
-// reqLog collects a request's log attributes and formats them only when a
-// line is written at an enabled level: the accept path logs one line.
+// reqLog writes a request's log lines; their attributes (the request id,
+// the payload's fields once parsed) are put together only when a line is
+// written at an enabled level: the accept path logs one line.
 type reqLog struct {
 	l     *slog.Logger
+	c     echo.Context
+	p     *Payload
 	attrs []any
 }
 
@@ -190,9 +240,16 @@ func (r *reqLog) add(attrs ...any) { r.attrs = append(r.attrs, attrs...) }
 
 func (r *reqLog) log(level slog.Level, msg string, attrs ...any) {
 	ctx := context.Background()
-	if r.l.Enabled(ctx, level) {
-		r.l.Log(ctx, level, msg, append(r.attrs, attrs...)...)
+	if !r.l.Enabled(ctx, level) {
+		return
 	}
+	all := make([]any, 0, 12+len(r.attrs)+len(attrs))
+	all = append(all, "http_request_id", r.c.Response().Header().Get(echo.HeaderXRequestID))
+	if p := r.p; p != nil {
+		all = append(all, "event", p.Event, "object_type", p.ObjectType, "object_id", p.ObjectID,
+			"netbox_user", p.User, "request_id", p.RequestID)
+	}
+	r.l.Log(ctx, level, msg, append(append(all, r.attrs...), attrs...)...)
 }
 
 func (r *reqLog) Debug(msg string, attrs ...any) { r.log(slog.LevelDebug, msg, attrs...) }

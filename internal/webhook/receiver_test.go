@@ -63,7 +63,7 @@ func post(e *echo.Echo, body []byte, sig string) (*httptest.ResponseRecorder, Re
 	return rec, resp
 }
 
-func sample(t *testing.T, version string) []byte {
+func sample(t testing.TB, version string) []byte {
 	t.Helper()
 	b, err := os.ReadFile("../../webhooks/samples/netbox-" + version + "/updated.json")
 	require.NoError(t, err)
@@ -238,4 +238,19 @@ func TestReceiverWithRealRedis(t *testing.T) {
 	s, err := q.Stats(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, int64(1), s.Waiting)
+}
+
+// The accept answer, encoded by hand, is byte for byte what c.JSON writes.
+func TestAcceptedJSONMatchesEncodingJSON(t *testing.T) {
+	for _, resp := range []Response{{Key: "netbox_hedgehog.vpc:12", Result: "queued"}, {Key: "vpc:1", Result: "deferred"}} {
+		b, ok := acceptedJSON(resp)
+		require.True(t, ok)
+		want, err := json.Marshal(resp)
+		require.NoError(t, err)
+		require.Equal(t, string(want)+"\n", string(b))
+	}
+	for _, resp := range []Response{{Key: `a"b:1`, Result: "queued"}, {Key: "a<b:1", Result: "queued"}, {Ignored: "x", Reason: "y"}, {Key: "k:1", Result: "queued", Error: "e"}} {
+		_, ok := acceptedJSON(resp)
+		require.False(t, ok, "%+v", resp)
+	}
 }

@@ -15,7 +15,11 @@ var errScan = errors.New("webhook: not a JSON object")
 // JSON (json.Valid). One linear pass: the webhook body is read once to
 // validate it and once here, instead of encoding/json's validate, decode
 // and re-skip of the large "data" and "snapshots" members.
-func eachField(b []byte, fn func(key string, val []byte)) error {
+//
+// key aliases b unless it had escapes (then it is a fresh unquoted copy):
+// fn must not keep it. Comparing it as string(key) == "x" or switching on
+// string(key) does not allocate.
+func eachField(b []byte, fn func(key, val []byte)) error {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return errScan
@@ -26,12 +30,11 @@ func eachField(b []byte, fn func(key string, val []byte)) error {
 			return errScan
 		}
 		end := skipString(b, i)
-		key := string(b[i+1 : end-1])
-		for _, c := range key {
-			if c == '\\' { // escaped key: let encoding/json unquote it
-				_ = json.Unmarshal(b[i:end], &key)
-				break
-			}
+		key := b[i+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 { // escaped key: let encoding/json unquote it
+			var k string
+			_ = json.Unmarshal(b[i:end], &k)
+			key = []byte(k)
 		}
 		i = skipSpace(b, end)
 		if i >= len(b) || b[i] != ':' {

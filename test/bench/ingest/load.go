@@ -99,6 +99,21 @@ type result struct {
 	latencies []time.Duration // every measured request, sorted
 }
 
+// add merges o, measured in another slice, into r; latencies are sorted
+// again by the caller.
+func (r *result) add(o *result) {
+	r.accepted += o.accepted
+	r.transport += o.transport
+	r.warmupBad += o.warmupBad
+	for s, n := range o.nonOK {
+		r.nonOK[s] += n
+	}
+	if r.firstErr == "" {
+		r.firstErr = o.firstErr
+	}
+	r.latencies = append(r.latencies, o.latencies...)
+}
+
 func (r *result) bad() int {
 	n := r.transport
 	for _, c := range r.nonOK {
