@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
+	"github.com/githedgehog/hnp-sidecar/internal/known"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 )
 
@@ -45,6 +47,11 @@ func (h *Handler) incremental(ctx context.Context, fabric int64, it queue.Item, 
 			return res, true, nil // asked for in full
 		}
 	}
+	if h.r.inSnapshot(ctx, fabric, one, it.Hints) {
+		h.r.logger.Debug("change already in Git: a run read the object at this version or a newer one",
+			"fabric_id", fabric, "key", string(it.Key))
+		return res, false, nil
+	}
 	if h.backlog != nil {
 		n, err := h.backlog.Backlog(ctx)
 		if err != nil || n > int64(h.maxBacklog) {
@@ -60,4 +67,36 @@ func (h *Handler) incremental(ctx context.Context, fabric int64, it queue.Item, 
 		return res, true, nil
 	}
 	return res, false, err
+}
+
+// inSnapshot says whether the hints' changes are already in Git: the
+// fabric's snapshot holds the object at a last_updated at least as new as
+// every hint's (a run read it after the change and pushed what it read).
+// A bulk change's full run covers this way the webhooks NetBox delivers
+// after it began. A delete, a move between fabrics or a hint without
+// last_updated is never covered so.
+func (r *Reconciler) inSnapshot(ctx context.Context, fabric int64, one *objectKey, hints []queue.Hint) bool {
+	var newest time.Time
+	for _, h := range hints {
+		t, err := time.Parse(time.RFC3339Nano, h.LastUpdated)
+		if err != nil || h.Event == "deleted" || (h.PrevFabric != 0 && h.PrevFabric != fabric) {
+			return false
+		}
+		if t.After(newest) {
+			newest = t
+		}
+	}
+	if newest.IsZero() {
+		return false
+	}
+	snap, ok, err := r.snaps.Load(ctx, fabric)
+	if err != nil || !ok {
+		return false
+	}
+	e, ok := snap.Entries[known.Field(one.kind.Name, one.id)]
+	if !ok {
+		return false
+	}
+	t, err := time.Parse(time.RFC3339Nano, e.LastUpdated)
+	return err == nil && !t.Before(newest)
 }
