@@ -67,6 +67,11 @@ func (r *Reconciler) pushObject(ctx context.Context, f netbox.Fabric, snap *know
 	}
 	res.Commit, res.Committed = out.Commit, out.Committed
 	r.deploy(f, res.Target, out.Commit)
+	for _, o := range p.tracked {
+		if errs, bad := p.invalid[o.Ref()]; bad {
+			r.logger.Warn("object not written: invalid", "fabric", f.Name, "object", o.Ref().String(), "netbox_id", o.ID, "reasons", fmt.Sprint(errs))
+		}
+	}
 	r.logger.Info("fabric reconciled", "fabric", f.Name, "mode", "incremental", "object", field,
 		"objects", res.Objects, "invalid", len(res.Invalid), "commit", res.Commit, "committed", res.Committed)
 	return res, nil
