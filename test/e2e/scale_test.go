@@ -74,8 +74,11 @@ func runScale(t *testing.T, sizes []int, edits int, bulk bool) {
 	r.s = startSidecar(t, sc)
 	runBootstrap(t, env, env.Token, r.s.URL, secret)
 	var rows []scaleRow
-	for _, size := range sizes {
+	for i, size := range sizes {
 		rows = append(rows, r.measure(size, edits, bulk, repoURL))
+		if i < len(sizes)-1 { // so far, in case a long run is cut short
+			t.Logf("the table so far:\n%s", report(rows, edits, load0, loadAvg(), time.Since(begin)))
+		}
 	}
 	t.Logf("\n%s", report(rows, edits, load0, loadAvg(), time.Since(begin)))
 }
