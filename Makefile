@@ -73,6 +73,10 @@ lint: ## Run golangci-lint (pinned, from the Go module proxy).
 bench-bulk: ## Bulk create and edit of HNP_BULK_OBJECTS (default 1000) VPCs through real NetBox: commits, time to pushed vs NetBox's save, write-back time.
 	HNP_BENCH_BULK=1 $(GO) test -count=1 -timeout 30m -run '^TestBulkChangeThroughNetBox$$' -v ./test/e2e | grep -E 'bulk_test|^(ok|FAIL|---)'
 
+.PHONY: bench-scale
+bench-scale: ## Fabrics of HNP_SCALE_SIZES (default 50,1000,5000) VPCs through real NetBox: single edits to pushed (p50/max), NetBox requests and reconciles per edit, peak RSS, a 1,000-VPC bulk edit to pushed and written back; one table.
+	set -o pipefail; HNP_BENCH_SCALE=1 $(GO) test -count=1 -timeout 120m -run '^TestBenchScale$$' -v ./test/e2e | grep --line-buffered -vE '^=== (RUN|PAUSE|CONT)'
+
 .PHONY: fuzz
 fuzz: ## Fuzz the webhook parser (alone and against encoding/json) and verifier, and the own-change filter, FUZZTIME each (default 30s); then the Git URL allow-list and the Argo CD Application names, FUZZTIME_GUARD each (default 60s); then the Redis URL parser, the key slots and a file's NetBox object, FUZZTIME each.
 	@for f in FuzzParse FuzzParseMatchesStd FuzzVerify FuzzOnlyOwnFields; do \
