@@ -2,6 +2,8 @@ package queue
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -121,8 +123,21 @@ func (b *batcher) run(group []*enqueueCall) {
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
+	defer func() {
+		// A panic in the flush fails every call of the group (none is told
+		// its hint was recorded: NetBox sends it again) and leaves the
+		// batcher working; found in review: it hung every later call.
+		if p := recover(); p != nil {
+			for _, c := range group {
+				c.n, c.err = 0, fmt.Errorf("%w: %v", errFlushPanicked, p)
+			}
+		}
+		for _, c := range group {
+			close(c.done)
+		}
+	}()
 	b.flush(ctx, group)
-	for _, c := range group {
-		close(c.done)
-	}
 }
+
+// errFlushPanicked: the flush of a group of hints panicked.
+var errFlushPanicked = errors.New("queue: enqueue flush panicked")

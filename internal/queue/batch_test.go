@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -197,4 +198,29 @@ func TestEnqueueBatchValidated(t *testing.T) {
 	o := fastOptions()
 	o.EnqueueBatch = 0
 	require.ErrorContains(t, o.validate(), "enqueue batch")
+}
+
+// A flush that panics fails its group's calls, none told its hint was
+// recorded, and the batcher keeps working for the next ones.
+func TestBatcherSurvivesAPanickingFlush(t *testing.T) {
+	var calls atomic.Int64
+	b := &batcher{max: 100, flights: 1, noDeadline: time.Second, flush: func(_ context.Context, group []*enqueueCall) {
+		if calls.Add(1) == 1 {
+			group[0].n = 1 // as if recorded, then the panic: still an error
+			panic("boom")
+		}
+		for _, c := range group {
+			c.n = 1
+		}
+	}}
+	n, err := b.do(context.Background(), &enqueueCall{args: []any{"a"}})
+	require.ErrorIs(t, err, errFlushPanicked)
+	require.Zero(t, n)
+	for range 5 { // the batcher's flights are not used up
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		n, err = b.do(ctx, &enqueueCall{args: []any{"b"}})
+		cancel()
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+	}
 }
