@@ -112,8 +112,8 @@ func (s *Store) Load(ctx context.Context, fabric int64) (*Fabric, bool, error) {
 	}
 	genS, _ := m[0].(string)
 	gen, err := strconv.ParseInt(genS, 10, 64)
-	if err != nil {
-		s.forget(fabric)
+	if _, has := m[2].(string); err != nil || !has {
+		s.forget(fabric) // never written, or dropped
 		return nil, false, nil
 	}
 	s.mu.Lock()

@@ -49,7 +49,30 @@ func TestSnapshotLifecycle(t *testing.T) {
 	require.ErrorIs(t, a.Replace(ctx, 1, fence, "fp", "c3", nil), ErrFenced)
 	require.NoError(t, a.Update(ctx, 1, &Fence{Key: "{t}:lease:1", Value: "9|other"}, fa, "c3", nil, "Switch:3", nil))
 
-	require.NoError(t, a.Drop(ctx, 1))
+	// b caches the current generation; a drops and writes the snapshot
+	// anew as often as b's copy is old: the generation never goes back,
+	// so b's copy never matches again (found in review: Drop reset it).
+	fb, ok, err := b.Load(ctx, 1)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.ErrorIs(t, a.Drop(ctx, 1, fence), ErrFenced)
+	require.NoError(t, a.Drop(ctx, 1, nil))
+	_, ok, err = b.Load(ctx, 1)
+	require.NoError(t, err)
+	require.False(t, ok, "dropped")
+	require.NoError(t, a.Replace(ctx, 1, nil, "fp2", "c9", []Entry{vpc}))
+	fa, ok, err = a.Load(ctx, 1)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Greater(t, fa.Gen, fb.Gen)
+	require.NoError(t, b.Update(ctx, 1, nil, fa, "c10", nil, "VPC:7", nil))
+	fb2, ok, err := b.Load(ctx, 1)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "c10", fb2.Tip)
+	require.Empty(t, fb2.Entries)
+
+	require.NoError(t, a.Forget(ctx, 1))
 	_, ok, err = b.Load(ctx, 1)
 	require.NoError(t, err)
 	require.False(t, ok)

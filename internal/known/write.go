@@ -100,11 +100,36 @@ func (s *Store) Update(ctx context.Context, fabric int64, fence *Fence, f *Fabri
 	return nil
 }
 
+// dropScript: KEYS objects, meta, fence key; ARGV fence value. The
+// generation survives (it only grows), so no replica's in-memory copy of
+// an older snapshot can match a later one. Returns -1 when fenced.
+var dropScript = redis.NewScript(`
+if ARGV[1] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[1] then return -1 end
+redis.call('DEL', KEYS[1])
+redis.call('HDEL', KEYS[2], 'fp', 'tip')
+return redis.call('HINCRBY', KEYS[2], 'gen', 1)
+`)
+
 // Drop removes the fabric's snapshot: its next reconcile is a full one.
-func (s *Store) Drop(ctx context.Context, fabric int64) error {
+// fence (may be nil) is the lease the write must still hold.
+func (s *Store) Drop(ctx context.Context, fabric int64, fence *Fence) error {
+	s.forget(fabric)
+	fk, fv := fenceArgs(fence, s.meta(fabric))
+	gen, err := dropScript.Run(ctx, s.rdb, []string{s.objects(fabric), s.meta(fabric), fk}, fv).Int64()
+	switch {
+	case err != nil:
+		return fmt.Errorf("known: drop fabric %d: %w", fabric, err)
+	case gen < 0:
+		return ErrFenced
+	}
+	return nil
+}
+
+// Forget removes every key of a fabric deleted in NetBox.
+func (s *Store) Forget(ctx context.Context, fabric int64) error {
 	s.forget(fabric)
 	if err := s.rdb.Del(ctx, s.meta(fabric), s.objects(fabric)).Err(); err != nil {
-		return fmt.Errorf("known: drop fabric %d: %w", fabric, err)
+		return fmt.Errorf("known: forget fabric %d: %w", fabric, err)
 	}
 	return nil
 }

@@ -22,7 +22,8 @@ type Snapshots interface {
 	Load(ctx context.Context, fabric int64) (*known.Fabric, bool, error)
 	Replace(ctx context.Context, fabric int64, fence *known.Fence, fingerprint, tip string, entries []known.Entry) error
 	Update(ctx context.Context, fabric int64, fence *known.Fence, f *known.Fabric, tip string, put *known.Entry, del string, derived any) error
-	Drop(ctx context.Context, fabric int64) error
+	Drop(ctx context.Context, fabric int64, fence *known.Fence) error
+	Forget(ctx context.Context, fabric int64) error
 }
 
 // WithSnapshots makes single-object hints incremental runs (SyncObject)
@@ -99,7 +100,11 @@ func (r *Reconciler) saveSnapshot(ctx context.Context, f netbox.Fabric, t Target
 	for i, it := range items {
 		entries[i] = entryOf(it.kind, it.obj)
 	}
-	if err := r.snaps.Replace(ctx, f.ID, snapFence(ctx, f.ID), fingerprint(f, t), commit, entries); err != nil {
+	err := r.snaps.Replace(ctx, f.ID, snapFence(ctx, f.ID), fingerprint(f, t), commit, entries)
+	switch {
+	case errors.Is(err, known.ErrFenced):
+		// the lease moved: the snapshot is the new holder's
+	case err != nil:
 		r.logger.Warn("fabric snapshot not saved; its next reconcile is a full one", "fabric", f.Name, "err", err)
 		r.dropSnapshot(ctx, f.ID)
 	}
@@ -111,7 +116,8 @@ func (r *Reconciler) dropSnapshot(ctx context.Context, fabric int64) {
 	if r.snaps == nil {
 		return
 	}
-	if err := r.snaps.Drop(context.WithoutCancel(ctx), fabric); err != nil {
+	err := r.snaps.Drop(context.WithoutCancel(ctx), fabric, snapFence(ctx, fabric))
+	if err != nil && !errors.Is(err, known.ErrFenced) {
 		r.logger.Warn("fabric snapshot not dropped", "fabric_id", fabric, "err", err)
 	}
 }

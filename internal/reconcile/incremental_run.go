@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
@@ -47,6 +46,8 @@ func (r *Reconciler) SyncObject(ctx context.Context, fabricID int64, k kind.Kind
 		return res, needFull(FullNoSnapshot)
 	case snap.Fingerprint != fingerprint(f, res.Target):
 		return res, needFull(FullConfig)
+	case snap.Tip == "":
+		return res, needFull(FullNoSnapshot) // no commit to check Git against
 	}
 	o, err := r.nb.GetObject(ctx, k, id)
 	gone := errors.Is(err, netbox.ErrNotFound)
@@ -67,10 +68,6 @@ func (r *Reconciler) SyncObject(ctx context.Context, fabricID int64, k kind.Kind
 	var put *known.Entry
 	if !gone {
 		e := entryOf(k, o)
-		if had && reflect.DeepEqual(e, old) {
-			res.Objects, res.Commit = len(snap.Entries), snap.Tip
-			return res, nil // NetBox holds what the snapshot has: Git too
-		}
 		put = &e
 	}
 	p, err := r.planObject(f, res.Target.Root, snap, old, had, put)
@@ -117,6 +114,9 @@ func (r *Reconciler) planObject(f netbox.Fabric, root string, snap *known.Fabric
 		oldObj = &o
 		oldPath, _ = render.Path(root, o)
 		p.scope[recordField(o)] = true
+		if v.names[nameOf(o)] > 1 || (oldPath != "" && v.paths[oldPath] > 1) {
+			return p, needFull(FullRenamed) // shares its name or file with another object
+		}
 	}
 	if put != nil {
 		o, ok := objectOf(*put)
@@ -125,8 +125,11 @@ func (r *Reconciler) planObject(f netbox.Fabric, root string, snap *known.Fabric
 		}
 		newObj = &o
 		newPath, _ = render.Path(root, o)
-		if (had && newPath != oldPath) || (!had && newPath != "" && v.paths[newPath]) {
+		switch {
+		case had && (put.Name != old.Name || put.Namespace != old.Namespace):
 			return p, needFull(FullRenamed)
+		case !had && (v.names[nameOf(o)] > 0 || (newPath != "" && v.paths[newPath] > 0)):
+			return p, needFull(FullRenamed) // another object's name or file
 		}
 		p.tracked = []render.Object{o}
 		p.scope[recordField(o)] = true
@@ -143,14 +146,11 @@ func (r *Reconciler) planObject(f netbox.Fabric, root string, snap *known.Fabric
 		}
 		return objectOf(e)
 	}
-	n, errs, err := v.change(oldObj, newObj, newPath, others)
+	n, errs, err := v.change(oldObj, newObj, oldPath, newPath, others)
 	if err != nil {
 		return p, err
 	}
 	p.after = n
-	if put == nil && oldPath != "" {
-		delete(n.paths, oldPath) // its file goes with this run
-	}
 	p.invalid = make(map[render.ObjectRef][]error, len(n.reasons))
 	for ref, why := range n.reasons {
 		p.invalid[ref] = []error{errors.New(why)}

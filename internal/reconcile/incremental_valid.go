@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"errors"
-	"fmt"
 	"maps"
 
 	"github.com/githedgehog/hnp-sidecar/internal/known"
@@ -17,8 +16,12 @@ import (
 type validState struct {
 	all, valid *render.Set
 	reasons    map[render.ObjectRef]string
-	paths      map[string]bool // the objects' files (root as given)
+	// paths and names count the objects per file (root as given) and per
+	// kind and name: a file or name two objects share is a full run's.
+	paths, names map[string]int
 }
+
+func nameOf(o render.Object) string { return o.Kind.Name + "/" + o.Name }
 
 // validityOf is the snapshot's validState, its files under root.
 func validityOf(s *known.Fabric, root string) (*validState, error) {
@@ -34,13 +37,14 @@ func validityOf(s *known.Fabric, root string) (*validState, error) {
 		if err != nil {
 			return err
 		}
-		paths := make(map[string]bool, len(objs))
+		paths, names := make(map[string]int, len(objs)), make(map[string]int, len(objs))
 		for _, o := range objs {
 			if p, err := render.Path(root, o); err == nil {
-				paths[p] = true
+				paths[p]++
 			}
+			names[nameOf(o)]++
 		}
-		return &validState{all: render.NewSet(objs...), valid: valid, reasons: reasons(invalid), paths: paths}
+		return &validState{all: render.NewSet(objs...), valid: valid, reasons: reasons(invalid), paths: paths, names: names}
 	})
 	if err, ok := v.(error); ok {
 		return nil, err
@@ -55,10 +59,20 @@ func validityOf(s *known.Fabric, root string) (*validState, error) {
 // run is a full one (FullDependents). others maps an object in the set
 // to its object as NetBox served it (Validate checks that, not the
 // normalised form).
-func (v *validState) change(old, obj *render.Object, objPath string, others func(render.ObjectRef) (render.Object, bool)) (*validState, []error, error) {
-	n := &validState{all: v.all.Clone(), valid: v.valid.Clone(), reasons: maps.Clone(v.reasons), paths: maps.Clone(v.paths)}
-	if objPath != "" {
-		n.paths[objPath] = true
+func (v *validState) change(old, obj *render.Object, oldPath, objPath string, others func(render.ObjectRef) (render.Object, bool)) (*validState, []error, error) {
+	n := &validState{all: v.all.Clone(), valid: v.valid.Clone(), reasons: maps.Clone(v.reasons),
+		paths: maps.Clone(v.paths), names: maps.Clone(v.names)}
+	count := func(o *render.Object, p string, d int) {
+		if p != "" {
+			n.paths[p] += d
+		}
+		n.names[nameOf(*o)] += d
+	}
+	if old != nil {
+		count(old, oldPath, -1)
+	}
+	if obj != nil {
+		count(obj, objPath, +1)
 	}
 	var target render.Object
 	switch {
@@ -102,15 +116,5 @@ func (v *validState) change(old, obj *render.Object, objPath string, others func
 			return nil, nil, needFull(FullDependents)
 		}
 	}
-	if n.all.Len() != v.all.Len()+btoi(obj != nil)-btoi(old != nil) {
-		return nil, nil, fmt.Errorf("reconcile: %w: two objects of one kind and name", needFull(FullRenamed))
-	}
 	return n, errs, nil
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -108,7 +108,11 @@ func (r *Reconciler) configProblem(ctx context.Context, f netbox.Fabric, objs []
 // FabricGone forgets what was recorded about a fabric NetBox says is
 // deleted: its problem (health) and its refused write-backs.
 func (r *Reconciler) FabricGone(ctx context.Context, fabric int64) {
-	r.dropSnapshot(ctx, fabric)
+	if r.snaps != nil {
+		if err := r.snaps.Forget(ctx, fabric); err != nil {
+			r.logger.Warn("deleted fabric's snapshot not removed", "fabric_id", fabric, "err", err)
+		}
+	}
 	if f, ok := r.states.(interface {
 		ForgetFabric(ctx context.Context, fabric int64) error
 	}); ok {
