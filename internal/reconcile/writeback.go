@@ -91,7 +91,7 @@ func (r *Reconciler) writeBack(ctx context.Context, f netbox.Fabric, o outcome) 
 // writeBackBatch is what NetBox must be told after a run.
 func (r *Reconciler) writeBackBatch(f netbox.Fabric, o outcome, recs map[string]state.Record) *wbBatch {
 	b := &wbBatch{fabric: f.ID, name: f.Name, patches: map[patchKey]map[string]any{}, lastUpdated: map[patchKey]string{},
-		seen: map[patchKey]string{}, fabricUpdated: f.LastUpdated}
+		seen: map[patchKey]string{}, base: map[patchKey]netbox.Object{}, fabricUpdated: f.LastUpdated}
 	if o.undo != nil {
 		b.undo = append(b.undo, o.undo)
 	}
@@ -109,14 +109,14 @@ func (r *Reconciler) writeBackBatch(f netbox.Fabric, o outcome, recs map[string]
 		it := o.items[i]
 		b.seen[patchKey{it.kind.Name, ob.id}] = it.obj.LastUpdated
 		rec, has := recs[state.Field(ob.key.Kind, ob.key.Namespace, ob.key.Name)]
-		fields, syncErr := objectFields(rec, has, ob.reason, it.obj)
+		_, syncErr := objectFields(rec, has, ob.reason, it.obj)
 		if syncErr != "" && o.problem == "" {
 			journal = append(journal, netbox.JournalEntry{Kind: it.kind, ObjectID: ob.id, Level: netbox.JournalWarning,
 				Comments: "hnp-sidecar: not in Git: " + syncErr})
 		}
-		if len(fields) > 0 {
-			b.patches[patchKey{it.kind.Name, ob.id}] = fields
-			b.lastUpdated[patchKey{it.kind.Name, ob.id}] = it.obj.LastUpdated
+		if want := wanted(rec, has, ob.reason); len(want) > 0 {
+			k := patchKey{it.kind.Name, ob.id}
+			b.patches[k], b.lastUpdated[k], b.base[k] = want, it.obj.LastUpdated, it.obj
 		}
 		if ob.pushing && o.pushErr == nil {
 			journal = append(journal, netbox.JournalEntry{Kind: it.kind, ObjectID: ob.id, Level: netbox.JournalSuccess,
@@ -154,6 +154,18 @@ func objectFields(rec state.Record, has bool, reason string, obj netbox.Object) 
 		fields["kubernetes_status"] = ks
 	}
 	return fields, newError
+}
+
+// unheld is an object whose write-back fields hold no value a state can
+// want: objectFields against it gives every field's wanted value.
+var unheld = netbox.Object{SyncError: "\x00", GitFilePath: "\x00", KubernetesStatus: "\x00"}
+
+// wanted is every write-back field's value for rec (when has) and the
+// run's reason not to write the object; which of them NetBox lacks is
+// decided when they are sent (toSend).
+func wanted(rec state.Record, has bool, reason string) map[string]any {
+	f, _ := objectFields(rec, has, reason, unheld)
+	return f
 }
 
 // fabricFields are the fabric's Git fields that differ from NetBox's.

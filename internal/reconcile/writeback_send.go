@@ -30,6 +30,9 @@ func (w *writer) sendPatches(ctx context.Context, b *wbBatch) []netbox.JournalEn
 		var ps []netbox.Patch
 		for _, key := range keys {
 			kn, has := known[key]
+			if base, ok := b.base[key]; ok && (!has || !newer(kn.LastUpdated, base.LastUpdated)) {
+				kn, has = base, true // the run's read is the newest version known
+			}
 			send, lu := toSend(b.patches[key], b.lastUpdated[key], kn, has)
 			if send == nil {
 				w.count(patchSkipped, 1)

@@ -88,23 +88,41 @@ func TestMemVersionsKeepTheNewest(t *testing.T) {
 // the older patch: NetBox held the values at that newer read.
 func TestMergeNewerReadWins(t *testing.T) {
 	k1, k2, k3 := patchKey{"VPC", 1}, patchKey{"VPC", 2}, patchKey{"VPC", 3}
-	old := &wbBatch{fabric: 1, fabricFields: map[string]any{},
-		patches: map[patchKey]map[string]any{
-			k1: {"git_file_path": "p", "kubernetes_status": "pending"}, k2: {"kubernetes_status": "pending"}, k3: {"sync_error": "x"}},
-		lastUpdated: map[patchKey]string{k1: lu0, k2: lu0, k3: lu1}}
-	n := &wbBatch{fabric: 1, fabricFields: map[string]any{},
-		patches:     map[patchKey]map[string]any{k1: {"kubernetes_status": "live"}},
-		lastUpdated: map[patchKey]string{k1: lu1},
-		seen:        map[patchKey]string{k1: lu1, k2: lu1, k3: lu0}}
+	obj := func(lu string) netbox.Object { return netbox.Object{LastUpdated: lu} }
+	run := func(patches map[patchKey]map[string]any, read map[patchKey]string, seen map[patchKey]string) *wbBatch {
+		b := &wbBatch{fabric: 1, fabricFields: map[string]any{}, patches: patches, lastUpdated: read, seen: seen,
+			base: map[patchKey]netbox.Object{}}
+		for k, lu := range read {
+			b.base[k] = obj(lu)
+		}
+		return b
+	}
+	old := run(map[patchKey]map[string]any{
+		k1: {"git_file_path": "p", "kubernetes_status": "pending"}, k2: {"kubernetes_status": "pending"}, k3: {"sync_error": "x"}},
+		map[patchKey]string{k1: lu0, k2: lu0, k3: lu1}, nil)
+	n := run(map[patchKey]map[string]any{k1: {"kubernetes_status": "live"}}, map[patchKey]string{k1: lu1},
+		map[patchKey]string{k1: lu1, k2: lu1, k3: lu0})
 	old.merge(n)
 	require.Equal(t, map[patchKey]map[string]any{k1: {"kubernetes_status": "live"}, k3: {"sync_error": "x"}}, old.patches,
 		"k1 from the newer read alone; k2 held by NetBox at the newer read; k3's patch is from a newer read than n's")
 	require.Equal(t, map[patchKey]string{k1: lu1, k3: lu1}, old.lastUpdated)
+	require.Equal(t, obj(lu1), old.base[k1])
 
-	// an older read merged after a newer one keeps the newer version
-	late := &wbBatch{fabric: 1, fabricFields: map[string]any{},
-		patches: map[patchKey]map[string]any{k3: {"git_file_path": "q"}}, lastUpdated: map[patchKey]string{k3: lu0}}
+	// a later run from the same read that wants nothing written cancels
+	// the earlier run's patch (found in review: a stale sync_error was
+	// written after the object had turned valid)
+	same := run(map[patchKey]map[string]any{}, map[patchKey]string{}, map[patchKey]string{k3: lu1})
+	old.merge(same)
+	require.NotContains(t, old.patches, k3)
+
+	// an older read merged after a newer one keeps the newer decision;
+	// patches of states shown outside a run (no read) add up
+	late := run(map[patchKey]map[string]any{k1: {"git_file_path": "q"}}, map[patchKey]string{k1: lu0}, nil)
 	old.merge(late)
-	require.Equal(t, map[string]any{"sync_error": "x", "git_file_path": "q"}, old.patches[k3])
-	require.Equal(t, lu1, old.lastUpdated[k3])
+	require.Equal(t, map[string]any{"kubernetes_status": "live"}, old.patches[k1])
+	shown := &wbBatch{fabric: 1, fabricFields: map[string]any{}, patches: map[patchKey]map[string]any{k1: {"last_synced": "t"}},
+		lastUpdated: map[patchKey]string{k1: lu0}}
+	old.merge(shown)
+	require.Equal(t, map[string]any{"kubernetes_status": "live", "last_synced": "t"}, old.patches[k1])
+	require.Equal(t, lu1, old.lastUpdated[k1])
 }

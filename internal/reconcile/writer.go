@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"time"
 
@@ -25,7 +26,12 @@ type wbBatch struct {
 	// seen is every object the run listed, at its last_updated: a newer
 	// run that saw an object and wants nothing written takes back an
 	// older run's patch of it.
-	seen         map[patchKey]string
+	seen map[patchKey]string
+	// base is each run-planned object as that run read it; its patch is
+	// then every write-back field's wanted value (not only those that
+	// differed from the read), decided at send time against the newer of
+	// base and the newest known version (toSend).
+	base         map[patchKey]netbox.Object
 	journal      []netbox.JournalEntry
 	fabricFields map[string]any
 	// show are objects whose state changed outside a run (Argo CD, drift):
@@ -41,27 +47,44 @@ type wbBatch struct {
 	failed bool
 }
 
-// merge folds a newer batch into b: an object's patch from a newer read
-// replaces the older one (the values NetBox already held at that read
-// were left out on purpose), one from the same read adds up; journal
-// entries add up (the same entry twice, from two runs that both saw
-// NetBox's old value, is written once).
+// merge folds a newer batch into b. A later run's decision on an object
+// replaces an earlier one's whole unless the later run read an older
+// version: a run that wants nothing written (NetBox held it all at its
+// read) cancels an earlier run's pending patch (review of issue 17: a
+// stale sync_error was written after the object turned valid). Patches
+// without a run's read (states shown outside a run) add up, newer values
+// winning. Journal entries add up (the same entry twice, from two runs
+// that both saw NetBox's old value, is written once).
 func (b *wbBatch) merge(n *wbBatch) {
 	for k, lu := range n.seen {
-		if _, patched := n.patches[k]; !patched && b.patches[k] != nil && newer(lu, b.lastUpdated[k]) {
+		if _, patched := n.patches[k]; !patched && b.patches[k] != nil && !newer(b.lastUpdated[k], lu) {
 			delete(b.patches, k)
 			delete(b.lastUpdated, k)
+			delete(b.base, k)
 		}
 	}
 	for k, f := range n.patches {
-		if b.patches[k] == nil || newer(n.lastUpdated[k], b.lastUpdated[k]) {
-			b.patches[k] = map[string]any{}
-		}
-		for name, v := range f {
-			b.patches[k][name] = v
-		}
-		if !newer(b.lastUpdated[k], n.lastUpdated[k]) {
+		nb, fromRun := n.base[k]
+		switch {
+		case b.patches[k] == nil, fromRun && !newer(b.lastUpdated[k], n.lastUpdated[k]):
+			b.patches[k] = maps.Clone(f)
 			b.lastUpdated[k] = n.lastUpdated[k]
+			delete(b.base, k)
+			if fromRun {
+				if b.base == nil {
+					b.base = map[patchKey]netbox.Object{}
+				}
+				b.base[k] = nb
+			}
+		case fromRun:
+			// n read an older version than b's patch was planned from: b's stays
+		default:
+			for name, v := range f {
+				b.patches[k][name] = v
+			}
+			if !newer(b.lastUpdated[k], n.lastUpdated[k]) {
+				b.lastUpdated[k] = n.lastUpdated[k]
+			}
 		}
 	}
 	have := map[netbox.JournalEntry]bool{}
