@@ -292,7 +292,7 @@ func TestMetricsPassPromlint(t *testing.T) {
 		require.Regexp(t, `^hnp_[a-z]+_[a-z_]+$`, mf.GetName())
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
-				require.Contains(t, []string{"result", "state", "fabric", "from", "to", "dependency", "remote", "phase", "target"}, l.GetName(), "%s: high-cardinality label?", mf.GetName())
+				require.Contains(t, []string{"result", "state", "fabric", "from", "to", "dependency", "remote", "phase", "target", "mode", "reason"}, l.GetName(), "%s: high-cardinality label?", mf.GetName())
 			}
 		}
 	}
