@@ -106,8 +106,25 @@ func (r *scaleRig) syncedSince(ids []any, since time.Time) []any {
 	}
 }
 
+// quiet waits until the sidecar sent NetBox nothing for quiet, and NetBox
+// delivered it no webhook for as long: NetBox delivers webhooks one by
+// one from its own queue, and the write-back's own-change webhooks (its
+// PATCHes', dropped on arrival) may still be waiting there, ahead of the
+// next edit's (first measured: the first edit after 1,000 creates waited
+// 1m49s behind them).
 func (r *scaleRig) quiet(quiet, timeout time.Duration, what string) time.Time {
-	return r.proxy.waitQuiet(r.t, quiet, timeout, what, r.s.Logs.String)
+	deadline := time.Now().Add(timeout)
+	for {
+		last := r.proxy.waitQuiet(r.t, quiet, time.Until(deadline), what, r.s.Logs.String)
+		hooks := metricSum(r.t, r.s, "hnp_webhooks_received_total")
+		time.Sleep(quiet)
+		if metricSum(r.t, r.s, "hnp_webhooks_received_total") == hooks {
+			return last
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("%s: NetBox kept delivering webhooks for %s\n%s", what, timeout, tail(r.s.Logs.String(), 40))
+		}
+	}
 }
 
 // until polls ok every interval and fails the test after timeout.
