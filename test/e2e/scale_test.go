@@ -41,14 +41,19 @@ func TestBenchScale(t *testing.T) {
 }
 
 // The short version of `make bench-scale` inside `make test`: one fabric
-// of 50 VPCs and two edits (no bulk edit, to stay short). It asserts
-// only that every change reaches Git and is written back into NetBox; the
-// figures are printed (go test -v), not judged.
+// of 50 VPCs and two edits (no bulk edit, to stay short). It asserts that
+// every change reaches Git and is written back into NetBox, and the
+// counts of issue 17 (never timings): each single edit is one reconcile
+// that reads NetBox at most three times (fabric, repository, object).
 func TestScaleSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs real NetBox, Redis and a Git remote")
 	}
-	runScale(t, []int{50}, 2, false)
+	rows := runScale(t, []int{50}, 2, false)
+	for _, c := range rows[0].edits {
+		require.Equal(t, 1.0, c.runs, "reconciles of one edit")
+		require.LessOrEqual(t, c.reads, 3, "NetBox reads of one edit")
+	}
 }
 
 // scaleRig is one sidecar behind a counting proxy to NetBox, pushing to
@@ -64,7 +69,7 @@ type scaleRig struct {
 	logs  map[string]int // the reconcile log lines counted so far
 }
 
-func runScale(t *testing.T, sizes []int, edits int, bulk bool) {
+func runScale(t *testing.T, sizes []int, edits int, bulk bool) []scaleRow {
 	load0 := loadAvg()
 	begin := time.Now()
 	env, srv, repoURL, sc := reconcileSetup(t, "scale", "HNP_RECONCILE_INTERVAL", "0", "HNP_DRIFT_INTERVAL", "0",
@@ -81,6 +86,7 @@ func runScale(t *testing.T, sizes []int, edits int, bulk bool) {
 		}
 	}
 	t.Logf("\n%s", report(rows, edits, load0, loadAvg(), time.Since(begin)))
+	return rows
 }
 
 // measure builds a fabric of size VPCs and measures edits on it.
