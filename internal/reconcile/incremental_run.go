@@ -183,9 +183,6 @@ func sameObject(ref render.ObjectRef, old known.Entry, put *known.Entry) bool {
 
 // recordField is the object's state record's name in its fabric.
 func recordField(o render.Object) string {
-	ns := o.Namespace
-	if ns == "" {
-		ns = "default"
-	}
-	return state.Field(o.Kind.Name, ns, o.Name)
+	k := recordKey(0, o)
+	return state.Field(k.Kind, k.Namespace, k.Name)
 }

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -74,11 +75,7 @@ func (r *Reconciler) trackScope(ctx context.Context, f render.Fabric, root strin
 	var changes []state.Change
 	seen := map[string]bool{}
 	for _, o := range objs {
-		ns := o.Namespace
-		if ns == "" {
-			ns = "default"
-		}
-		ob := &tracked{key: state.Key{Fabric: f.ID, Kind: o.Kind.Name, Namespace: ns, Name: o.Name}, id: o.ID}
+		ob := &tracked{key: recordKey(f.ID, o), id: o.ID}
 		ob.path, _ = render.Path(root, o)
 		if errs, bad := invalid[o.Ref()]; bad {
 			ob.reason = joinReasons(errs)
@@ -128,6 +125,12 @@ func (r *Reconciler) loadRecords(ctx context.Context, fabric int64, scope map[st
 		return r.states.Load(ctx, fabric)
 	}
 	return lf.LoadFields(ctx, fabric, slices.Collect(maps.Keys(scope)))
+}
+
+// recordKey is the key of o's state record in fabric (an empty namespace
+// is render.DefaultNamespace).
+func recordKey(fabric int64, o render.Object) state.Key {
+	return state.Key{Fabric: fabric, Kind: o.Kind.Name, Namespace: cmp.Or(o.Namespace, render.DefaultNamespace), Name: o.Name}
 }
 
 // before is the change an object's record needs before the push, if any.
