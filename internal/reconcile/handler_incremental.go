@@ -21,9 +21,9 @@ type objectKey struct {
 	id   int64
 }
 
-// Backlog says how many keys wait in the queue or run (queue.Queue).
+// Backlog counts the keys that wait in the queue or run (queue.Queue).
 type Backlog interface {
-	Backlog(ctx context.Context) (int64, error)
+	Stats(ctx context.Context) (queue.Stats, error)
 }
 
 // WithIncremental makes a single object's key an incremental run
@@ -53,8 +53,8 @@ func (h *Handler) incremental(ctx context.Context, fabric int64, it queue.Item, 
 		return res, false, nil
 	}
 	if h.backlog != nil {
-		n, err := h.backlog.Backlog(ctx)
-		if err != nil || n > int64(h.maxBacklog) {
+		st, err := h.backlog.Stats(ctx)
+		if err != nil || st.Waiting+st.InFlight > int64(h.maxBacklog) {
 			h.r.Fallback(FullBacklog)
 			return res, true, nil
 		}
