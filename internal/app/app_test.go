@@ -212,10 +212,16 @@ func TestProbesAndHealth(t *testing.T) {
 	require.Contains(t, h.Components, "webhook_receiver")
 	require.Contains(t, h.Components, "queue")
 	require.Equal(t, true, h.Components["queue"].Details["workers_running"])
+	for _, off := range []string{"netbox", "fabrics", "leases", "netbox_visibility", "drift", "argocd", "kubernetes"} {
+		require.Equal(t, "disabled", string(h.Components[off].Status), "%s is configured off: listed as disabled, not absent", off)
+		require.NotEmpty(t, h.Components[off].Details["reason"], off)
+	}
 	var anon api.HealthResponse
 	decode(t, get(t, ta.url+"/api/v1/health", ""), &anon)
 	require.Equal(t, "ok", string(anon.Components["queue"].Status), "statuses for everyone")
 	require.Nil(t, anon.Components["queue"].Details, "details only with credentials")
+	require.Equal(t, "disabled", string(anon.Components["argocd"].Status))
+	require.Nil(t, anon.Components["argocd"].Details)
 
 	srv.Stop() // Redis gone: not ready, queue down, webhooks 503, process alive
 	require.Equal(t, 200, get(t, ta.url+"/livez", "").StatusCode)
@@ -292,7 +298,7 @@ func TestMetricsPassPromlint(t *testing.T) {
 		require.Regexp(t, `^hnp_[a-z]+_[a-z_]+$`, mf.GetName())
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
-				require.Contains(t, []string{"result", "state", "fabric", "from", "to", "dependency", "remote", "phase", "target", "mode", "reason"}, l.GetName(), "%s: high-cardinality label?", mf.GetName())
+				require.Contains(t, []string{"result", "state", "fabric", "from", "to", "dependency", "remote", "phase", "target", "mode", "reason", "stage"}, l.GetName(), "%s: high-cardinality label?", mf.GetName())
 			}
 		}
 	}

@@ -13,6 +13,9 @@ import (
 // healthComponents are the entries of /api/v1/health, under the plan's
 // names where it has one: signal_handlers is webhook_receiver,
 // argocd_integration is argocd; git_sync and state_management as named.
+// A component configured off is listed as {"status":"disabled"} (with
+// the setting under details.reason), never left out, so a monitor tells
+// "off" from "missing".
 func (a *App) healthComponents(recv *webhook.Receiver, withNetBox bool, breakers *breaker.Set) []api.Component {
 	c := []api.Component{
 		{Name: "webhook_receiver", Report: recv.Health},
@@ -20,29 +23,74 @@ func (a *App) healthComponents(recv *webhook.Receiver, withNetBox bool, breakers
 		{Name: "state_management", Report: a.stores.states.Health},
 		{Name: "git_sync", Report: func(context.Context) health.Report { return breakers.Report(breaker.Git) }},
 	}
+	noNetBox := "no NetBox (HNP_NETBOX_URL is not set)"
 	if withNetBox {
 		c = append(c, api.Component{Name: "netbox", Report: func(context.Context) health.Report { return breakers.Report(breaker.NetBox) }},
 			// Fabrics that cannot be synced until someone fixes them in NetBox.
 			api.Component{Name: "fabrics", Report: a.stores.problems.Health})
+	} else {
+		c = append(c, off("netbox", noNetBox), off("fabrics", noNetBox))
 	}
 	if a.pipe != nil {
 		// Which replica writes which fabric; what the sidecar's NetBox
 		// token cannot see.
 		c = append(c, api.Component{Name: "leases", Report: a.pipe.leases.Health},
-			api.Component{Name: "netbox_visibility", Report: visibilityHealth(a.pipe.visibility)})
+			api.Component{Name: "netbox_visibility", Report: visibilityHealth(a.pipe.visibility)},
+			a.driftHealth(breakers))
+	} else {
+		c = append(c, off("leases", noNetBox), off("netbox_visibility", noNetBox), off("drift", noNetBox))
 	}
-	if a.pipe != nil && a.pipe.argo != nil {
-		argo := a.pipe.argo
-		c = append(c, api.Component{Name: "argocd", Report: func(ctx context.Context) health.Report {
-			return withBreakers(breakers, breaker.ArgoCD, argo.syncer.HealthReport(ctx))
+	return append(c, a.argoHealth(breakers)...)
+}
+
+// argoHealth is the argocd and kubernetes components: disabled without
+// Argo CD; kubernetes, without the Kubernetes driver, shows the
+// Kubernetes breakers once drift detection has called a cluster.
+func (a *App) argoHealth(breakers *breaker.Set) []api.Component {
+	if a.pipe == nil || a.pipe.argo == nil {
+		return []api.Component{off("argocd", "Argo CD is off (HNP_ARGOCD_DRIVER)"),
+			a.kubeHealth(breakers, "no Kubernetes driver and no cluster called yet")}
+	}
+	argo := a.pipe.argo
+	c := []api.Component{{Name: "argocd", Report: func(ctx context.Context) health.Report {
+		return withBreakers(breakers, breaker.ArgoCD, argo.syncer.HealthReport(ctx))
+	}}}
+	if argo.kube != nil {
+		return append(c, api.Component{Name: "kubernetes", Report: func(ctx context.Context) health.Report {
+			return withBreakers(breakers, breaker.Kubernetes, cluster.Health(ctx, argo.kube))
 		}})
-		if argo.kube != nil {
-			c = append(c, api.Component{Name: "kubernetes", Report: func(ctx context.Context) health.Report {
-				return withBreakers(breakers, breaker.Kubernetes, cluster.Health(ctx, argo.kube))
-			}})
-		}
 	}
-	return c
+	return append(c, a.kubeHealth(breakers, "the REST driver; no cluster called yet"))
+}
+
+// kubeHealth reports the Kubernetes breakers (drift's calls to the
+// fabrics' clusters), or disabled while there are none.
+func (a *App) kubeHealth(breakers *breaker.Set, why string) api.Component {
+	return api.Component{Name: "kubernetes", Report: func(context.Context) health.Report {
+		r := breakers.Report(breaker.Kubernetes)
+		if rs, _ := r.Details["remotes"].(map[string]health.Report); len(rs) == 0 {
+			return health.Off(why)
+		}
+		return r
+	}}
+}
+
+// driftHealth is drift detection: disabled when it only runs on demand
+// (HNP_DRIFT_INTERVAL=0), else its setting with the Kubernetes breakers
+// its checks go through.
+func (a *App) driftHealth(breakers *breaker.Set) api.Component {
+	every := a.cfg.DriftInterval
+	return api.Component{Name: "drift", Report: func(context.Context) health.Report {
+		if every <= 0 {
+			return health.Off("periodic checks off (HNP_DRIFT_INTERVAL=0); on demand only")
+		}
+		return withBreakers(breakers, breaker.Kubernetes,
+			health.Report{Status: health.OK, Details: map[string]any{"interval_seconds": every.Seconds()}})
+	}}
+}
+
+func off(name, why string) api.Component {
+	return api.Component{Name: name, Report: func(context.Context) health.Report { return health.Off(why) }}
 }
 
 // withBreakers adds dep's breakers to a component's health report: the

@@ -6,7 +6,8 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/health"
 )
 
-// status maps a breaker state to a health status.
+// status maps a breaker state to a health status (a closed breaker may
+// still report degraded: see Report).
 func (s State) status() health.Status {
 	switch s {
 	case HalfOpen:
@@ -17,9 +18,11 @@ func (s State) status() health.Status {
 	return health.OK
 }
 
-// Report is one breaker's health: ok closed, degraded half-open, down open,
-// with the last success, the last failure (time and sanitized message) and,
-// in Details, the state and the failures since the last success.
+// Report is one breaker's health: down open, degraded half-open or closed
+// after a failure newer than the last success (the breaker has not opened
+// yet, but the last call failed), else ok; with the last success, the last
+// failure (time and sanitized message) and, in Details, the state and the
+// failures since the last success.
 func (b *Breaker) Report() health.Report {
 	_, r := b.report()
 	return r
@@ -30,7 +33,11 @@ func (b *Breaker) report() (State, health.Report) {
 	now := b.set.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	r := health.Report{Status: st.status(), Error: b.lastErr, Details: map[string]any{
+	status := st.status()
+	if st == Closed && b.consecutive > 0 {
+		status = health.Degraded
+	}
+	r := health.Report{Status: status, Error: b.lastErr, Details: map[string]any{
 		"state": string(st), "consecutive_failures": b.consecutive,
 	}}
 	r.LastSuccess = utc(b.lastOK)
@@ -49,12 +56,13 @@ func utc(t time.Time) *time.Time {
 	return &u
 }
 
-// Report is dep's part of /api/v1/health: the worst status of its breakers,
-// its newest success and error, and in Details its worst "state" and every
-// remote's own report under "remotes" (keyed by host:port, "default" for "").
+// Report is dep's part of /api/v1/health: the worst status of its breakers
+// (so degraded as soon as one remote's last call failed), its newest
+// success and error, and in Details its worst "state" and every remote's
+// own report under "remotes" (keyed by host:port, "default" for "").
 // A dependency nothing has called yet is ok.
 func (s *Set) Report(dep Dependency) health.Report {
-	var r health.Report
+	r := health.Report{Status: health.OK}
 	worst := Closed
 	remotes := map[string]health.Report{}
 	for _, b := range s.all(dep) {
@@ -64,6 +72,7 @@ func (s *Set) Report(dep Dependency) health.Report {
 			key = "default"
 		}
 		remotes[key] = br
+		r.Status = health.Worst(r.Status, br.Status)
 		if st.gauge() > worst.gauge() {
 			worst = st
 		}
@@ -74,7 +83,6 @@ func (s *Set) Report(dep Dependency) health.Report {
 			r.LastError, r.Error = br.LastError, br.Error
 		}
 	}
-	r.Status = worst.status()
 	r.Details = map[string]any{"state": string(worst), "remotes": remotes}
 	return r
 }

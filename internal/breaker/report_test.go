@@ -1,6 +1,7 @@
 package breaker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -29,7 +30,7 @@ func TestReport(t *testing.T) {
 	require.Error(t, c.Do(t.Context(), fail(fmt.Errorf("git: fetch %s: %w", secret, errDown))))
 
 	r = f.set.Report(Git)
-	require.Equal(t, health.OK, r.Status, "one failure does not open")
+	require.Equal(t, health.Degraded, r.Status, "one failure does not open, but the last call failed")
 	require.Equal(t, t0.UTC(), *r.LastSuccess)
 	require.Equal(t, t0.Add(time.Minute).UTC(), *r.LastError)
 	require.Equal(t, "git: fetch https://mirror.example.com:2222/org/a.git: "+errDown.Error(), r.Error)
@@ -38,7 +39,9 @@ func TestReport(t *testing.T) {
 	mirror := remotes["mirror.example.com:2222"]
 	require.Equal(t, 1, mirror.Details["consecutive_failures"])
 	require.Equal(t, "closed", mirror.Details["state"])
+	require.Equal(t, health.Degraded, mirror.Status)
 	require.Nil(t, remotes["git.example.com:443"].LastError)
+	require.Equal(t, health.OK, remotes["git.example.com:443"].Status)
 
 	require.Error(t, c.Do(t.Context(), fail(errors.New("git: password=hunter2 rejected"))))
 	r = f.set.Report(Git)
@@ -89,4 +92,32 @@ func TestRemote(t *testing.T) {
 	for in, want := range cases {
 		require.Equal(t, want, Remote(in), in)
 	}
+}
+
+// The status rules of one dependency: ok until a call fails; degraded
+// while the last call failed (closed) or half-open; down open; ok again
+// after a success. Neutral answers (the remote is up) are successes.
+func TestReportStatusRules(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.ConsecutiveFailures, o.OpenTimeout = 3, time.Hour })
+	b := f.set.Get(NetBox, "https://netbox.example.com")
+	steps := []struct {
+		name string
+		call func(context.Context) error
+		want health.Status
+	}{
+		{"success", ok, health.OK},
+		{"one failure: closed, last call failed", fail(errDown), health.Degraded},
+		{"a neutral answer: the remote is up", fail(neutralType{}), health.OK},
+		{"failure again", fail(errDown), health.Degraded},
+		{"second failure", fail(errDown), health.Degraded},
+		{"third failure opens", fail(errDown), health.Down},
+	}
+	for _, s := range steps {
+		_ = b.Do(t.Context(), s.call)
+		require.Equal(t, s.want, f.set.Report(NetBox).Status, s.name)
+		require.Equal(t, s.want, b.Report().Status, s.name)
+	}
+	other := f.set.Get(Git, "https://git.example.com/a.git")
+	require.NoError(t, other.Do(t.Context(), ok))
+	require.Equal(t, health.OK, f.set.Report(Git).Status, "another dependency is not affected")
 }

@@ -10,20 +10,35 @@ import (
 // Status of one component.
 type Status string
 
-// Statuses, from best to worst.
+// Statuses, from best to worst; Disabled is a component configured off,
+// which makes nothing worse.
 const (
 	OK       Status = "ok"
 	Degraded Status = "degraded"
 	Down     Status = "down"
+	Disabled Status = "disabled"
 )
 
-// Worst returns the worse of a and b.
+// Worst returns the worse of a and b; Disabled is never worse than the
+// other (Worst(Disabled, Disabled) is Disabled).
 func Worst(a, b Status) Status {
-	rank := map[Status]int{OK: 0, Degraded: 1, Down: 2}
+	rank := map[Status]int{Disabled: -1, OK: 0, Degraded: 1, Down: 2}
 	if rank[b] > rank[a] {
 		return b
 	}
 	return a
+}
+
+// Off is the report of a component configured off: {"status":"disabled"},
+// with why (the setting) in Details.
+func Off(why string) Report {
+	return Report{Status: Disabled, Details: map[string]any{"reason": why}}
+}
+
+// FailedLast says whether r's last error is newer than its last success:
+// the last call failed, whatever a breaker made of it.
+func FailedLast(r Report) bool {
+	return r.LastError != nil && (r.LastSuccess == nil || r.LastError.After(*r.LastSuccess))
 }
 
 // Report is what /api/v1/health shows for one component.
