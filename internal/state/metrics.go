@@ -18,12 +18,38 @@ func (s *Store) register(reg prometheus.Registerer) error {
 		Name: "hnp_state_transitions_total",
 		Help: "Applied transitions by from and to state (none: a record began; (end): it ended).",
 	}, []string{"from", "to"})
-	for _, c := range []prometheus.Collector{s.illegal, s.moves, &gauge{s: s}} {
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "hnp_sync_latency_seconds",
+		Help: "Time from an object's change in NetBox (its last_updated, else the event's time, else when the webhook " +
+			"arrived) to its commit being pushed (stage committed, by the replica that pushed) and to Argo CD reporting " +
+			"it synced (stage synced, by the replica that saw it); each change once.",
+		Buckets: LatencyBuckets,
+	}, []string{"stage"})
+	for _, c := range []prometheus.Collector{s.illegal, s.moves, s.latency, &gauge{s: s}} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("state: register metrics: %w", err)
 		}
 	}
 	return nil
+}
+
+// LatencyBuckets are hnp_sync_latency_seconds' buckets: 0.1s to 30min.
+var LatencyBuckets = []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800}
+
+// observe measures an applied change: its commit latency when it pushed a
+// NetBox change (Committed with ChangedAt), its sync latency when it
+// reached synced with a change on its way (changed, the script's answer).
+// A NetBox clock ahead of ours counts as 0.
+func (s *Store) observe(c Change, changed string, now time.Time) {
+	if c.Committed && !c.ChangedAt.IsZero() {
+		s.latency.WithLabelValues("committed").Observe(max(0, now.Sub(c.ChangedAt).Seconds()))
+	}
+	if changed == "" {
+		return
+	}
+	if at, err := time.Parse(time.RFC3339Nano, changed); err == nil {
+		s.latency.WithLabelValues("synced").Observe(max(0, now.Sub(at).Seconds()))
+	}
 }
 
 // gauge reports hnp_state_resources{fabric,state} from the counts in

@@ -156,7 +156,12 @@ type Record struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	// CommittedAt is when the file was last pushed (or found) in Git.
 	CommittedAt *time.Time `json:"committed_at,omitempty"`
-	History     []Entry    `json:"history,omitempty"`
+	// ChangedAt is when NetBox made the oldest change of the object that
+	// has not reached synced yet (cleared when it does): the start of
+	// hnp_sync_latency_seconds, kept here so whichever replica sees the
+	// sync measures it.
+	ChangedAt *time.Time `json:"changed_at,omitempty"`
+	History   []Entry    `json:"history,omitempty"`
 	// Gone: the record ended (removed from Git); only its history is left.
 	Gone bool `json:"gone,omitempty"`
 }

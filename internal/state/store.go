@@ -39,6 +39,11 @@ type Change struct {
 	NetBoxID                       int64
 	// Committed stamps CommittedAt with the change's time.
 	Committed bool
+	// ChangedAt, when set, is when NetBox made the change this one
+	// records: with Committed, the commit latency is observed
+	// (hnp_sync_latency_seconds{stage="committed"}), and it becomes the
+	// record's ChangedAt unless that holds an older change still on its way.
+	ChangedAt time.Time
 }
 
 // Options tunes the store.
@@ -60,6 +65,7 @@ type Store struct {
 	now     func() time.Time
 	illegal prometheus.Counter
 	moves   *prometheus.CounterVec
+	latency *prometheus.HistogramVec
 }
 
 // New builds a store and registers its metrics on reg.
@@ -96,6 +102,7 @@ type patch struct {
 	FabricName string `json:"fabric_name,omitempty"`
 	NetBoxID   int64  `json:"netbox_id,omitempty"`
 	Committed  bool   `json:"committed,omitempty"`
+	ChangedAt  string `json:"changed_at,omitempty"`
 }
 
 func (s *Store) args(ctx context.Context, c Change, now time.Time) ([]string, []any, error) {
@@ -106,8 +113,12 @@ func (s *Store) args(ctx context.Context, c Change, now time.Time) ([]string, []
 	if c.End {
 		op = "end"
 	}
-	p, _ := json.Marshal(patch{Reason: c.Reason, Commit: c.Commit, Path: c.Path, Hash: c.Hash,
-		FabricName: c.FabricName, NetBoxID: c.NetBoxID, Committed: c.Committed})
+	pt := patch{Reason: c.Reason, Commit: c.Commit, Path: c.Path, Hash: c.Hash,
+		FabricName: c.FabricName, NetBoxID: c.NetBoxID, Committed: c.Committed}
+	if !c.ChangedAt.IsZero() {
+		pt.ChangedAt = c.ChangedAt.UTC().Format(time.RFC3339Nano)
+	}
+	p, _ := json.Marshal(pt)
 	k, _ := json.Marshal(c.Key)
 	fabric := strconv.FormatInt(c.Key.Fabric, 10)
 	keys := []string{s.records(c.Key.Fabric), s.history(c.Key), s.counts(c.Key.Fabric),
@@ -152,7 +163,7 @@ func (s *Store) Apply(ctx context.Context, changes ...Change) []error {
 				again = append(again, i) // not run at all: safe to send again
 				continue
 			}
-			errs[i] = s.result(changes[i], res, err)
+			errs[i] = s.result(changes[i], res, err, now)
 		}
 		if len(again) > 0 {
 			if err := s.script.Load(ctx, s.rdb).Err(); err != nil {
@@ -167,11 +178,11 @@ func (s *Store) Apply(ctx context.Context, changes ...Change) []error {
 	return errs
 }
 
-func (s *Store) result(c Change, res []string, err error) error {
+func (s *Store) result(c Change, res []string, err error, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("state: %s: %w", c.Key, err)
 	}
-	if len(res) != 2 {
+	if len(res) != 3 {
 		return fmt.Errorf("state: %s: unexpected reply %q", c.Key, res)
 	}
 	from := res[1]
@@ -182,6 +193,7 @@ func (s *Store) result(c Change, res []string, err error) error {
 			to = "(end)"
 		}
 		s.moves.WithLabelValues(orNone(from), to).Inc()
+		s.observe(c, res[2], now)
 		return nil
 	case "illegal":
 		s.illegal.Inc()
