@@ -152,6 +152,7 @@ func (r *Reconciler) syncOnce(ctx context.Context, fabricID int64, raw []queue.H
 		files[c.Path] = c.Content
 	}
 	t := r.track(ctx, rf, res.Target.Root, objs, res.Invalid, files)
+	t.noteChanges(hints)
 	p.Phase, p.Done = PhasePushing, p.Done+1
 	report(p)
 	out, err := r.git.Apply(ctx, gitops.Batch{

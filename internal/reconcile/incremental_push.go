@@ -30,6 +30,7 @@ func (r *Reconciler) pushObject(ctx context.Context, f netbox.Fabric, snap *know
 	rf := render.Fabric{ID: f.ID, Name: f.Name}
 	t := r.trackScope(ctx, rf, root, p.tracked, p.invalid, files, p.scope)
 	hints := fromNetBox(raw)
+	t.noteChanges(hints)
 	out, err := r.git.Apply(ctx, gitops.Batch{
 		URL: res.Target.URL, Branch: res.Target.Branch, Changes: p.changes,
 		Message: message(f.Name, p.objects-len(p.invalid), hints), Author: author(hints),

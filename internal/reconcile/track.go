@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/githedgehog/hnp-sidecar/internal/gitops"
 	"github.com/githedgehog/hnp-sidecar/internal/render"
@@ -41,6 +42,9 @@ type tracking struct {
 	objects []*tracked
 	// gone: records of objects NetBox no longer has whose file is in Git.
 	gone []state.Key
+	// changed: when NetBox changed the objects the run's hints name
+	// (noteChanges).
+	changed map[changed]time.Time
 }
 
 func contentHash(b []byte) string {
@@ -174,7 +178,7 @@ func (t *tracking) after(ctx context.Context, out gitops.Result, pushErr error) 
 			changes = append(changes, state.Change{Key: ob.key, To: state.Draft, Expect: state.Draft, Reason: pushFailed(pushErr)})
 		default:
 			changes = append(changes, state.Change{Key: ob.key, To: state.Committed, Expect: state.Draft, Commit: out.Commit,
-				Path: ob.path, Hash: ob.hash, Committed: true})
+				Path: ob.path, Hash: ob.hash, Committed: true, ChangedAt: t.changedAt(ob)})
 		}
 	}
 	if pushErr == nil {
