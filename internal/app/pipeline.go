@@ -62,6 +62,9 @@ func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client
 	if err != nil {
 		return nil, fmt.Errorf("app: HNP_GIT_WORKDIR: %w", err)
 	}
+	if err := writer.RegisterMetrics(reg); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	if p.leases, err = lease.New(rdb, lease.Options{Prefix: cfg.RedisPrefix, TTL: cfg.LeaseTTL}, logger.With("component", "lease"), reg); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
@@ -78,6 +81,9 @@ func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client
 		opts = append(opts, reconcile.WithWriteBack(nb))
 	}
 	if p.argo != nil {
+		if err := p.argo.syncer.RegisterMetrics(reg); err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
 		opts = append(opts, reconcile.WithDeployer(p.argo.syncer, argoDefaults))
 		p.background = append(p.background, loop{"argocd.syncer", p.argo.syncer.Run})
 	}

@@ -126,6 +126,7 @@ func (s *Syncer) watch(ctx context.Context, j job, pending []state.Record) error
 	deadline := time.Now().Add(s.opts.Timeout)
 	asked, owned := time.Now(), time.Now()
 	seen := ""
+	failed := false
 	for len(pending) > 0 {
 		st, err := s.driver.Status(ctx, t.App.Namespace, t.App.Name)
 		if err == nil && !st.Running && st.OperationRevision != t.Commit && time.Since(asked) > 5*s.opts.Poll {
@@ -147,9 +148,11 @@ func (s *Syncer) watch(ctx context.Context, j job, pending []state.Record) error
 			}
 			final := st.Applied(t.Commit) || st.Finished(t.Commit)
 			if final || (st.OperationRevision == t.Commit && len(st.Resources) > 0) {
-				if pending, err = s.settle(ctx, t, pending, st, final); err != nil {
+				var drifted bool
+				if pending, drifted, err = s.settle(ctx, t, pending, st, final); err != nil {
 					return err
 				}
+				failed = failed || drifted
 				continue
 			}
 		}
@@ -171,7 +174,8 @@ func (s *Syncer) watch(ctx context.Context, j job, pending []state.Record) error
 			if err := s.apply(ctx, t, moves); err != nil {
 				return err
 			}
-			return fmt.Errorf("argocd: %s/%s: sync to %s not done within %s", t.App.Namespace, t.App.Name, state.ShortCommit(t.Commit), s.opts.Timeout)
+			return fmt.Errorf("%w: %s/%s: sync to %s not done within %s", errSyncTimeout, t.App.Namespace, t.App.Name,
+				state.ShortCommit(t.Commit), s.opts.Timeout)
 		}
 		select {
 		case <-ctx.Done():
@@ -179,19 +183,26 @@ func (s *Syncer) watch(ctx context.Context, j job, pending []state.Record) error
 		case <-time.After(s.opts.Poll):
 		}
 	}
+	result := SyncOK
+	if failed {
+		result = SyncFailed
+	}
+	s.syncs.WithLabelValues(result).Inc()
 	return nil
 }
 
 // settle moves pending objects by the sync's outcome, each by its own
 // resource's result where Argo CD gives one. Unless final, objects without
-// a result stay pending and are returned. state.ErrFenced: the lease moved.
-func (s *Syncer) settle(ctx context.Context, t Target, pending []state.Record, st Status, final bool) ([]state.Record, error) {
+// a result stay pending and are returned; drifted says whether Argo CD
+// failed some. state.ErrFenced: the lease moved.
+func (s *Syncer) settle(ctx context.Context, t Target, pending []state.Record, st Status, final bool) ([]state.Record, bool, error) {
 	results := map[string]Resource{}
 	for _, r := range st.Resources {
 		results[r.Kind+"/"+r.Namespace+"/"+r.Name] = r
 	}
 	var moves []state.Change
 	var waiting []state.Record
+	drifted := false
 	for _, r := range pending {
 		res, has := results[r.Kind+"/"+r.Namespace+"/"+r.Name]
 		c := state.Change{Key: r.Key, Expect: state.Pending, Commit: t.Commit}
@@ -200,6 +211,7 @@ func (s *Syncer) settle(ctx context.Context, t Target, pending []state.Record, s
 			c.To = state.Synced
 		case final, has && res.Status == "SyncFailed":
 			c.To, c.Reason = state.Drifted, failure(res, has, st)
+			drifted = true
 		default:
 			waiting = append(waiting, r)
 			continue
@@ -207,13 +219,13 @@ func (s *Syncer) settle(ctx context.Context, t Target, pending []state.Record, s
 		moves = append(moves, c)
 	}
 	if err := s.apply(ctx, t, moves); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if len(moves) > 0 {
 		s.logger.Info("argo cd sync result", "fabric", t.FabricName, "application", t.App.Name, "commit", t.Commit,
 			"phase", st.Operation, "sync", st.SyncStatus, "health", st.Health, "settled", len(moves), "waiting", len(waiting))
 	}
-	return waiting, nil
+	return waiting, drifted, nil
 }
 
 func failure(res Resource, has bool, st Status) string {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/githedgehog/hnp-sidecar/internal/panics"
@@ -112,6 +113,8 @@ type Syncer struct {
 	// delayed fabrics wait for a retry (retryLater): a rescan leaves them.
 	delayed map[int64]bool
 	wake    chan struct{}
+	// syncs counts the targets' outcomes (hnp_argocd_syncs_total).
+	syncs *prometheus.CounterVec
 }
 
 // job is a target, its Seq in the store (0: not stored yet: its Put
@@ -151,7 +154,8 @@ func NewSyncer(d Driver, st States, opts Options, show func(ctx context.Context,
 		store = newRedisTargets(opts.Redis, opts.Prefix)
 	}
 	return &Syncer{driver: d, states: st, store: store, logger: logger, opts: opts, show: show,
-		want: map[int64]job{}, active: map[int64]bool{}, delayed: map[int64]bool{}, wake: make(chan struct{}, 1)}
+		want: map[int64]job{}, active: map[int64]bool{}, delayed: map[int64]bool{}, wake: make(chan struct{}, 1),
+		syncs: newSyncCounter()}
 }
 
 // Naming is the policy of Application names and namespaces.

@@ -36,6 +36,7 @@ func (s *Syncer) work(ctx context.Context, fabric int64) {
 			// its next run offers it again.
 			s.finished(ctx, j)
 			if err != nil {
+				s.countFailure(err)
 				s.logger.Warn("argo cd not touched: an object of that name is not the sidecar's; shown on the fabric",
 					"fabric", t.FabricName, "application", t.App.Name, "err", err)
 			}
@@ -43,6 +44,7 @@ func (s *Syncer) work(ctx context.Context, fabric int64) {
 			s.logger.Info("argo cd sync left to the fabric's owner and its newest commit", "fabric", t.FabricName,
 				"commit", t.Commit, "reason", err.Error())
 		case ctx.Err() == nil:
+			s.countFailure(err)
 			delay := s.retryLater(ctx, j, err)
 			s.logger.Warn("argo cd sync not done; tried again unless a newer commit comes first", "fabric", t.FabricName,
 				"application", t.App.Name, "commit", t.Commit, "retry_in", delay.String(), "err", err)

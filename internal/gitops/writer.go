@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Writer commits batches of changes to Git remotes.
@@ -18,6 +19,7 @@ type Writer struct {
 	logger *slog.Logger
 	now    func() time.Time
 	clones *clones
+	pushes *prometheus.CounterVec
 	// beforePush, when set by a test, runs between building and pushing.
 	beforePush func(attempt int)
 }
@@ -45,7 +47,7 @@ func New(opts Options, logger *slog.Logger) (*Writer, error) {
 	if err := os.MkdirAll(opts.WorkDir, 0o700); err != nil {
 		return nil, fmt.Errorf("gitops: work dir: %w", err)
 	}
-	w := &Writer{opts: opts, logger: logger, now: time.Now}
+	w := &Writer{opts: opts, logger: logger, now: time.Now, pushes: newPushCounter()}
 	w.clones = newClones(opts.WorkDir, opts.CloneCacheMax, opts.CloneMaxIdle, func() time.Time { return w.now() }, logger)
 	return w, nil
 }
@@ -93,8 +95,8 @@ type Result struct {
 //
 // The URL is checked against the access policy first, before the breaker
 // and any transport: a refused URL (gitaccess.ErrRefused) reaches neither.
-func (w *Writer) Apply(ctx context.Context, b Batch) (Result, error) {
-	var res Result
+func (w *Writer) Apply(ctx context.Context, b Batch) (res Result, err error) {
+	defer func() { w.countPush(ctx, res, err) }()
 	t, err := w.resolve(b.URL, b.Branch)
 	if err != nil {
 		return res, err
