@@ -16,7 +16,9 @@ import (
 	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
-func syncs(s *Syncer, result string) float64 { return testutil.ToFloat64(s.syncs.WithLabelValues(result)) }
+func syncs(s *Syncer, result string) float64 {
+	return testutil.ToFloat64(s.syncs.WithLabelValues(result))
+}
 
 func TestSyncOutcomesAreCounted(t *testing.T) {
 	cases := []struct {
