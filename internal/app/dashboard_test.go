@@ -64,7 +64,8 @@ var (
 // service registers (histograms through _bucket, _sum, _count), that those
 // suffixes are only used on histograms, and that the labels they group or
 // match by are the metric's. The service is built as in production with
-// NetBox configured (so drift's metrics exist) and one webhook processed
+// NetBox and Argo CD configured (so drift's and the syncer's metrics
+// exist) and one webhook processed
 // (so the labelled series exist and their types and labels can be read).
 func TestDashboardQueriesExistingMetrics(t *testing.T) {
 	b, err := os.ReadFile(dashboardFile)
@@ -85,6 +86,8 @@ func TestDashboardQueriesExistingMetrics(t *testing.T) {
 		"HNP_RECONCILE_INTERVAL": "0", "HNP_DRIFT_INTERVAL": "0", "HNP_QUEUE_COALESCE_WINDOW": "10ms",
 		"HNP_QUEUE_BACKOFF_BASE": "10ms", "HNP_QUEUE_BACKOFF_MAX": "20ms", "HNP_QUEUE_MAX_ATTEMPTS": "2",
 		"HNP_QUEUE_POLL_INTERVAL": "20ms",
+		// Argo CD on (REST, never reached): its syncer's metrics exist.
+		"HNP_ARGOCD_URL": "http://127.0.0.1:1", "HNP_ARGOCD_TOKEN": "argocd-token-for-tests",
 	}))
 	require.NoError(t, err)
 	a, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
