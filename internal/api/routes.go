@@ -103,9 +103,11 @@ func (s *Server) readyz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// HealthResponse is the body of GET /api/v1/health. Callers with the
-// sidecar's token or NetBox credentials NetBox accepts see each
-// component's details (addresses, error text); others only the statuses.
+// HealthResponse is the body of GET /api/v1/health: Status is the worst
+// component's (ok, degraded, down; a disabled component, configured off,
+// worsens nothing), 503 when down. Callers with the sidecar's token or
+// NetBox credentials NetBox accepts see each component's details
+// (addresses, error text); others only the statuses.
 type HealthResponse struct {
 	Status     health.Status            `json:"status"`
 	Components map[string]health.Report `json:"components"`
