@@ -60,4 +60,3 @@ func TestHealthIsTheWorstComponent(t *testing.T) {
 		})
 	}
 }
-
