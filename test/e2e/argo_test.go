@@ -136,6 +136,11 @@ func TestScenario3NetBoxToArgoCD(t *testing.T) {
 			reconciles := metricSum(t, s, "hnp_reconcile_runs_total") - runs
 			t.Logf("%s driver: reconciles for one edit and its Argo CD sync: %.0f (the edit's own; the sync's states reach NetBox without one)", driver, reconciles)
 			require.Equal(t, 1.0, reconciles, "an Argo CD sync causes no reconcile\n%s", s.Logs)
+			// Three creates and an edit: each measured once to committed and to synced.
+			committed, synced := logOutcomes(t, s, driver+" driver")
+			require.GreaterOrEqual(t, committed.Count, 4.0)
+			require.GreaterOrEqual(t, synced.Count, 4.0)
+			require.GreaterOrEqual(t, synced.P50, committed.P50, "synced comes after committed")
 			cr, err = dyn.Resource(vpcGVR).Namespace("default").Get(context.Background(), name0, metav1.GetOptions{})
 			require.NoError(t, err)
 			require.Equal(t, "10.99.0.0/24", fmt.Sprint(getPath(cr.Object, "spec", "subnets", "default", "subnet")))
