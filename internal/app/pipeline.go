@@ -76,7 +76,8 @@ func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client
 	}
 	opts := []reconcile.Option{reconcile.WithStates(st.states), reconcile.WithProblems(st.problems), reconcile.WithMetrics(reg),
 		reconcile.WithOverlapCheck(nb, st.queue), reconcile.WithMaxDeleteFraction(cfg.MaxDeleteFraction),
-		reconcile.WithDeleteEvidence(st.queue), reconcile.WithSnapshots(known.New(rdb, cfg.RedisPrefix))}
+		reconcile.WithDeleteEvidence(st.queue), reconcile.WithSnapshots(known.New(rdb, cfg.RedisPrefix)),
+		reconcile.WithChangeHints(st.queue)}
 	if cfg.WriteBack {
 		opts = append(opts, reconcile.WithWriteBack(nb))
 	}

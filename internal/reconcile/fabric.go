@@ -153,6 +153,7 @@ func (r *Reconciler) syncOnce(ctx context.Context, fabricID int64, raw []queue.H
 	}
 	t := r.track(ctx, rf, res.Target.Root, objs, res.Invalid, files)
 	t.noteChanges(hints)
+	t.noteWaiting(ctx)
 	p.Phase, p.Done = PhasePushing, p.Done+1
 	report(p)
 	out, err := r.git.Apply(ctx, gitops.Batch{

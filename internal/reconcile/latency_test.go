@@ -69,7 +69,11 @@ func TestCommitLatencyFromTheHint(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	w, err := gitops.New(gitops.Options{WorkDir: t.TempDir(), Access: gitAccess(t, e.srv)}, logger)
 	require.NoError(t, err)
-	rec := New(e.nb, w, Defaults{}, logger, WithStates(st), WithSnapshots(known.New(rdb, "t")))
+	qo := queue.DefaultOptions()
+	qo.Prefix = "t"
+	q, err := queue.New(rdb, qo, logger, prometheus.NewRegistry())
+	require.NoError(t, err)
+	rec := New(e.nb, w, Defaults{}, logger, WithStates(st), WithSnapshots(known.New(rdb, "t")), WithChangeHints(q))
 	id, err := fabric.EnsureFabric(ctx, e.nb, "latency-test", map[string]any{
 		"git_repository_url": e.url, "git_branch": "main", "gitops_directory": "/lat/"})
 	require.NoError(t, err)
@@ -105,4 +109,18 @@ func TestCommitLatencyFromTheHint(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, res.Committed)
 	require.EqualValues(t, 2, commitLatency(t, reg), "the edit's incremental run measures it")
+
+	// Another key's full run pushes lat-2's change: measured from the hint
+	// its own key holds in the queue (that key's run then finds it covered).
+	var o2 netbox.Object
+	require.NoError(t, e.nb.Do(ctx, http.MethodPost, netbox.PluginPath+"vpcs/", map[string]any{"fabric": id, "name": "lat-2", "spec": spec(3)}, &o2))
+	_, err = q.Enqueue(ctx, hint(o2, "created"))
+	require.NoError(t, err)
+	_, err = rec.SyncWithProgress(ctx, id, []queue.Hint{{ObjectType: "netbox_hedgehog.hedgehogfabric", ObjectID: id, Kind: "Fabric",
+		Event: "updated", ReceivedAt: time.Now().UTC()}}, nil)
+	require.NoError(t, err)
+	require.EqualValues(t, 3, commitLatency(t, reg))
+	r, err = st.Get(ctx, state.Key{Fabric: id, Kind: "VPC", Namespace: "default", Name: "lat-2"})
+	require.NoError(t, err)
+	require.NotNil(t, r.ChangedAt)
 }

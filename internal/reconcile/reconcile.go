@@ -105,6 +105,7 @@ type Reconciler struct {
 	metricsErr error
 	maxDelete  float64        // guard.go; 0: DefaultMaxDeleteFraction
 	deletes    DeleteEvidence // evidence_webhooks.go; nil: only the run's own hints
+	waiting    ChangeHints    // latency.go; nil: only the run's own hints are measured
 	snaps      Snapshots      // incremental.go; nil: every run is a full one
 	fallbacks  *prometheus.CounterVec
 }
