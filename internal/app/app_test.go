@@ -282,6 +282,10 @@ func TestMetricsPassPromlint(t *testing.T) {
 	ta := startApp(t, srv, nil)
 	require.Equal(t, 202, postHook(t, ta, sampleBody(t), testSecret).StatusCode)
 	<-ta.seen
+	require.Eventually(t, func() bool { // observed once the handler has returned, after seen
+		b, _ := io.ReadAll(get(t, ta.url+"/metrics", "").Body)
+		return strings.Contains(string(b), "hnp_queue_processing_duration_seconds_count")
+	}, 5*time.Second, 10*time.Millisecond)
 	r := get(t, ta.url+"/metrics", "")
 	problems, err := promlint.New(r.Body).Lint()
 	require.NoError(t, err)
