@@ -49,7 +49,10 @@ func TestInstallWithoutCluster(t *testing.T) {
 	cfg, err := config.LoadConfig(env(map[string]string{"HNP_REDIS_URL": "redis://127.0.0.1:1/0",
 		"HNP_WEBHOOK_SECRET": testSecret, "HNP_API_TOKEN": testToken}))
 	require.NoError(t, err)
-	inst, err := newInstaller(cfg, nil, nil, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	logger := slog.New(slog.DiscardHandler)
+	breakers, err := newBreakers(cfg, logger, prometheus.NewRegistry())
+	require.NoError(t, err)
+	inst, err := newInstaller(cfg, nil, newPlaces(cfg, nil, newClusters(cfg, breakers, logger)), prometheus.NewRegistry(), logger)
 	require.NoError(t, err)
 	_, err = inst.Cluster(fabricJSON(t, `{"id": 1}`))
 	require.ErrorContains(t, err, "set HNP_KUBECONFIG")
