@@ -24,9 +24,9 @@ type Clusters struct {
 	wrap func(http.RoundTripper) http.RoundTripper
 	// allowed bounds the servers a fabric may name (Restrict).
 	allowed []string
-	mu    sync.Mutex
-	cache map[string]*cached
-	tick  uint64 // use counter: the LRU order
+	mu      sync.Mutex
+	cache   map[string]*cached
+	tick    uint64 // use counter: the LRU order
 }
 
 // maxClients bounds the client cache.
