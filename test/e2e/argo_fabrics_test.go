@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -73,10 +74,24 @@ func TestTwoFabricsTwoClusters(t *testing.T) {
 	synced := map[string]time.Duration{}
 	for fab, name := range map[string]string{"e2e-home": "vpc-home", "e2e-away": "vpc-away"} {
 		var st objState
-		require.Eventually(t, func() bool {
-			sidecarGet(t, s, "/api/v1/resources/"+fab+"/VPC/default/"+name, &st)
-			return st.State == "synced"
-		}, 2*time.Minute, 100*time.Millisecond, "%s never synced (now %+v)\n%s", name, st, s.Logs)
+		deadline := time.Now().Add(2 * time.Minute)
+		hc := &http.Client{Timeout: 10 * time.Second}
+		for st.State != "synced" {
+			require.True(t, time.Now().Before(deadline), "%s never synced (now %+v)\n%s", name, st, s.Logs)
+			time.Sleep(100 * time.Millisecond)
+			req, err := http.NewRequest(http.MethodGet, s.URL+"/api/v1/resources/"+fab+"/VPC/default/"+name, nil)
+			require.NoError(t, err)
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := hc.Do(req)
+			if err != nil {
+				t.Logf("state of %s: %v", name, err)
+				continue
+			}
+			if resp.StatusCode == http.StatusOK {
+				require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
+			}
+			_ = resp.Body.Close()
+		}
 		synced[fab] = time.Since(begin)
 	}
 	t.Logf("NetBox save → synced: home (default cluster) %s, away (its own cluster) %s",
