@@ -1,0 +1,105 @@
+package gitops
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+	"github.com/skeema/knownhosts"
+	"golang.org/x/crypto/ssh"
+	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/githedgehog/hnp-sidecar/internal/gitaccess"
+)
+
+// auth is the transport's form of c for r; nil when c has none for r's
+// scheme (a token never goes over ssh, nor a key over https). An ssh
+// remote always gets the host keys of knownHosts (the path of a
+// known_hosts file): never go-git's defaults (~/.ssh/known_hosts, an SSH
+// agent), never an unchecked host key. What the sidecar's configuration
+// lacks for r is a *gitaccess.RefusedError: no retry helps.
+func auth(r gitaccess.Remote, c gitaccess.Credentials, knownHosts string) (transport.AuthMethod, error) {
+	switch r.Scheme {
+	case "ssh":
+		refuse := func(reason string) error { return &gitaccess.RefusedError{URL: r.String(), Reason: reason} }
+		if knownHosts == "" {
+			return nil, refuse("Git over SSH needs the remote's host key: set HNP_GIT_SSH_KNOWN_HOSTS to a known_hosts file")
+		}
+		if c.SSHKeyFile == "" {
+			return nil, refuse("no SSH key is configured for " + r.HostPort() +
+				" (HNP_GIT_SSH_KEY_FILE for the host of HNP_GIT_DEFAULT_URL, or ssh_key_file in HNP_GIT_CREDENTIALS_FILE)")
+		}
+		signer, err := c.SSHSigner()
+		if err != nil {
+			return nil, refuse(strings.TrimPrefix(err.Error(), "gitaccess: "))
+		}
+		db, err := knownhosts.NewDB(knownHosts)
+		if err != nil {
+			return nil, refuse("HNP_GIT_SSH_KNOWN_HOSTS cannot be read: " + err.Error())
+		}
+		hostPort := r.HostPort()
+		algos := db.HostKeyAlgorithms(hostPort)
+		if len(algos) == 0 {
+			return nil, refuse("HNP_GIT_SSH_KNOWN_HOSTS has no host key for " + knownhosts.Normalize(hostPort))
+		}
+		user := cmp.Or(c.Username, r.User, "git")
+		return &gitssh.PublicKeys{User: user, Signer: signer, HostKeyCallbackHelper: gitssh.HostKeyCallbackHelper{
+			HostKeyCallback: checkHostKey(db.HostKeyCallback()), HostKeyAlgorithms: algos}}, nil
+	case "http", "https":
+		if c.Token == "" {
+			return nil, nil
+		}
+		// token-only hosts accept any user name
+		return &githttp.BasicAuth{Username: cmp.Or(c.Username, "hnp-sidecar"), Password: c.Token}, nil
+	}
+	return nil, nil
+}
+
+// hostKeyError: the remote's SSH host key is not the one known_hosts has
+// for it (or it has none). The remote answered; it is not down.
+type hostKeyError struct {
+	host, key string
+	unknown   bool
+}
+
+func (e *hostKeyError) Error() string {
+	if e.unknown {
+		return fmt.Sprintf("the SSH host key of %s (%s) is not in HNP_GIT_SSH_KNOWN_HOSTS", e.host, e.key)
+	}
+	return fmt.Sprintf("the SSH host key of %s (%s) did not match HNP_GIT_SSH_KNOWN_HOSTS: "+
+		"the remote's key changed, or another server answers for it", e.host, e.key)
+}
+
+// checkHostKey turns known_hosts' verdict into a hostKeyError.
+func checkHostKey(cb ssh.HostKeyCallback) ssh.HostKeyCallback {
+	return func(host string, remote net.Addr, key ssh.PublicKey) error {
+		err := cb(host, remote, key)
+		var ke *xknownhosts.KeyError
+		var re *xknownhosts.RevokedError
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &ke):
+			return &hostKeyError{host: knownhosts.Normalize(host), key: key.Type() + " " + ssh.FingerprintSHA256(key), unknown: len(ke.Want) == 0}
+		case errors.As(err, &re):
+			return &hostKeyError{host: knownhosts.Normalize(host), key: key.Type() + " " + ssh.FingerprintSHA256(key) + ", revoked"}
+		}
+		return err
+	}
+}
+
+// refusedHostKey is the *gitaccess.RefusedError of a push or fetch whose
+// remote showed a host key known_hosts does not have for it; nil for any
+// other error.
+func refusedHostKey(url string, err error) error {
+	var hk *hostKeyError
+	if !errors.As(err, &hk) {
+		return nil
+	}
+	return &gitaccess.RefusedError{URL: url, Reason: hk.Error()}
+}
