@@ -2,6 +2,7 @@ package gitops
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -135,9 +136,10 @@ func (c *clone) send(ctx context.Context, old, commit plumbing.Hash, pack []byte
 }
 
 // classify maps transport errors onto the domain's errors; a host key
-// known_hosts does not have for the remote is a refusal of its URL.
+// known_hosts does not have for the remote, or a certificate no trusted
+// CA signed, is a refusal of its URL.
 func (c *clone) classify(op string, err error) error {
-	if re := refusedHostKey(c.url, err); re != nil {
+	if re := cmp.Or(refusedHostKey(c.url, err), refusedCertificate(c.url, err)); re != nil {
 		return fmt.Errorf("gitops: %s: %w", op, re)
 	}
 	return classify(op, err)

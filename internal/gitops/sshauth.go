@@ -2,6 +2,8 @@ package gitops
 
 import (
 	"cmp"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -102,4 +104,23 @@ func refusedHostKey(url string, err error) error {
 		return nil
 	}
 	return &gitaccess.RefusedError{URL: url, Reason: hk.Error()}
+}
+
+// refusedCertificate is the *gitaccess.RefusedError of a call whose https
+// remote showed a certificate the sidecar does not trust; nil for any
+// other error.
+func refusedCertificate(url string, err error) error {
+	var ua x509.UnknownAuthorityError
+	var ci x509.CertificateInvalidError
+	var he x509.HostnameError
+	if !errors.As(err, &ua) && !errors.As(err, &ci) && !errors.As(err, &he) {
+		return nil
+	}
+	var tlsErr *tls.CertificateVerificationError
+	msg := err.Error()
+	if errors.As(err, &tlsErr) {
+		msg = tlsErr.Err.Error()
+	}
+	return &gitaccess.RefusedError{URL: url, Reason: "its TLS certificate is not trusted: " + msg +
+		" (a private CA goes in HNP_GIT_CA_FILE)"}
 }
