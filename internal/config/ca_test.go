@@ -1,9 +1,6 @@
 package config
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/ssh"
 
+	gitenv "github.com/githedgehog/hnp-sidecar/internal/testenv/git"
 	"github.com/githedgehog/hnp-sidecar/internal/testenv/tlsca"
 )
 
@@ -24,13 +22,7 @@ func file(t *testing.T, name string, content []byte) string {
 // The SSH and CA settings are checked at load, each error naming its
 // variable and never the passphrase.
 func TestGitSSHAndCAVariables(t *testing.T) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	require.NoError(t, err)
-	blk, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("s3cret-passphrase"))
-	require.NoError(t, err)
-	key := file(t, "id", pem.EncodeToMemory(blk))
-	pub, err := ssh.NewPublicKey(priv.Public())
-	require.NoError(t, err)
+	key, pub := gitenv.SSHKey(t, "s3cret-passphrase", 1)
 	kh := file(t, "known_hosts", []byte("git.example.com "+string(ssh.MarshalAuthorizedKey(pub))))
 	ca := tlsca.New(t).File(t)
 	sshURL := "ssh://git@git.example.com/fleet.git"

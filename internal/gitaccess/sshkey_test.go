@@ -1,15 +1,13 @@
 package gitaccess
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/crypto/ssh"
+
+	gitenv "github.com/githedgehog/hnp-sidecar/internal/testenv/git"
 )
 
 // The credentials file's per-host SSH key passphrase, inline or from a
@@ -22,11 +20,7 @@ func TestCredentialsFileSSHKeyPassphrase(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, []byte(s), 0o600))
 		return p
 	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	require.NoError(t, err)
-	blk, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("pass-phrase-1"))
-	require.NoError(t, err)
-	key := write("id", string(pem.EncodeToMemory(blk)))
+	key, pub := gitenv.SSHKey(t, "pass-phrase-1", 1)
 	passFile := write("pass", "pass-phrase-1\n")
 
 	for name, tc := range map[string]struct {
@@ -54,9 +48,7 @@ func TestCredentialsFileSSHKeyPassphrase(t *testing.T) {
 			require.Equal(t, "pass-phrase-1", c.SSHKeyPassphrase)
 			s, err := c.SSHSigner()
 			require.NoError(t, err)
-			want, err := ssh.NewPublicKey(priv.Public())
-			require.NoError(t, err)
-			require.Equal(t, want.Marshal(), s.PublicKey().Marshal())
+			require.Equal(t, pub.Marshal(), s.PublicKey().Marshal())
 		})
 	}
 }

@@ -20,18 +20,11 @@ import (
 
 const testPassphrase = "correct horse battery staple"
 
-// sshKey makes an ed25519 key encrypted with passphrase ("": none) with
-// the real ssh-keygen, and returns its path and public key.
+// sshKey makes an ed25519 key encrypted with passphrase ("": none), with
+// few KDF rounds (the race detector makes the default 16 take seconds).
 func sshKey(t *testing.T, passphrase string) (string, ssh.PublicKey) {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "id_ed25519")
-	out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-C", "hnp-sidecar-test", "-f", p).CombinedOutput()
-	require.NoError(t, err, string(out))
-	pub, err := os.ReadFile(p + ".pub")
-	require.NoError(t, err)
-	k, _, _, _, err := ssh.ParseAuthorizedKey(pub)
-	require.NoError(t, err)
-	return p, k
+	return gitenv.SSHKey(t, passphrase, 2)
 }
 
 func sshWriter(t *testing.T, url, knownHosts string, creds gitaccess.Credentials) *Writer {
@@ -150,4 +143,55 @@ func writeFile(t *testing.T, name, content string) string {
 	p := filepath.Join(t.TempDir(), name)
 	require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
 	return p
+}
+
+// BenchmarkSSHResolve is what each Apply and Files spends on an ssh
+// remote's credentials before any network: with the decrypted key kept,
+// and decrypting it every time (what the cache saves).
+func BenchmarkSSHResolve(b *testing.B) {
+	dir := b.TempDir()
+	key := filepath.Join(dir, "id")
+	out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", testPassphrase, "-f", key).CombinedOutput()
+	require.NoError(b, err, string(out))
+	kh := filepath.Join(dir, "known_hosts")
+	require.NoError(b, os.WriteFile(kh, []byte("git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"), 0o600))
+	url := "ssh://git@git.example.com/fleet.git"
+	p, err := gitaccess.New(gitaccess.Options{DefaultURL: url, Default: gitaccess.Credentials{SSHKeyFile: key, SSHKeyPassphrase: testPassphrase}})
+	require.NoError(b, err)
+	w, err := New(Options{WorkDir: b.TempDir(), Access: p, SSHKnownHosts: kh}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(b, err)
+	b.Run("kept", func(b *testing.B) {
+		for b.Loop() {
+			_, err := w.resolve(url, "main")
+			require.NoError(b, err)
+		}
+	})
+	b.Run("decrypted each time", func(b *testing.B) {
+		for b.Loop() {
+			w.signers = newSigners()
+			_, err := w.resolve(url, "main")
+			require.NoError(b, err)
+		}
+	})
+}
+
+// A decrypted key is kept until its file changes (a rotated Secret).
+func TestSSHKeyKeptUntilItChanges(t *testing.T) {
+	key, pub := sshKey(t, testPassphrase)
+	other, otherPub := sshKey(t, testPassphrase)
+	creds := gitaccess.Credentials{SSHKeyFile: key, SSHKeyPassphrase: testPassphrase}
+	s := newSigners()
+	a, err := s.get(creds)
+	require.NoError(t, err)
+	require.Equal(t, pub.Marshal(), a.PublicKey().Marshal())
+	b, err := s.get(creds)
+	require.NoError(t, err)
+	require.Same(t, a, b, "kept")
+	content, err := os.ReadFile(other)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(key, content, 0o600))
+	c, err := s.get(creds)
+	require.NoError(t, err)
+	require.Equal(t, otherPub.Marshal(), c.PublicKey().Marshal(), "read again")
+	require.Len(t, s.m, 1, "the old content is dropped")
 }

@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -25,7 +28,7 @@ import (
 // known_hosts file): never go-git's defaults (~/.ssh/known_hosts, an SSH
 // agent), never an unchecked host key. What the sidecar's configuration
 // lacks for r is a *gitaccess.RefusedError: no retry helps.
-func auth(r gitaccess.Remote, c gitaccess.Credentials, knownHosts string) (transport.AuthMethod, error) {
+func auth(r gitaccess.Remote, c gitaccess.Credentials, knownHosts string, keys *signers) (transport.AuthMethod, error) {
 	switch r.Scheme {
 	case "ssh":
 		refuse := func(reason string) error { return &gitaccess.RefusedError{URL: r.String(), Reason: reason} }
@@ -36,7 +39,7 @@ func auth(r gitaccess.Remote, c gitaccess.Credentials, knownHosts string) (trans
 			return nil, refuse("no SSH key is configured for " + r.HostPort() +
 				" (HNP_GIT_SSH_KEY_FILE for the host of HNP_GIT_DEFAULT_URL, or ssh_key_file in HNP_GIT_CREDENTIALS_FILE)")
 		}
-		signer, err := c.SSHSigner()
+		signer, err := keys.get(c)
 		if err != nil {
 			return nil, refuse(strings.TrimPrefix(err.Error(), "gitaccess: "))
 		}
@@ -60,6 +63,47 @@ func auth(r gitaccess.Remote, c gitaccess.Credentials, knownHosts string) (trans
 		return &githttp.BasicAuth{Username: cmp.Or(c.Username, "hnp-sidecar"), Password: c.Token}, nil
 	}
 	return nil, nil
+}
+
+// signers keeps each SSH key decrypted: decrypting one takes its KDF's
+// rounds (~0.1 s for ssh-keygen's default) at every resolve otherwise. A
+// key file that changes (size or modification time) is read again. Its
+// entries are the configured key files, a few.
+type signers struct {
+	mu sync.Mutex
+	m  map[signerKey]ssh.Signer
+}
+
+type signerKey struct {
+	path, passphrase string
+	size             int64
+	mod              time.Time
+}
+
+func newSigners() *signers { return &signers{m: map[signerKey]ssh.Signer{}} }
+
+func (s *signers) get(c gitaccess.Credentials) (ssh.Signer, error) {
+	fi, err := os.Stat(c.SSHKeyFile)
+	if err != nil {
+		return c.SSHSigner() // its error
+	}
+	k := signerKey{path: c.SSHKeyFile, passphrase: c.SSHKeyPassphrase, size: fi.Size(), mod: fi.ModTime()}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sg, ok := s.m[k]; ok {
+		return sg, nil
+	}
+	sg, err := c.SSHSigner()
+	if err != nil {
+		return nil, err
+	}
+	for old := range s.m {
+		if old.path == k.path {
+			delete(s.m, old) // the file's earlier content
+		}
+	}
+	s.m[k] = sg
+	return sg, nil
 }
 
 // hostKeyError: the remote's SSH host key is not the one known_hosts has

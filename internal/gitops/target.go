@@ -37,7 +37,7 @@ func (w *Writer) resolve(url, branch string) (target, error) {
 	if err := checkBranch(branch); err != nil {
 		return target{}, err
 	}
-	a, err := auth(r, creds, w.opts.SSHKnownHosts)
+	a, err := auth(r, creds, w.opts.SSHKnownHosts, w.signers)
 	if err != nil {
 		return target{}, err
 	}

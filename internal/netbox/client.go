@@ -54,8 +54,8 @@ type Options struct {
 	// CABundle is PEM CA certificates trusted for NetBox's HTTPS beside
 	// the system's roots (HNP_NETBOX_CA_FILE), for the client New makes
 	// when HTTPClient is nil; give HTTPClient a Transport(CABundle).
-	CABundle []byte
-	UserAgent  string
+	CABundle  []byte
+	UserAgent string
 	// PageSize is the limit of each list request; 1000 when zero.
 	PageSize int
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -169,4 +170,29 @@ func (s *SSHServer) session(ch ssh.Channel, reqs <-chan *ssh.Request, shell stri
 		_, _ = ch.SendRequest("exit-status", false, status)
 		return
 	}
+}
+
+// SSHKey makes an ed25519 key with the real ssh-keygen, encrypted with
+// passphrase ("": not encrypted) in rounds of its KDF (0: ssh-keygen's
+// default, 16; fewer keep tests under the race detector fast), and returns
+// its path and public key.
+func SSHKey(t testing.TB, passphrase string, rounds int) (string, ssh.PublicKey) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "id_ed25519")
+	args := []string{"-q", "-t", "ed25519", "-N", passphrase, "-C", "hnp-sidecar-test", "-f", p}
+	if rounds > 0 {
+		args = append(args, "-a", strconv.Itoa(rounds))
+	}
+	if out, err := exec.Command("ssh-keygen", args...).CombinedOutput(); err != nil {
+		t.Fatalf("gitenv: ssh-keygen: %v\n%s", err, out)
+	}
+	pub, err := os.ReadFile(p + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _, _, _, err := ssh.ParseAuthorizedKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, k
 }
