@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -60,7 +59,8 @@ func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client
 	writer, err := gitops.New(gitops.Options{
 		WorkDir: cfg.Git.WorkDir, Access: access,
 		CloneCacheMax: cfg.Git.CloneCacheMax, CloneMaxIdle: cfg.Git.CloneMaxIdle,
-		Guard: breakers.Guard(breaker.Git),
+		Guard:         breakers.Guard(breaker.Git),
+		SSHKnownHosts: cfg.Git.SSHKnownHosts, CABundle: cfg.Git.CABundle,
 	}, logger.With("component", "git"))
 	if err != nil {
 		return nil, fmt.Errorf("app: HNP_GIT_WORKDIR: %w", err)
@@ -127,7 +127,7 @@ func argoDefaults(cfg config.Config, access *gitaccess.Policy, logger *slog.Logg
 			}
 			repo := argocd.Repository{Username: c.Username, Password: c.Token}
 			if c.SSHKeyFile != "" {
-				key, err := os.ReadFile(c.SSHKeyFile)
+				key, err := c.SSHKeyPEM() // decrypted: Argo CD takes no passphrase
 				if err != nil {
 					logger.Warn("Argo CD gets no SSH key for the repository: the key file cannot be read", "url", url, "err", err)
 					return argocd.Repository{}

@@ -74,6 +74,10 @@ type NetBoxConfig struct {
 	URL        string
 	Token      Secret
 	SidecarURL string
+	// CAFile and CABundle (its content, read at load) are CAs trusted for
+	// NetBox's HTTPS beside the system's (HNP_NETBOX_CA_FILE).
+	CAFile   string
+	CABundle []byte
 }
 
 // Getenv looks a variable up, as os.LookupEnv does.
