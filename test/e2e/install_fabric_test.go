@@ -33,7 +33,6 @@ func TestInstallIntoFabricCluster(t *testing.T) {
 		"HNP_ARGOCD_DRIVER", "off", "HNP_ARGOCD_INSTALL_MANIFEST", manifest)
 	s := startSidecar(t, sc)
 	admin := adminClient(t, env)
-	_ = env
 	fab, _ := admin.newFabric(t, map[string]any{"name": "e2e-install-own", "gitops_tool": "argocd", "git_repository_url": repoURL,
 		"git_branch": "main", "gitops_directory": "/own/", "kubernetes_server": cl.URL, "kubernetes_token": cl.Token,
 		"kubernetes_ca_cert": string(cl.CA)})
