@@ -55,11 +55,11 @@ cluster: ## Build etcd v3.6.16, kube-apiserver v1.37.2 and Argo CD v3.6.1 for th
 	test/cluster/build-argocd.sh
 
 .PHONY: test-cluster
-test-cluster: cluster ## Argo CD end to end (scenario 3, Argo CD busy and unreachable, a foreign Application left alone, the AppProject refusing non-Hedgehog kinds, and Argo CD's own smoke test) inside a private network namespace.
+test-cluster: cluster ## Argo CD end to end (scenario 3, two fabrics on two clusters and their own Argo CDs, Argo CD busy and unreachable, a foreign Application left alone, the AppProject refusing non-Hedgehog kinds, and Argo CD's own smoke test) inside a private network namespace.
 	$(GO) test -race -c -o bin/e2e.test ./test/e2e
 	$(GO) test -race -c -o bin/argocdenv.test ./internal/testenv/argocd
 	cd internal/testenv/argocd && HNP_ARGOCD_REQUIRED=1 ../../../test/cluster/in-netns.sh ../../../bin/argocdenv.test -test.count=1 -test.timeout 10m
-	cd test/e2e && HNP_ARGOCD_REQUIRED=1 ../cluster/in-netns.sh ../../bin/e2e.test -test.run '^(TestScenario3|TestArgoCDOutageRecovers|TestArgoCDGuardREST)' -test.v -test.count=1 -test.timeout 20m
+	cd test/e2e && HNP_ARGOCD_REQUIRED=1 ../cluster/in-netns.sh ../../bin/e2e.test -test.run '^(TestScenario3|TestArgoCDOutageRecovers|TestArgoCDGuardREST|TestTwoFabricsTwoClusters)' -test.v -test.count=1 -test.timeout 20m
 
 .PHONY: test-short
 test-short: ## Unit tests only: no real servers.

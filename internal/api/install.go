@@ -145,10 +145,12 @@ func (s *Server) runInstall(ctx context.Context, job jobs.Job, f netbox.Fabric, 
 	req.Progress = func(p install.Progress) {
 		update(func(j *jobs.Job) { j.Phase, j.Done, j.Total = p.Phase.Description(), p.Done, p.Total })
 	}
+	s.installStatus(ctx, f, installFields(nil, false))
 	res, err := s.Install.Run(ctx, rc, req)
 	if errors.Is(err, context.Canceled) {
 		err = fmt.Errorf("stopped: the sidecar is shutting down (%w); ask again", err)
 	}
+	s.installStatus(ctx, f, installFields(err, true))
 	update(func(j *jobs.Job) {
 		j.Objects = res.Total()
 		j.Applied = &jobs.Applied{Created: res.Created, Changed: res.Changed, Unchanged: res.Unchanged}
@@ -160,4 +162,28 @@ func (s *Server) runInstall(ctx context.Context, job jobs.Job, f netbox.Fabric, 
 		j.Phase = fmt.Sprintf("Argo CD from %s is installed in %s (%s); Application %s/%s", res.Source, res.Namespace,
 			res.Server, req.App.Namespace, req.App.Name)
 	})
+}
+
+// installFields are the fabric's fields in NetBox (the plugin's choices)
+// while an installation runs (done false), and once it ended with err.
+func installFields(err error, done bool) map[string]any {
+	switch {
+	case !done:
+		return map[string]any{"gitops_setup_status": "installing", "argocd_health_status": "installing", "gitops_setup_error": ""}
+	case err != nil:
+		return map[string]any{"gitops_setup_status": "error", "argocd_health_status": "failed", "gitops_setup_error": err.Error()}
+	}
+	// Install waited for Argo CD's workloads to be ready.
+	return map[string]any{"argocd_installed": true, "gitops_setup_status": "ready", "argocd_health_status": "healthy",
+		"gitops_setup_error": ""}
+}
+
+// installStatus shows fields on the fabric, even when ctx ended.
+func (s *Server) installStatus(ctx context.Context, f netbox.Fabric, fields map[string]any) {
+	if s.Install.Status == nil {
+		return
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	s.Install.Status(sctx, f, fields)
 }

@@ -78,6 +78,9 @@ type Install struct {
 	Cluster func(f netbox.Fabric) (*rest.Config, error)
 	// Run installs into the cluster rc reaches.
 	Run func(ctx context.Context, rc *rest.Config, req install.Request) (install.Result, error)
+	// Status (may be nil) shows how the installation goes on the fabric in
+	// NetBox: fields of the plugin's (installFields).
+	Status func(ctx context.Context, f netbox.Fabric, fields map[string]any)
 }
 
 // Component is one entry of /api/v1/health.

@@ -140,7 +140,11 @@ func (a *App) build() error {
 	})
 	if nb != nil {
 		a.api.NetBox = nb
-		if a.api.Install, err = newInstaller(cfg, nb, a.pipe.kube(), reg, logger); err != nil {
+		places := newPlaces(cfg, nb, newClusters(cfg, breakers, logger))
+		if a.pipe != nil {
+			places = a.pipe.places
+		}
+		if a.api.Install, err = newInstaller(cfg, nb, places, reg, logger); err != nil {
 			return err
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/config"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/panics"
+	"github.com/githedgehog/hnp-sidecar/internal/placement"
 	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
 )
@@ -33,6 +34,8 @@ import (
 type argoParts struct {
 	syncer *argocd.Syncer
 	kube   *rest.Config
+	// places says which Argo CD each fabric's Application goes to.
+	places *placement.Placer
 }
 
 // newArgo makes the driver and the syncer, or nothing when Argo CD is off.
@@ -42,7 +45,7 @@ type argoParts struct {
 // Git credentials back on a target read from Redis.
 func newArgo(cfg config.Config, states *state.Store, show func(context.Context, int64, []state.Key), breakers *breaker.Set,
 	catcher *panics.Catcher, logger *slog.Logger, rdb redis.UniversalClient, owner argocd.Owner,
-	repoCredentials func(url string) argocd.Repository) (*argoParts, error) {
+	repoCredentials func(url string) argocd.Repository, places func(defaultArgo bool) *placement.Placer) (*argoParts, error) {
 	d := cfg.Argo.ResolveDriver(cluster.Available(cfg.Argo.Kubeconfig, os.Getenv))
 	if d == config.DriverOff {
 		logger.Info("Argo CD is not configured (HNP_ARGOCD_DRIVER): objects stop at committed")
@@ -65,7 +68,11 @@ func newArgo(cfg config.Config, states *state.Store, show func(context.Context, 
 		driver = r
 	case config.DriverKubernetes:
 		rc, err := cluster.Default(cfg.Argo.Kubeconfig, os.Getenv)
-		if err != nil {
+		if errors.Is(err, cluster.ErrNoCluster) {
+			logger.Warn("Argo CD through Kubernetes without a default cluster (HNP_KUBECONFIG): only fabrics that name their own "+
+				"kubernetes_server in NetBox reach Argo CD; the others are shown why", "component", "argocd")
+			break
+		} else if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
 		// The driver goes through the breaker; parts.kube stays bare for
@@ -81,9 +88,10 @@ func newArgo(cfg config.Config, states *state.Store, show func(context.Context, 
 	}
 	log := logger.With("component", "argocd")
 	project := argoProject(cfg, log)
+	parts.places = places(driver != nil)
 	parts.syncer = argocd.NewSyncer(driver, states, argocd.Options{Timeout: cfg.Argo.SyncTimeout, Project: &project,
 		Naming: argoNaming(cfg), Panics: catcher, Redis: rdb, Prefix: cfg.RedisPrefix, Owner: owner,
-		RepoCredentials: repoCredentials}, show, log)
+		RepoCredentials: repoCredentials, Places: parts.places}, show, log)
 	return parts, nil
 }
 
@@ -118,40 +126,37 @@ func argoSourceRepos(cfg config.Config) []string {
 	return argocd.SourcePatterns(access.Allowed(), cfg.Git.AllowHTTP)
 }
 
-// defaultCluster is the sidecar's own cluster: the Kubernetes driver's
-// (kube, when it runs), else HNP_KUBECONFIG, else the pod's;
-// cluster.ErrNoCluster when none.
-func defaultCluster(cfg config.Config, kube *rest.Config) (*rest.Config, error) {
-	if kube != nil {
-		return kube, nil
-	}
-	return cluster.Default(cfg.Argo.Kubeconfig, os.Getenv)
-}
-
-// kube is the Kubernetes driver's cluster, if it runs.
-func (p *pipeline) kube() *rest.Config {
-	if p == nil || p.argo == nil {
-		return nil
-	}
-	return p.argo.kube
-}
-
-// newClusters is where drift detection looks: the fabric's own cluster
-// when NetBox names one, else the sidecar's, else nowhere.
-func newClusters(cfg config.Config, p *pipeline, breakers *breaker.Set, logger *slog.Logger) *cluster.Clusters {
-	def, err := defaultCluster(cfg, p.kube())
+// newClusters is where drift detection and the fabrics' own Argo CDs
+// are: the fabric's own cluster when NetBox names one (within
+// HNP_CLUSTER_ALLOWED_SERVERS), else the sidecar's (HNP_KUBECONFIG or the
+// pod's), else nowhere.
+func newClusters(cfg config.Config, breakers *breaker.Set, logger *slog.Logger) *cluster.Clusters {
+	def, err := cluster.Default(cfg.Argo.Kubeconfig, os.Getenv)
 	if err != nil && !errors.Is(err, cluster.ErrNoCluster) {
-		logger.Warn("drift detection: the default cluster is not usable; only fabrics with kubernetes_server in NetBox are checked", "err", err)
+		logger.Warn("the default cluster is not usable; only fabrics with kubernetes_server in NetBox are checked and synced", "err", err)
 	}
 	return cluster.NewClusters(def, func(rt http.RoundTripper) http.RoundTripper {
 		return breakers.Transport(breaker.Kubernetes, rt)
-	})
+	}).Restrict(cfg.ClusterAllowedServers)
+}
+
+// newPlaces places the fabrics' Argo CDs: their own clusters, or the
+// default driver (when there is one).
+func newPlaces(cfg config.Config, nb *netbox.Client, clusters *cluster.Clusters) func(bool) *placement.Placer {
+	return func(defaultArgo bool) *placement.Placer {
+		o := placement.Options{DefaultArgo: defaultArgo}
+		if cfg.Argo.ResolveDriver(cluster.Available(cfg.Argo.Kubeconfig, os.Getenv)) == config.DriverREST {
+			o.DefaultArgoURL = cfg.Argo.URL
+		}
+		return placement.New(nb, clusters, o)
+	}
 }
 
 // newInstaller is what the Argo CD installation endpoint needs. Its
-// metrics are built here, once. For now every fabric's Argo CD goes into
-// the sidecar's own cluster (defaultCluster; kube is the driver's).
-func newInstaller(cfg config.Config, nb *netbox.Client, kube *rest.Config, reg prometheus.Registerer, logger *slog.Logger) (*api.Install, error) {
+// metrics are built here, once. A fabric's Argo CD goes into its own
+// cluster when NetBox names one, else into the sidecar's (places).
+func newInstaller(cfg config.Config, nb *netbox.Client, mkPlaces func(bool) *placement.Placer, reg prometheus.Registerer,
+	logger *slog.Logger) (*api.Install, error) {
 	metrics, err := install.NewMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
@@ -161,20 +166,24 @@ func newInstaller(cfg config.Config, nb *netbox.Client, kube *rest.Config, reg p
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
+	// The installer makes a default Argo CD where there is none: a
+	// fabric's Application is placed as if there were one.
+	places := mkPlaces(true)
 	return &api.Install{
 		Manifest: cfg.Argo.InstallManifest, Timeout: cfg.Argo.InstallTimeout,
 		Application: func(ctx context.Context, f netbox.Fabric) (argocd.App, argocd.Repository, error) {
 			defaults := argoDefaults(cfg, access, log)
 			defaults.Naming = argoNaming(cfg)
+			defaults.Place = places.Destination
 			return reconcile.Application(ctx, nb, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch,
 				Access: access}, defaults, log, f)
 		},
-		Cluster: func(netbox.Fabric) (*rest.Config, error) {
-			rc, err := defaultCluster(cfg, kube)
-			if err != nil {
+		Cluster: func(f netbox.Fabric) (*rest.Config, error) {
+			rc, err := places.Cluster(f)
+			if errors.Is(err, cluster.ErrNoCluster) {
 				return nil, errNoCluster(err)
 			}
-			return rc, nil
+			return rc, err
 		},
 		Run: func(ctx context.Context, rc *rest.Config, req install.Request) (install.Result, error) {
 			// One Argo CD per cluster, in HNP_ARGOCD_NAMESPACE: a fabric's
@@ -187,12 +196,17 @@ func newInstaller(cfg config.Config, nb *netbox.Client, kube *rest.Config, reg p
 				return install.Result{}, err
 			}
 			if req.App != nil && req.Project == nil {
-				// The Application names the sidecar's AppProject: it comes first.
+				// The Application names the sidecar's AppProject: it comes
+				// first, with the Application's destination server.
 				p := argoProject(cfg, log)
+				if req.App.DestServer != "" {
+					p = *p.At(req.App.DestServer)
+				}
 				req.Project = &p
 			}
 			return in.Install(ctx, req)
 		},
+		Status: fabricStatus(nb, log),
 	}, nil
 }
 

@@ -23,7 +23,7 @@ func TestArgoStartWarnsAndBounds(t *testing.T) {
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	breakers, err := newBreakers(cfg, logger, prometheus.NewRegistry())
 	require.NoError(t, err)
-	parts, err := newArgo(cfg, nil, nil, breakers, nil, logger, nil, nil, nil)
+	parts, err := newArgo(cfg, nil, nil, breakers, nil, logger, nil, nil, nil, newPlaces(cfg, nil, newClusters(cfg, breakers, logger)))
 	require.NoError(t, err)
 	require.Contains(t, logs.String(), `"level":"WARN","msg":"HNP_ARGOCD_INSECURE_TLS=true`)
 	n := parts.syncer.Naming()

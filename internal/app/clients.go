@@ -96,8 +96,12 @@ func netboxClient(cfg config.Config, breakers *breaker.Set) (*netbox.Client, err
 	if cfg.NetBox.URL == "" {
 		return nil, nil
 	}
+	tr, err := netbox.Transport(cfg.NetBox.CABundle) // HNP_NETBOX_CA_FILE
+	if err != nil {
+		return nil, fmt.Errorf("app: HNP_NETBOX_CA_FILE: %w", err)
+	}
 	nb, err := netbox.New(netbox.Options{URL: cfg.NetBox.URL, Token: cfg.NetBox.Token.Reveal(), UserAgent: "hnp-sidecar",
-		HTTPClient: breakerClient(breakers, breaker.NetBox, &http.Client{Timeout: 30 * time.Second},
+		HTTPClient: breakerClient(breakers, breaker.NetBox, &http.Client{Timeout: 30 * time.Second, Transport: tr},
 			// A database constraint refusing a write-back is NetBox
 			// answering, not NetBox being down.
 			breaker.NeutralAnswer(netbox.ConstraintAnswer))})

@@ -17,7 +17,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
-	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -49,7 +48,10 @@ func TestInstallWithoutCluster(t *testing.T) {
 	cfg, err := config.LoadConfig(env(map[string]string{"HNP_REDIS_URL": "redis://127.0.0.1:1/0",
 		"HNP_WEBHOOK_SECRET": testSecret, "HNP_API_TOKEN": testToken}))
 	require.NoError(t, err)
-	inst, err := newInstaller(cfg, nil, nil, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	logger := slog.New(slog.DiscardHandler)
+	breakers, err := newBreakers(cfg, logger, prometheus.NewRegistry())
+	require.NoError(t, err)
+	inst, err := newInstaller(cfg, nil, newPlaces(cfg, nil, newClusters(cfg, breakers, logger)), prometheus.NewRegistry(), logger)
 	require.NoError(t, err)
 	_, err = inst.Cluster(fabricJSON(t, `{"id": 1}`))
 	require.ErrorContains(t, err, "set HNP_KUBECONFIG")
@@ -91,41 +93,6 @@ func writeKubeconfig(t *testing.T, c *clusterenv.Cluster) string {
 	path := filepath.Join(t.TempDir(), "kubeconfig")
 	require.NoError(t, clientcmd.WriteToFile(*cfg, path))
 	return path
-}
-
-// markWorkloadsReady waits for Argo CD's Deployments and StatefulSet and
-// sets their status as their controllers would (there is no kubelet).
-func markWorkloadsReady(ctx context.Context, cs kubernetes.Interface) error {
-	for ctx.Err() == nil {
-		deps, err := cs.AppsV1().Deployments("argocd").List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return err
-		}
-		sts, err := cs.AppsV1().StatefulSets("argocd").List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return err
-		}
-		if len(deps.Items) < 6 || len(sts.Items) < 1 {
-			time.Sleep(50 * time.Millisecond)
-			continue
-		}
-		for _, d := range deps.Items {
-			r := *d.Spec.Replicas
-			d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: r, UpdatedReplicas: r, ReadyReplicas: r, AvailableReplicas: r}
-			if _, err := cs.AppsV1().Deployments("argocd").UpdateStatus(ctx, &d, metav1.UpdateOptions{}); err != nil {
-				return err
-			}
-		}
-		for _, s := range sts.Items {
-			r := *s.Spec.Replicas
-			s.Status = appsv1.StatefulSetStatus{ObservedGeneration: s.Generation, Replicas: r, ReadyReplicas: r, UpdatedReplicas: r}
-			if _, err := cs.AppsV1().StatefulSets("argocd").UpdateStatus(ctx, &s, metav1.UpdateOptions{}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	return ctx.Err()
 }
 
 // POST /api/v1/fabrics/{id}/argocd/install against a real Redis and
@@ -191,7 +158,7 @@ func TestInstallArgoCDEndpoint(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ready := make(chan error, 1)
-	go func() { ready <- markWorkloadsReady(ctx, cs) }()
+	go func() { ready <- c.MarkWorkloadsReady(ctx, "argocd", 6, 1) }()
 	start := time.Now()
 	code, m := post("fab-1", `{"wait": "1m"}`)
 	require.Equal(t, 202, code, "%v", m)

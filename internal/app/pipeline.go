@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -19,6 +18,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/lease"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/panics"
+	"github.com/githedgehog/hnp-sidecar/internal/placement"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
@@ -40,6 +40,8 @@ type pipeline struct {
 	leases *lease.Manager
 	// visibility checks what the sidecar's NetBox token can see.
 	visibility *netbox.VisibilityChecker
+	// places says where each fabric's Argo CD is (and where it is installed).
+	places     func(defaultArgo bool) *placement.Placer
 	background []loop
 }
 
@@ -57,7 +59,8 @@ func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client
 	writer, err := gitops.New(gitops.Options{
 		WorkDir: cfg.Git.WorkDir, Access: access,
 		CloneCacheMax: cfg.Git.CloneCacheMax, CloneMaxIdle: cfg.Git.CloneMaxIdle,
-		Guard: breakers.Guard(breaker.Git),
+		Guard:         breakers.Guard(breaker.Git),
+		SSHKnownHosts: cfg.Git.SSHKnownHosts, CABundle: cfg.Git.CABundle,
 	}, logger.With("component", "git"))
 	if err != nil {
 		return nil, fmt.Errorf("app: HNP_GIT_WORKDIR: %w", err)
@@ -71,8 +74,14 @@ func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client
 	// What Argo CD and drift detection move reaches NetBox directly.
 	show := func(ctx context.Context, fabric int64, keys []state.Key) { p.rec.ShowStates(ctx, fabric, keys) }
 	argoDefaults := argoDefaults(cfg, access, logger)
-	if p.argo, err = newArgo(cfg, st.states, show, breakers, catcher, logger, rdb, leaseOwner{p.leases}, argoDefaults.RepoCredentials); err != nil {
+	clusters := newClusters(cfg, breakers, logger)
+	p.places = newPlaces(cfg, nb, clusters)
+	if p.argo, err = newArgo(cfg, st.states, show, breakers, catcher, logger, rdb, leaseOwner{p.leases}, argoDefaults.RepoCredentials,
+		p.places); err != nil {
 		return nil, err
+	}
+	if p.argo != nil {
+		argoDefaults.Place = p.argo.places.Destination
 	}
 	opts := []reconcile.Option{reconcile.WithStates(st.states), reconcile.WithProblems(st.problems), reconcile.WithMetrics(reg),
 		reconcile.WithOverlapCheck(nb, st.queue), reconcile.WithMaxDeleteFraction(cfg.MaxDeleteFraction),
@@ -99,7 +108,7 @@ func newPipeline(cfg config.Config, rdb redis.UniversalClient, nb *netbox.Client
 	if err := p.rec.RegisterWriteBackMetrics(reg); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	p.drift, err = drift.New(p.rec, st.states, newClusters(cfg, p, breakers, logger), drift.Options{Interval: cfg.DriftInterval,
+	p.drift, err = drift.New(p.rec, st.states, clusters, drift.Options{Interval: cfg.DriftInterval,
 		HeartbeatMaxAge: cfg.DriftHeartbeatMaxAge, Redis: rdb, Prefix: cfg.RedisPrefix, Owner: p.leases}, show,
 		logger.With("component", "drift"), reg)
 	if err != nil {
@@ -125,7 +134,7 @@ func argoDefaults(cfg config.Config, access *gitaccess.Policy, logger *slog.Logg
 			}
 			repo := argocd.Repository{Username: c.Username, Password: c.Token}
 			if c.SSHKeyFile != "" {
-				key, err := os.ReadFile(c.SSHKeyFile)
+				key, err := c.SSHKeyPEM() // decrypted: Argo CD takes no passphrase
 				if err != nil {
 					logger.Warn("Argo CD gets no SSH key for the repository: the key file cannot be read", "url", url, "err", err)
 					return argocd.Repository{}

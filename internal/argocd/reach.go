@@ -13,11 +13,14 @@ import (
 // reach makes the Application sync to j's commit and records the
 // outcome, under the lease's fence when the Owner gives one.
 func (s *Syncer) reach(ctx context.Context, j job) error {
-	t := j.t
-	ctx, err := s.fenced(ctx, t.Fabric)
+	ctx, err := s.fenced(ctx, j.t.Fabric)
 	if err != nil {
 		return err
 	}
+	if j.t, err = s.placed(ctx, j.t); err != nil {
+		return err
+	}
+	t := j.t
 	recs, err := s.states.Load(ctx, t.Fabric)
 	if err != nil {
 		return err
@@ -36,14 +39,14 @@ func (s *Syncer) reach(ctx context.Context, j job) error {
 		// target read back from Redis was reached before a restart): it is
 		// still asked for unless an operation for it already ended, so a
 		// removal reaches a cluster without automated sync too.
-		if st, err := s.driver.Status(ctx, t.App.Namespace, t.App.Name); err == nil && (st.Applied(t.Commit) || st.Finished(t.Commit)) {
+		if st, err := t.drv.Status(ctx, t.App.Namespace, t.App.Name); err == nil && (st.Applied(t.Commit) || st.Finished(t.Commit)) {
 			return nil
 		}
 	}
 	if err := s.ensure(ctx, t); err != nil {
 		return err
 	}
-	if err := s.driver.Refresh(ctx, t.App.Namespace, t.App.Name); err != nil {
+	if err := t.drv.Refresh(ctx, t.App.Namespace, t.App.Name); err != nil {
 		return err
 	}
 	if err := s.requestSync(ctx, j); err != nil {
@@ -72,17 +75,17 @@ func (s *Syncer) ensure(ctx context.Context, t Target) error {
 }
 
 func (s *Syncer) ensureAll(ctx context.Context, t Target) error {
-	if s.opts.Project != nil {
-		if err := s.driver.EnsureProject(ctx, *s.opts.Project); err != nil {
+	if t.project != nil {
+		if err := t.drv.EnsureProject(ctx, *t.project); err != nil {
 			return err
 		}
 	}
 	if t.Repo.URL != "" {
-		if err := s.driver.EnsureRepository(ctx, t.App.Namespace, t.Repo); err != nil {
+		if err := t.drv.EnsureRepository(ctx, t.App.Namespace, t.Repo); err != nil {
 			return err
 		}
 	}
-	return s.driver.EnsureApplication(ctx, t.App)
+	return t.drv.EnsureApplication(ctx, t.App)
 }
 
 // requestSync asks for the sync, backing off while another operation
@@ -97,11 +100,11 @@ func (s *Syncer) requestSync(ctx context.Context, j job) error {
 		if err := s.mayAsk(ctx, j); err != nil {
 			return err
 		}
-		err := s.driver.Sync(ctx, t.App.Namespace, t.App.Name, t.Commit, t.App.Prune)
+		err := t.drv.Sync(ctx, t.App.Namespace, t.App.Name, t.Commit, t.App.Prune)
 		if !errors.Is(err, ErrBusy) {
 			return err
 		}
-		st, serr := s.driver.Status(ctx, t.App.Namespace, t.App.Name)
+		st, serr := t.drv.Status(ctx, t.App.Namespace, t.App.Name)
 		if serr == nil && (st.Applied(t.Commit) || (st.Running && st.OperationRevision == t.Commit)) {
 			return nil
 		}
@@ -128,7 +131,7 @@ func (s *Syncer) watch(ctx context.Context, j job, pending []state.Record) error
 	seen := ""
 	failed := false
 	for len(pending) > 0 {
-		st, err := s.driver.Status(ctx, t.App.Namespace, t.App.Name)
+		st, err := t.drv.Status(ctx, t.App.Namespace, t.App.Name)
 		if err == nil && !st.Running && st.OperationRevision != t.Commit && time.Since(asked) > 5*s.opts.Poll {
 			// The last operation ended at another commit (a sync to the
 			// branch that resolved to an older one, or a stale status):

@@ -49,6 +49,11 @@ type Target struct {
 	// owner must be told; outages are not told. A target read back from
 	// Redis (after a restart or a move) has none.
 	Ensured func(ctx context.Context, err error)
+	// drv, project and where are the fabric's Argo CD (placed): set
+	// before each attempt, never stored.
+	drv     Driver
+	project *Project
+	where   string
 }
 
 // Options tunes the syncer.
@@ -89,6 +94,9 @@ type Options struct {
 	// Redis (credentials are never written there); nil: such a target's
 	// repository is not applied again (the Application still is).
 	RepoCredentials func(url string) Repository
+	// Places says which Argo CD each fabric's target goes to; nil: the
+	// driver NewSyncer was given, for every fabric.
+	Places Places
 }
 
 // Syncer asks Argo CD to sync each fabric to the commit the sidecar

@@ -59,7 +59,7 @@ func bootstrap(ctx context.Context, o Options, env config.Getenv) error {
 	logger := slog.New(slog.NewJSONHandler(o.Stderr, nil))
 	ctx, cancel := context.WithTimeout(ctx, bootstrapTimeout)
 	defer cancel()
-	nb, err := netbox.New(netbox.Options{URL: cfg.NetBoxURL, Token: cfg.NetBoxToken.Reveal()})
+	nb, err := netbox.New(netbox.Options{URL: cfg.NetBoxURL, Token: cfg.NetBoxToken.Reveal(), CABundle: cfg.NetBoxCABundle})
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}

@@ -20,11 +20,13 @@ import (
 // at most maxClients are kept (the least recently used goes first): the
 // servers and tokens come from NetBox, so their number is not ours.
 type Clusters struct {
-	def   *rest.Config
-	wrap  func(http.RoundTripper) http.RoundTripper
-	mu    sync.Mutex
-	cache map[string]*cached
-	tick  uint64 // use counter: the LRU order
+	def  *rest.Config
+	wrap func(http.RoundTripper) http.RoundTripper
+	// allowed bounds the servers a fabric may name (Restrict).
+	allowed []string
+	mu      sync.Mutex
+	cache   map[string]*cached
+	tick    uint64 // use counter: the LRU order
 }
 
 // maxClients bounds the client cache.
@@ -42,17 +44,44 @@ func NewClusters(def *rest.Config, wrap func(http.RoundTripper) http.RoundTrippe
 	return &Clusters{def: def, wrap: wrap, cache: map[string]*cached{}}
 }
 
+// Restrict bounds the servers a fabric's kubernetes_server may name to
+// allowed (hosts, or host:port); empty: any https server (the token sent
+// there is the fabric's own, from NetBox). Call it before use.
+func (c *Clusters) Restrict(allowed []string) *Clusters {
+	c.allowed = allowed
+	return c
+}
+
+// Own reports whether f names its own cluster (kubernetes_server).
+func Own(f netbox.Fabric) bool { return strings.TrimSpace(f.KubernetesServer) != "" }
+
+// Config is the configuration that reaches f's cluster: the fabric's own
+// server, token and CA when NetBox names a server (checked against the
+// policy: ErrServerRefused), else the default; ErrNoCluster when neither.
+// The caller must not change it.
+func (c *Clusters) Config(f netbox.Fabric) (*rest.Config, error) {
+	if !Own(f) {
+		if c.def == nil {
+			return nil, ErrNoCluster
+		}
+		return c.def, nil
+	}
+	s := strings.TrimSpace(f.KubernetesServer)
+	if err := CheckServer(s, c.allowed); err != nil {
+		return nil, err
+	}
+	cfg := &rest.Config{Host: s, BearerToken: f.KubernetesToken}
+	if ca := strings.TrimSpace(f.KubernetesCACert); ca != "" {
+		cfg.CAData = []byte(ca)
+	}
+	return cfg, nil
+}
+
 // For returns the client for f's cluster and the server's URL.
 func (c *Clusters) For(f netbox.Fabric) (dynamic.Interface, string, error) {
-	cfg := c.def
-	if s := strings.TrimSpace(f.KubernetesServer); s != "" {
-		cfg = &rest.Config{Host: s, BearerToken: f.KubernetesToken}
-		if ca := strings.TrimSpace(f.KubernetesCACert); ca != "" {
-			cfg.CAData = []byte(ca)
-		}
-	}
-	if cfg == nil {
-		return nil, "", ErrNoCluster
+	cfg, err := c.Config(f)
+	if err != nil {
+		return nil, strings.TrimSpace(f.KubernetesServer), err
 	}
 	cfg = rest.CopyConfig(cfg)
 	if c.wrap != nil {

@@ -11,10 +11,12 @@ import (
 
 // BootstrapConfig is what `hnp-sidecar bootstrap` needs.
 type BootstrapConfig struct {
-	NetBoxURL     string
-	NetBoxToken   Secret
-	SidecarURL    string
-	WebhookSecret Secret
+	NetBoxURL   string
+	NetBoxToken Secret
+	// NetBoxCABundle is HNP_NETBOX_CA_FILE's content.
+	NetBoxCABundle []byte
+	SidecarURL     string
+	WebhookSecret  Secret
 }
 
 var (
@@ -37,9 +39,12 @@ var (
 			}
 			return nil
 		}}
+	netboxCAVar = variable{name: "HNP_NETBOX_CA_FILE", help: "PEM bundle of CA certificates trusted for NetBox's HTTPS beside the system's roots",
+		set: caFile(func(c *Config) (*string, *[]byte) { return &c.NetBox.CAFile, &c.NetBox.CABundle })}
 	bootstrapVariables = []variable{
 		required(netboxURLVar),
 		required(netboxTokenVar),
+		netboxCAVar,
 		{name: "HNP_SIDECAR_URL", required: true, help: "URL at which NetBox reaches the sidecar, e.g. http://hnp-sidecar:8090 (bootstrap)",
 			set: func(c *Config, v string) error {
 				c.NetBox.SidecarURL = strings.TrimRight(v, "/")
@@ -69,5 +74,5 @@ func LoadBootstrapConfig(getenv Getenv) (BootstrapConfig, error) {
 	if err := errors.Join(load(getenv, bootstrapVariables, &c)...); err != nil {
 		return BootstrapConfig{}, fmt.Errorf("config: %w", err)
 	}
-	return BootstrapConfig{NetBoxURL: c.NetBox.URL, NetBoxToken: c.NetBox.Token, SidecarURL: c.NetBox.SidecarURL, WebhookSecret: c.WebhookSecret}, nil
+	return BootstrapConfig{NetBoxURL: c.NetBox.URL, NetBoxToken: c.NetBox.Token, NetBoxCABundle: c.NetBox.CABundle, SidecarURL: c.NetBox.SidecarURL, WebhookSecret: c.WebhookSecret}, nil
 }

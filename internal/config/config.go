@@ -57,6 +57,10 @@ type Config struct {
 	// Breakers configures the circuit breakers (HNP_BREAKER_*).
 	Breakers             breaker.Options
 	DriftHeartbeatMaxAge time.Duration
+	// ClusterAllowedServers (HNP_CLUSTER_ALLOWED_SERVERS) bounds the
+	// Kubernetes API servers a fabric's kubernetes_server may name (hosts
+	// or host:port); empty: any https server.
+	ClusterAllowedServers []string
 	// WriteBack shows each object's state in NetBox (HNP_NETBOX_WRITEBACK).
 	WriteBack bool
 	NetBox    NetBoxConfig
@@ -70,6 +74,10 @@ type NetBoxConfig struct {
 	URL        string
 	Token      Secret
 	SidecarURL string
+	// CAFile and CABundle (its content, read at load) are CAs trusted for
+	// NetBox's HTTPS beside the system's (HNP_NETBOX_CA_FILE).
+	CAFile   string
+	CABundle []byte
 }
 
 // Getenv looks a variable up, as os.LookupEnv does.

@@ -17,16 +17,24 @@ type Credentials struct {
 	Token    string // password or token for HTTP(S)
 	// SSHKeyFile is a private key for ssh:// and scp-like URLs.
 	SSHKeyFile string
+	// SSHKeyPassphrase decrypts SSHKeyFile ("": the key is not
+	// encrypted).
+	SSHKeyPassphrase string
 }
 
 func (c Credentials) empty() bool { return c == Credentials{} }
 
+// check reads and decrypts the SSH key, so a missing or wrong passphrase
+// is found when the configuration is loaded, not at the first push.
 func (c Credentials) check() error {
 	if c.SSHKeyFile == "" {
+		if c.SSHKeyPassphrase != "" {
+			return errors.New("an ssh key passphrase is set without an ssh key file")
+		}
 		return nil
 	}
-	if _, err := os.Stat(c.SSHKeyFile); err != nil {
-		return fmt.Errorf("ssh key file: %w", err)
+	if _, err := c.SSHSigner(); err != nil {
+		return err
 	}
 	return nil
 }
@@ -63,12 +71,17 @@ type fileEntry struct {
 	Token      string `json:"token"`
 	TokenFile  string `json:"token_file"`
 	SSHKeyFile string `json:"ssh_key_file"`
+	// SSHKeyPassphrase or SSHKeyPassphraseFile decrypts SSHKeyFile.
+	SSHKeyPassphrase     string `json:"ssh_key_passphrase"`
+	SSHKeyPassphraseFile string `json:"ssh_key_passphrase_file"`
 }
 
 // loadCredentials reads the credentials file: a YAML map from a host
 // ("github.com", "git.example.com:8443": for https and ssh, never plain
 // http) or URL prefix ("https://github.com/acme/", "http://127.0.0.1:8080/":
-// for that scheme) to username, token or token_file, and ssh_key_file. Unknown fields are errors. "" reads nothing.
+// for that scheme) to username, token or token_file, ssh_key_file and
+// ssh_key_passphrase or ssh_key_passphrase_file. Unknown fields are
+// errors. "" reads nothing.
 func loadCredentials(path string) ([]credEntry, error) {
 	if path == "" {
 		return nil, nil
@@ -105,20 +118,15 @@ func loadCredentials(path string) ([]credEntry, error) {
 			continue
 		}
 		seen[id] = k
-		c := Credentials{Username: fe.Username, Token: fe.Token, SSHKeyFile: fe.SSHKeyFile}
-		if fe.TokenFile != "" {
-			if fe.Token != "" {
-				errs = append(errs, fmt.Errorf("credentials file %s: %q: set token or token_file, not both", path, k))
-				continue
-			}
-			t, err := os.ReadFile(fe.TokenFile)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("credentials file %s: %q: token_file: %w", path, k, err))
-				continue
-			}
-			c.Token = strings.TrimRight(string(t), "\r\n")
+		c := Credentials{Username: fe.Username, Token: fe.Token, SSHKeyFile: fe.SSHKeyFile, SSHKeyPassphrase: fe.SSHKeyPassphrase}
+		err = readSecretFile(&c.Token, "token", fe.TokenFile)
+		if err == nil {
+			err = readSecretFile(&c.SSHKeyPassphrase, "ssh_key_passphrase", fe.SSHKeyPassphraseFile)
 		}
-		if err := c.check(); err != nil {
+		if err == nil {
+			err = c.check()
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("credentials file %s: %q: %w", path, k, err))
 			continue
 		}
@@ -129,4 +137,21 @@ func loadCredentials(path string) ([]credEntry, error) {
 		out = append(out, credEntry{entry: e, schemes: schemes, creds: c})
 	}
 	return out, errors.Join(errs...)
+}
+
+// readSecretFile sets *dst from file (the value of name_file), trailing
+// newlines removed; an error when both are set. "" reads nothing.
+func readSecretFile(dst *string, name, file string) error {
+	if file == "" {
+		return nil
+	}
+	if *dst != "" {
+		return fmt.Errorf("set %s or %s_file, not both", name, name)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("%s_file: %w", name, err)
+	}
+	*dst = strings.TrimRight(string(b), "\r\n")
+	return nil
 }

@@ -2,6 +2,7 @@ package gitops
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ type clone struct {
 	dir, url string
 	auth     transport.AuthMethod
 	branch   string
+	caBundle []byte // PEM roots for https beside the system's
 }
 
 // openClone opens the bare repository in dir, or makes it. The remote URL
@@ -55,7 +57,7 @@ func (c *clone) remoteRef() plumbing.ReferenceName {
 // returns its tip; zero when the branch (or the repository) is empty.
 func (c *clone) fetch(ctx context.Context) (plumbing.Hash, error) {
 	spec := config.RefSpec(fmt.Sprintf("+refs/heads/%s:%s", c.branch, c.remoteRef()))
-	err := c.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{spec}, Auth: c.auth, Force: true})
+	err := c.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{spec}, Auth: c.auth, Force: true, CABundle: c.caBundle})
 	var noMatch git.NoMatchingRefSpecError
 	switch {
 	case err == nil, errors.Is(err, git.NoErrAlreadyUpToDate):
@@ -63,7 +65,7 @@ func (c *clone) fetch(ctx context.Context) (plumbing.Hash, error) {
 		_ = c.repo.Storer.RemoveReference(c.remoteRef())
 		return plumbing.ZeroHash, nil
 	default:
-		return plumbing.ZeroHash, classify("fetch", err)
+		return plumbing.ZeroHash, c.classify("fetch", err)
 	}
 	ref, err := c.repo.Reference(c.remoteRef(), true)
 	if err != nil {
@@ -82,7 +84,7 @@ func (c *clone) push(ctx context.Context, old, commit plumbing.Hash, pack []byte
 		return fmt.Errorf("gitops: set %s: %w", local, err)
 	}
 	if err := c.send(ctx, old, commit, pack); err != nil {
-		return classify("push", err)
+		return c.classify("push", err)
 	}
 	return c.repo.Storer.SetReference(plumbing.NewHashReference(c.remoteRef(), commit))
 }
@@ -92,6 +94,7 @@ func (c *clone) send(ctx context.Context, old, commit plumbing.Hash, pack []byte
 	if err != nil {
 		return err
 	}
+	ep.CaBundle = c.caBundle
 	cl, err := client.NewClient(ep)
 	if err != nil {
 		return err
@@ -130,6 +133,16 @@ func (c *clone) send(ctx context.Context, old, commit plumbing.Hash, pack []byte
 		return rs.Error()
 	}
 	return nil
+}
+
+// classify maps transport errors onto the domain's errors; a host key
+// known_hosts does not have for the remote, or a certificate no trusted
+// CA signed, is a refusal of its URL.
+func (c *clone) classify(op string, err error) error {
+	if re := cmp.Or(refusedHostKey(c.url, err), refusedCertificate(c.url, err)); re != nil {
+		return fmt.Errorf("gitops: %s: %w", op, re)
+	}
+	return classify(op, err)
 }
 
 // classify maps transport errors onto the domain's errors.

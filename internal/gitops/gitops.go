@@ -9,14 +9,8 @@
 package gitops
 
 import (
-	"cmp"
 	"context"
-	"fmt"
 	"time"
-
-	"github.com/go-git/go-git/v5/plumbing/transport"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
-	"github.com/go-git/go-git/v5/plumbing/transport/ssh"
 
 	"github.com/githedgehog/hnp-sidecar/internal/gitaccess"
 )
@@ -63,30 +57,6 @@ type Access interface {
 	Resolve(url string) (gitaccess.Remote, gitaccess.Credentials, error)
 }
 
-// auth is the transport's form of c for r; nil when c has none for r's
-// scheme (a token never goes over ssh, nor a key over https).
-func auth(r gitaccess.Remote, c gitaccess.Credentials) (transport.AuthMethod, error) {
-	switch r.Scheme {
-	case "ssh":
-		if c.SSHKeyFile == "" {
-			return nil, nil
-		}
-		user := cmp.Or(c.Username, r.User, "git")
-		k, err := ssh.NewPublicKeysFromFile(user, c.SSHKeyFile, "")
-		if err != nil {
-			return nil, fmt.Errorf("gitops: ssh key: %w", err)
-		}
-		return k, nil
-	case "http", "https":
-		if c.Token == "" {
-			return nil, nil
-		}
-		// token-only hosts accept any user name
-		return &githttp.BasicAuth{Username: cmp.Or(c.Username, "hnp-sidecar"), Password: c.Token}, nil
-	}
-	return nil, nil
-}
-
 // Signature names a commit's author or committer.
 type Signature struct {
 	Name, Email string
@@ -112,4 +82,11 @@ type Options struct {
 	// Guard, when set, runs each Apply and Files through the remote's
 	// circuit breaker.
 	Guard Guard
+	// SSHKnownHosts is the path of the known_hosts file every ssh remote's
+	// host key is checked against (HNP_GIT_SSH_KNOWN_HOSTS); read at each
+	// resolve. Unset: ssh remotes are refused.
+	SSHKnownHosts string
+	// CABundle is PEM certificates trusted for https remotes beside the
+	// system's roots (HNP_GIT_CA_FILE).
+	CABundle []byte
 }

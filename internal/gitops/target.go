@@ -37,7 +37,7 @@ func (w *Writer) resolve(url, branch string) (target, error) {
 	if err := checkBranch(branch); err != nil {
 		return target{}, err
 	}
-	a, err := auth(r, creds)
+	a, err := auth(r, creds, w.opts.SSHKnownHosts, w.signers)
 	if err != nil {
 		return target{}, err
 	}
@@ -86,7 +86,7 @@ func (w *Writer) open(t target) (*clone, func(), error) {
 		release()
 		return nil, nil, err
 	}
-	c.auth, c.branch = t.auth, t.branch
+	c.auth, c.branch, c.caBundle = t.auth, t.branch, w.opts.CABundle
 	return c, release, nil
 }
 

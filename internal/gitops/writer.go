@@ -20,6 +20,8 @@ type Writer struct {
 	now    func() time.Time
 	clones *clones
 	pushes *prometheus.CounterVec
+	// signers keeps the SSH keys decrypted (sshauth.go).
+	signers *signers
 	// beforePush, when set by a test, runs between building and pushing.
 	beforePush func(attempt int)
 }
@@ -47,7 +49,7 @@ func New(opts Options, logger *slog.Logger) (*Writer, error) {
 	if err := os.MkdirAll(opts.WorkDir, 0o700); err != nil {
 		return nil, fmt.Errorf("gitops: work dir: %w", err)
 	}
-	w := &Writer{opts: opts, logger: logger, now: time.Now, pushes: newPushCounter()}
+	w := &Writer{opts: opts, logger: logger, now: time.Now, pushes: newPushCounter(), signers: newSigners()}
 	w.clones = newClones(opts.WorkDir, opts.CloneCacheMax, opts.CloneMaxIdle, func() time.Time { return w.now() }, logger)
 	return w, nil
 }

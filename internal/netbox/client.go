@@ -4,6 +4,8 @@
 package netbox
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -49,7 +51,11 @@ type Options struct {
 	// HTTPClient is used for every call; a client with a 30s timeout if nil.
 	// A 429 with Retry-After is waited out and asked again (retryafter.go).
 	HTTPClient *http.Client
-	UserAgent  string
+	// CABundle is PEM CA certificates trusted for NetBox's HTTPS beside
+	// the system's roots (HNP_NETBOX_CA_FILE), for the client New makes
+	// when HTTPClient is nil; give HTTPClient a Transport(CABundle).
+	CABundle  []byte
+	UserAgent string
 	// PageSize is the limit of each list request; 1000 when zero.
 	PageSize int
 }
@@ -76,7 +82,11 @@ func New(opts Options) (*Client, error) {
 	}
 	hc := opts.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		tr, err := Transport(opts.CABundle)
+		if err != nil {
+			return nil, err
+		}
+		hc = &http.Client{Timeout: 30 * time.Second, Transport: tr}
 	}
 	hc = withRetryAfter(hc)
 	if opts.UserAgent == "" {
@@ -92,6 +102,25 @@ func New(opts Options) (*Client, error) {
 	}
 	return &Client{api: gonetbox.NewAPIClient(cfg), base: u, auth: auth, http: hc, ua: opts.UserAgent,
 		pageSize: opts.PageSize}, nil
+}
+
+// Transport is an HTTP transport (http.DefaultTransport's settings) that
+// trusts caBundle's PEM certificates beside the system's roots; nil
+// without a bundle (the default transport).
+func Transport(caBundle []byte) (http.RoundTripper, error) {
+	if len(caBundle) == 0 {
+		return nil, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(caBundle) {
+		return nil, errors.New("netbox: the CA bundle holds no PEM certificate")
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return t, nil
 }
 
 func httpError(op string, resp *http.Response, err error) error {

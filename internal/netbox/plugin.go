@@ -85,6 +85,11 @@ type Fabric struct {
 	KubernetesNS       string `json:"kubernetes_namespace"`
 	GitopsTool         string `json:"gitops_tool"`
 	ArgocdHealthStatus string `json:"argocd_health_status"`
+	// ArgocdServerURL is the fabric's Argo CD as the plugin knows it
+	// (internal/placement decides whether the sidecar uses it).
+	ArgocdServerURL    string `json:"argocd_server_url"`
+	ArgocdInstalled    bool   `json:"argocd_installed"`
+	GitopsSetupStatus  string `json:"gitops_setup_status"`
 	GitopsAppName      string `json:"gitops_app_name"`
 	GitopsNamespace    string `json:"gitops_namespace"`
 	AutoSyncEnabled    *bool  `json:"auto_sync_enabled"`

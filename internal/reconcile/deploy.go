@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,6 +36,11 @@ type ArgoDefaults struct {
 	// another host's (nil, or empty: the repository is expected to be set
 	// up in Argo CD already).
 	RepoCredentials func(url string) argocd.Repository
+	// Place (nil: every fabric on the default) checks where the fabric's
+	// Argo CD is (internal/placement) and returns the destination server
+	// of its Application ("" for DestServer); an error is the fabric's
+	// configuration problem.
+	Place func(f netbox.Fabric) (string, error)
 }
 
 // ErrNotArgoCD: the fabric's gitops_tool names another tool.
@@ -98,8 +104,16 @@ func application(f netbox.Fabric, t Target, argo ArgoDefaults) (argocd.App, erro
 	if err != nil {
 		return argocd.App{}, configError(f, err, "%s: %v", argoReason, err)
 	}
+	server := argo.DestServer
+	if argo.Place != nil {
+		s, err := argo.Place(f)
+		if err != nil {
+			return argocd.App{}, configError(f, err, "%s: %v", argoReason, err)
+		}
+		server = cmp.Or(s, server)
+	}
 	return argocd.App{Name: name, Namespace: ns, Project: argo.Project,
-		RepoURL: t.URL, Revision: t.Branch, Path: managed, DestServer: argo.DestServer,
+		RepoURL: t.URL, Revision: t.Branch, Path: managed, DestServer: server,
 		DestNamespace: dest, Fabric: f.Name, FabricID: f.ID,
 		Automated: f.AutoSyncEnabled == nil || *f.AutoSyncEnabled,
 		Prune:     f.PruneEnabled != nil && *f.PruneEnabled, SelfHeal: f.SelfHealEnabled == nil || *f.SelfHealEnabled}, nil

@@ -173,14 +173,6 @@ func (r *Reconciler) planObject(f netbox.Fabric, root string, snap *known.Fabric
 	return p, nil
 }
 
-// sameObject says whether ref is the changed object (as it was, or is).
-func sameObject(ref render.ObjectRef, old known.Entry, put *known.Entry) bool {
-	if ref.Kind.Name == old.Kind && ref.ID == old.ID && ref.Name == old.Name {
-		return true
-	}
-	return put != nil && ref.Kind.Name == put.Kind && ref.ID == put.ID && ref.Name == put.Name
-}
-
 // recordField is the object's state record's name in its fabric.
 func recordField(o render.Object) string {
 	k := recordKey(0, o)

@@ -23,12 +23,6 @@ type Marks interface {
 	ToShow(ctx context.Context) (map[int64][]string, error)
 }
 
-// objectRef is one NetBox object.
-type objectRef struct {
-	kind kind.Kind
-	id   int64
-}
-
 // ShowStates has the current states of keys (objects of fabric) and the
 // fabric's state fields written to NetBox by the background writer.
 func (r *Reconciler) ShowStates(ctx context.Context, fabric int64, keys []state.Key) {

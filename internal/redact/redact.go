@@ -49,7 +49,11 @@ func URL(s string) string {
 	tail := s[len(trimmed):]
 	u, err := url.Parse(trimmed)
 	if err != nil || u.Opaque != "" {
-		return s[:strings.Index(s, "://")] + "://[redacted]" + tail
+		i := strings.Index(s, "://")
+		if i < 0 {
+			return "[redacted]" + tail
+		}
+		return s[:i] + "://[redacted]" + tail
 	}
 	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
 	return u.String() + tail

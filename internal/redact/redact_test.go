@@ -38,3 +38,8 @@ func TestURL(t *testing.T) {
 		require.Equal(t, want, URL(in), in)
 	}
 }
+
+// A string that is no URL at all is redacted whole, not a panic.
+func TestURLWithoutScheme(t *testing.T) {
+	require.Equal(t, "[redacted]", URL("%zz"))
+}

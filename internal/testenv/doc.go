@@ -10,7 +10,7 @@
 //	internal/testenv/netbox   netboxenv   one private NetBox per test process (test/netbox/up.sh)
 //	internal/testenv/cluster  clusterenv  a private etcd and kube-apiserver with the Hedgehog CRDs
 //	internal/testenv/argocd   argocdenv   a real Argo CD as local processes, in a network namespace
-//	internal/testenv/git      gitenv      git http-backend behind net/http/cgi
+//	internal/testenv/git      gitenv      git http-backend behind net/http/cgi (http or https); git-shell behind an SSH server
 //
 // Helpers that run no server keep their directory's name as package name:
 //
@@ -18,6 +18,7 @@
 //	internal/testenv/fabric   fabric      the sample fabric (and N-switch fabrics) and its loader
 //	internal/testenv/proc     proc        the process supervisor of redisenv, clusterenv and argocdenv
 //	internal/testenv/build    build       the hnp-sidecar binary, built once per test process
+//	internal/testenv/tlsca    tlsca       a private CA and serving certificates for 127.0.0.1
 //	internal/testenv/redis/failover  failover  a Sentinel failover measured under a stream of hints
 //
 // Importers name the rigs explicitly, e.g.

@@ -14,7 +14,7 @@ var ownedFields = map[string]bool{
 	"kubernetes_status": true, "sync_error": true, "git_file_path": true, "last_synced": true, "last_applied": true,
 	// fabric
 	"sync_status": true, "last_git_sync": true, "desired_state_commit": true, "drift_status": true, "drift_count": true,
-	"argocd_installed": true, "argocd_health_status": true, "gitops_setup_status": true,
+	"argocd_installed": true, "argocd_health_status": true, "gitops_setup_status": true, "gitops_setup_error": true,
 }
 
 // OnlyOwnFields reports whether an update changed nothing but fields the

@@ -171,6 +171,7 @@ func TestChart(t *testing.T) {
 		"StatefulSet": seen["StatefulSet"], "Deployment": seen["Deployment"], "Secret": seen["Secret"]})
 
 	scalingOut(t, sets)
+	trust(t, sets)
 
 	t.Run("rbac", func(t *testing.T) { testRBAC(t, ctx, c, ap, sets) })
 }

@@ -6,6 +6,7 @@ package gitenv
 import (
 	"bytes"
 	"crypto/subtle"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -43,6 +44,21 @@ func Start(t testing.TB) *Server {
 // Serve serves the bare repositories under root on addr (a 127.0.0.1
 // address) with basic auth until Close. `make run` uses it too.
 func Serve(root, user, password, addr string) (*Server, error) {
+	return serve(root, user, password, addr, nil)
+}
+
+// StartTLS is Start over https with cert (see tlsca) until t ends.
+func StartTLS(t testing.TB, cert tls.Certificate) *Server {
+	t.Helper()
+	s, err := serve(t.TempDir(), "hnp", "git-test-password", "127.0.0.1:0", &cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func serve(root, user, password, addr string, cert *tls.Certificate) (*Server, error) {
 	out, err := exec.Command("git", "--exec-path").Output()
 	if err != nil {
 		return nil, fmt.Errorf("gitenv: git not found: %w", err)
@@ -77,7 +93,12 @@ func Serve(root, user, password, addr string) (*Server, error) {
 	}))
 	_ = s.srv.Listener.Close()
 	s.srv.Listener = l
-	s.srv.Start()
+	if cert != nil {
+		s.srv.TLS = &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12}
+		s.srv.StartTLS()
+	} else {
+		s.srv.Start()
+	}
 	s.URL = s.srv.URL
 	return s, nil
 }
@@ -138,5 +159,8 @@ func Git(t testing.TB, dir string, args ...string) string {
 
 // AuthURL is url with the server's credentials embedded, for the git CLI.
 func (s *Server) AuthURL(url string) string {
+	if strings.HasPrefix(url, "https://") {
+		return strings.Replace(url, "https://", "https://"+s.User+":"+s.Password+"@", 1)
+	}
 	return strings.Replace(url, "http://", "http://"+s.User+":"+s.Password+"@", 1)
 }
