@@ -1,0 +1,202 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/githedgehog/hnp-sidecar/internal/kind"
+	"github.com/githedgehog/hnp-sidecar/internal/netbox"
+	"github.com/githedgehog/hnp-sidecar/internal/state"
+)
+
+// resourceRun is one fabric's HedgehogResource write.
+type resourceRun struct {
+	s       *resources
+	fabric  int64
+	set     map[string]state.Mirror
+	del     []string
+	failed  []string // record fields whose write failed (not refused): shown again later
+	unprime bool     // NetBox holds one the mirror does not know: list again next time
+}
+
+// showResources writes fabric's HedgehogResources after its other
+// write-backs: each record's against the mirror, only what changed.
+func (w *writer) showResources(ctx context.Context, b *wbBatch) {
+	r := w.r
+	m, ok := r.states.(ResourceMirror)
+	if r.res == nil || !ok || !r.res.usable() {
+		return
+	}
+	recs, err := r.states.Load(ctx, b.fabric)
+	if err != nil {
+		r.logger.Warn("HedgehogResources not written; tried again later", "fabric_id", b.fabric, "err", err)
+		return
+	}
+	mir, primed, err := m.Mirrored(ctx, b.fabric)
+	if err != nil {
+		r.logger.Warn("HedgehogResources not written; tried again later", "fabric_id", b.fabric, "err", err)
+		return
+	}
+	replace := false
+	if !primed {
+		if mir, err = r.res.prime(ctx, b.fabric, recs); err != nil {
+			if !errors.Is(err, netbox.ErrNotFound) {
+				r.logger.Warn("HedgehogResources not listed; tried again later", "fabric_id", b.fabric, "err", err)
+				b.failed = true
+			}
+			return
+		}
+		replace = true
+	}
+	run := &resourceRun{s: r.res, fabric: b.fabric, set: map[string]state.Mirror{}}
+	if replace {
+		for f, e := range mir {
+			run.set[f] = e
+		}
+	}
+	run.apply(ctx, recs, mir, r.res.objectTypes(ctx))
+	if err := m.SetMirrored(ctx, b.fabric, run.set, run.del, !run.unprime, replace); err != nil {
+		r.logger.Warn("HedgehogResource mirror not saved; rebuilt from NetBox's list", "fabric_id", b.fabric, "err", err)
+	}
+	if len(run.failed) > 0 {
+		b.failed = true
+		if mk, ok := r.states.(Marks); ok {
+			_ = mk.MarkShow(ctx, b.fabric, run.failed...) // the writer's minute tick shows them again
+		}
+	}
+}
+
+// prime builds fabric's mirror from NetBox's list: every HedgehogResource
+// of a record, or written by the sidecar (its reason says so). Others are
+// not the sidecar's and are left alone. netbox.ErrNotFound: no endpoint.
+func (s *resources) prime(ctx context.Context, fabric int64, recs map[string]state.Record) (map[string]state.Mirror, error) {
+	list, err := s.c.ListResources(ctx, fabric)
+	if errors.Is(err, netbox.ErrNotFound) {
+		s.set(ResourcesOff)
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.set(ResourcesOn)
+	mir := map[string]state.Mirror{}
+	for _, res := range list {
+		if _, ours := kind.Named(res.Kind); !ours {
+			continue
+		}
+		field := state.Field(res.Kind, res.Namespace, res.Name)
+		if _, has := recs[field]; has || strings.HasPrefix(res.StateChangeReason, reasonPrefix) {
+			mir[field] = state.Mirror{ID: res.ID, Fields: listedFields(res)}
+		}
+	}
+	return mir, nil
+}
+
+// listedFields are a listed HedgehogResource's fields as resourceFields
+// names them, so only those that differ are patched.
+func listedFields(res netbox.Resource) map[string]any {
+	f := map[string]any{"fabric": int64(res.Fabric), "name": res.Name, "namespace": res.Namespace, "kind": res.Kind,
+		"api_version": res.APIVersion, "resource_state": res.ResourceState, "drift_status": res.DriftStatus,
+		"desired_commit": res.DesiredCommit, "desired_file_path": res.DesiredFilePath,
+		"state_change_reason": res.StateChangeReason, "last_synced_commit": res.LastSyncedCommit}
+	if res.ContentType != 0 && res.ObjectID != nil {
+		f["content_type"], f["object_id"] = int64(res.ContentType), *res.ObjectID
+	}
+	return f
+}
+
+// apply creates, patches and deletes against mir.
+func (run *resourceRun) apply(ctx context.Context, recs map[string]state.Record, mir map[string]state.Mirror, types map[string]int64) {
+	for field, rec := range recs {
+		if ctx.Err() != nil {
+			return
+		}
+		if rec.Gone || rec.State == "" {
+			continue
+		}
+		run.write(ctx, field, resourceFields(run.fabric, rec, types), mir[field])
+	}
+	for field, e := range mir {
+		if rec, has := recs[field]; (has && !rec.Gone) || ctx.Err() != nil {
+			continue
+		}
+		if e.ID > 0 {
+			if err := run.s.c.DeleteResource(ctx, e.ID); err != nil {
+				run.s.logger.Warn("HedgehogResource not deleted; tried again later", "fabric_id", run.fabric, "resource", field, "err", err)
+				run.unprime = true
+				continue
+			}
+		}
+		run.del = append(run.del, field)
+		delete(run.set, field)
+	}
+}
+
+// write brings one record's HedgehogResource to want.
+func (run *resourceRun) write(ctx context.Context, field string, want map[string]any, have state.Mirror) {
+	diff := changed(want, have.Fields)
+	if len(diff) == 0 {
+		return // as written, or refused with these values
+	}
+	if have.ID > 0 {
+		err := run.s.c.PatchResource(ctx, have.ID, diff)
+		if err == nil {
+			run.set[field] = state.Mirror{ID: have.ID, Fields: want}
+			return
+		}
+		if !errors.Is(err, netbox.ErrNotFound) {
+			run.fail(field, want, have.ID, err)
+			return
+		}
+		// deleted in NetBox meanwhile: created again
+	}
+	res, err := run.s.c.CreateResource(ctx, want)
+	if err != nil {
+		if netbox.Refused(err) && strings.Contains(err.Error(), "unique") {
+			run.unprime = true // one exists the mirror does not know (another replica, a restore): listed next time
+			run.failed = append(run.failed, field)
+			return
+		}
+		if errors.Is(err, netbox.ErrNotFound) {
+			run.s.set(ResourcesOff)
+			run.unprime = true
+			return
+		}
+		run.fail(field, want, 0, err)
+		return
+	}
+	run.set[field] = state.Mirror{ID: res.ID, Fields: want}
+}
+
+// fail records a write that did not land: refused (the data: not sent
+// again with the same values) or failed (sent again later).
+func (run *resourceRun) fail(field string, want map[string]any, id int64, err error) {
+	if netbox.Refused(err) {
+		run.s.logger.Warn("NetBox refused a HedgehogResource", "fabric_id", run.fabric, "resource", field, "err", err)
+		run.set[field] = state.Mirror{ID: id, Fields: want, Refused: true}
+		return
+	}
+	run.s.logger.Warn("HedgehogResource not written; tried again later", "fabric_id", run.fabric, "resource", field, "err", err)
+	run.failed = append(run.failed, field)
+}
+
+// changed are the fields of want whose values differ from have's (as JSON:
+// a mirror read back from Redis has float64 numbers).
+func changed(want, have map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range want {
+		hv, ok := have[k]
+		if !ok || !sameJSON(v, hv) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func sameJSON(a, b any) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(ja) == string(jb)
+}
