@@ -5,14 +5,20 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 
 	"github.com/githedgehog/hnp-sidecar/internal/kind"
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
 )
 
+// resourceConcurrency is how many HedgehogResource writes of one fabric
+// are in flight (a first full run creates one per object).
+const resourceConcurrency = 4
+
 // resourceRun is one fabric's HedgehogResource write.
 type resourceRun struct {
+	mu      sync.Mutex // guards set, del, failed, unprime
 	s       *resources
 	fabric  int64
 	set     map[string]state.Mirror
@@ -109,15 +115,24 @@ func listedFields(res netbox.Resource) map[string]any {
 
 // apply creates, patches and deletes against mir.
 func (run *resourceRun) apply(ctx context.Context, recs map[string]state.Record, mir map[string]state.Mirror, types map[string]int64) {
+	sem := make(chan struct{}, resourceConcurrency)
+	var wg sync.WaitGroup
 	for field, rec := range recs {
 		if ctx.Err() != nil {
-			return
+			break
 		}
-		if rec.Gone || rec.State == "" {
+		want := resourceFields(run.fabric, rec, types)
+		if rec.Gone || rec.State == "" || len(changed(want, mir[field].Fields)) == 0 {
 			continue
 		}
-		run.write(ctx, field, resourceFields(run.fabric, rec, types), mir[field])
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(field string, have state.Mirror) {
+			defer func() { <-sem; wg.Done() }()
+			run.write(ctx, field, want, have)
+		}(field, mir[field])
 	}
+	wg.Wait()
 	for field, e := range mir {
 		if rec, has := recs[field]; (has && !rec.Gone) || ctx.Err() != nil {
 			continue
@@ -143,36 +158,45 @@ func (run *resourceRun) write(ctx context.Context, field string, want map[string
 	if have.ID > 0 {
 		err := run.s.c.PatchResource(ctx, have.ID, diff)
 		if err == nil {
-			run.set[field] = state.Mirror{ID: have.ID, Fields: want}
+			run.record(field, state.Mirror{ID: have.ID, Fields: want})
 			return
 		}
 		if !errors.Is(err, netbox.ErrNotFound) {
-			run.fail(field, want, have.ID, err)
+			run.mu.Lock()
+			run.failLocked(field, want, have.ID, err)
+			run.mu.Unlock()
 			return
 		}
 		// deleted in NetBox meanwhile: created again
 	}
 	res, err := run.s.c.CreateResource(ctx, want)
 	if err != nil {
-		if netbox.Refused(err) && strings.Contains(err.Error(), "unique") {
+		run.mu.Lock()
+		defer run.mu.Unlock()
+		switch {
+		case netbox.Refused(err) && strings.Contains(err.Error(), "unique"):
 			run.unprime = true // one exists the mirror does not know (another replica, a restore): listed next time
 			run.failed = append(run.failed, field)
-			return
-		}
-		if errors.Is(err, netbox.ErrNotFound) {
+		case errors.Is(err, netbox.ErrNotFound):
 			run.s.set(ResourcesOff)
 			run.unprime = true
-			return
+		default:
+			run.failLocked(field, want, 0, err)
 		}
-		run.fail(field, want, 0, err)
 		return
 	}
-	run.set[field] = state.Mirror{ID: res.ID, Fields: want}
+	run.record(field, state.Mirror{ID: res.ID, Fields: want})
+}
+
+func (run *resourceRun) record(field string, m state.Mirror) {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	run.set[field] = m
 }
 
 // fail records a write that did not land: refused (the data: not sent
 // again with the same values) or failed (sent again later).
-func (run *resourceRun) fail(field string, want map[string]any, id int64, err error) {
+func (run *resourceRun) failLocked(field string, want map[string]any, id int64, err error) {
 	if netbox.Refused(err) {
 		run.s.logger.Warn("NetBox refused a HedgehogResource", "fabric_id", run.fabric, "resource", field, "err", err)
 		run.set[field] = state.Mirror{ID: id, Fields: want, Refused: true}
