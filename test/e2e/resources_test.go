@@ -53,7 +53,8 @@ func (c nbClient) raw(t *testing.T, method, path string, body any) (int, string)
 func TestStandInHedgehogResourceContract(t *testing.T) {
 	env := netboxenv.Get(t)
 	admin := adminClient(t, env)
-	fab, _ := admin.newFabric(t, map[string]any{"name": "e2e-hr-contract"})
+	fab, _ := admin.newFabric(t, map[string]any{"name": "e2e-hr-contract", "gitops_directory": "/hr-contract/"})
+	t.Cleanup(func() { admin.raw(t, http.MethodDelete, fmt.Sprintf("%sfabrics/%v/", plugin, fab["id"]), nil) })
 	good := func(over map[string]any) map[string]any {
 		m := map[string]any{"fabric": fab["id"], "name": "vpc-1", "kind": "VPC", "namespace": "default"}
 		for k, v := range over {
@@ -73,10 +74,10 @@ func TestStandInHedgehogResourceContract(t *testing.T) {
 		status             int
 		answer             string
 	}{
-		{"duplicate (fabric, namespace, name, kind)", "POST", plugin + "gitops-resources/", good(nil), 400, "unique set"},
+		{"duplicate (fabric, namespace, name, kind)", "POST", plugin + "gitops-resources/", good(nil), 500, "violates unique constraint"},
 		{"name not DNS-1123", "POST", plugin + "gitops-resources/", good(map[string]any{"name": "Bad_Name"}), 400, "DNS-1123"},
 		{"namespace not DNS-1123", "POST", plugin + "gitops-resources/", good(map[string]any{"name": "vpc-2", "namespace": "A"}), 400, "namespace"},
-		{"blank kind", "POST", plugin + "gitops-resources/", good(map[string]any{"name": "vpc-3", "kind": " "}), 400, "Kind must be specified"},
+		{"blank kind (DRF trims it first)", "POST", plugin + "gitops-resources/", good(map[string]any{"name": "vpc-3", "kind": " "}), 400, "may not be blank"},
 		{"resource_state not a choice", "PATCH", path, map[string]any{"resource_state": "live"}, 400, "not a valid choice"},
 		{"the fabric's drift_status choice", "PATCH", path, map[string]any{"drift_status": "drift_detected"}, 400, "not a valid choice"},
 		{"drift_score above 1", "PATCH", path, map[string]any{"drift_score": 1.5}, 400, "between 0.0 and 1.0"},
@@ -99,6 +100,10 @@ func TestStandInHedgehogResourceContract(t *testing.T) {
 	require.Equal(t, 404, code, "deleted with its fabric (CASCADE)")
 }
 
+// operatorSync is the revision of a sync someone started in Argo CD: the
+// fake Argo CD takes 4s over it, so the sidecar's own sync waits (busy).
+const operatorSync = "operator-sync"
+
 // actLikeArgoCD answers every sync the sidecar asks of an Application in
 // ns (its operation) as Argo CD would once applied: synced to the
 // revision, operation succeeded, healthy. A real API server, no Argo CD.
@@ -118,17 +123,19 @@ func actLikeArgoCD(ctx context.Context, t *testing.T, dyn dynamic.Interface, ns 
 				if at, ok := asked[a.GetName()+"@"+rev]; !ok {
 					asked[a.GetName()+"@"+rev] = time.Now()
 					continue
-				} else if time.Since(at) < time.Second {
+				} else if hold := time.Second; time.Since(at) < hold || (rev == operatorSync && time.Since(at) < 4*time.Second) {
 					continue
 				}
 				patch, _ := json.Marshal(map[string]any{"operation": nil, "status": map[string]any{
 					"sync":   map[string]any{"status": "Synced", "revision": rev},
 					"health": map[string]any{"status": "Healthy"},
 					"operationState": map[string]any{"phase": "Succeeded", "message": "successfully synced (fake Argo CD)",
-						"operation": op, "syncResult": map[string]any{"revision": rev}},
+						"operation": op, "syncResult": map[string]any{"revision": rev},
+						"startedAt": asked[a.GetName()+"@"+rev].UTC().Format(time.RFC3339), "finishedAt": time.Now().UTC().Format(time.RFC3339)},
 				}})
 				if _, err := apps.Patch(ctx, a.GetName(), types.MergePatchType, patch, metav1.PatchOptions{}); err != nil && ctx.Err() == nil {
-					t.Logf("fake Argo CD: %v", err)
+					t.Errorf("fake Argo CD: %v", err)
+					return
 				}
 			}
 		}
@@ -229,6 +236,32 @@ func TestHedgehogResourceShowsStates(t *testing.T) {
 	}
 	require.Equal(t, "draft", states[0])
 	require.Equal(t, "synced", states[len(states)-1])
+
+	// Argo CD busy with a sync someone started: the next edit's commit is
+	// shown as committed until the sidecar's own sync is accepted.
+	apps := dyn.Resource(argocd.ApplicationGVR).Namespace("argocd")
+	list, err := apps.List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, list.Items, 1)
+	busy, _ := json.Marshal(map[string]any{"operation": map[string]any{"initiatedBy": map[string]any{"username": "operator"},
+		"sync": map[string]any{"revision": operatorSync}}})
+	_, err = apps.Patch(ctx, list.Items[0].GetName(), types.MergePatchType, busy, metav1.PatchOptions{})
+	require.NoError(t, err)
+	start = time.Now()
+	admin.call(t, http.MethodPatch, fmt.Sprintf("%svpcs/%v/", plugin, vpc["id"]), map[string]any{"spec": spec(1667)})
+	watch(start, "committed", 60*time.Second)
+	watch(start, "synced", 90*time.Second)
+	tip2 := strings.SplitN(gitLog(t, srv, "hr-states", "%H"), "\n", 2)[0]
+	require.NotEqual(t, tip, tip2)
+	require.Equal(t, tip2, resource["desired_commit"])
+	for _, s := range seenStates[len(states):] {
+		t.Logf("HedgehogResource: %-9s drift_status=%-16s desired_commit=%.12s at +%s  reason=%q", s.state, s.drift, s.commit, s.at, s.reason)
+	}
+	states = states[:0]
+	for _, s := range seenStates {
+		states = append(states, s.state)
+	}
+	t.Logf("states seen on the VPC's HedgehogResource: %v", states)
 	require.Contains(t, states, "committed")
 
 	start = time.Now()

