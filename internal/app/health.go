@@ -31,6 +31,13 @@ func (a *App) healthComponents(recv *webhook.Receiver, withNetBox bool, breakers
 		c = append(c, api.Component{Name: "leases", Report: a.pipe.leases.Health},
 			api.Component{Name: "netbox_visibility", Report: visibilityHealth(a.pipe.visibility)})
 	}
+	if a.pipe != nil && a.pipe.rec != nil {
+		// Whether states are shown on the plugin's HedgehogResources.
+		rec := a.pipe.rec
+		c = append(c, api.Component{Name: "netbox_resources", Report: func(context.Context) health.Report {
+			return health.Report{Status: health.OK, Details: map[string]any{"gitops_resources": rec.ResourcesStatus()}}
+		}})
+	}
 	if a.pipe != nil && a.pipe.argo != nil {
 		argo := a.pipe.argo
 		c = append(c, api.Component{Name: "argocd", Report: func(ctx context.Context) health.Report {

@@ -227,6 +227,8 @@ func TestHedgehogResourceShowsStates(t *testing.T) {
 	require.Equal(t, tip, resource["last_synced_commit"])
 	require.Equal(t, "e2e-hr/managed/vpcs/vpc-hr.yaml", resource["desired_file_path"])
 	require.Equal(t, "in_sync", resource["drift_status"])
+	_, comps := healthOf(t, s)
+	require.Contains(t, string(comps["netbox_resources"]), `"gitops_resources":"on"`)
 	for _, s := range seenStates {
 		t.Logf("HedgehogResource: %-9s drift_status=%-16s desired_commit=%.12s at +%s  reason=%q", s.state, s.drift, s.commit, s.at, s.reason)
 	}
