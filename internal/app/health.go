@@ -7,6 +7,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/breaker"
 	"github.com/githedgehog/hnp-sidecar/internal/cluster"
 	"github.com/githedgehog/hnp-sidecar/internal/health"
+	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
 	"github.com/githedgehog/hnp-sidecar/internal/webhook"
 )
 
@@ -40,6 +41,7 @@ func (a *App) healthComponents(recv *webhook.Receiver, withNetBox bool, breakers
 	} else {
 		c = append(c, off("leases", noNetBox), off("netbox_visibility", noNetBox), off("drift", noNetBox))
 	}
+	c = append(c, a.resourcesHealth(noNetBox))
 	return append(c, a.argoHealth(breakers)...)
 }
 
@@ -61,6 +63,26 @@ func (a *App) argoHealth(breakers *breaker.Set) []api.Component {
 		}})
 	}
 	return append(c, a.kubeHealth(breakers, "the REST driver; no cluster called yet"))
+}
+
+// resourcesHealth is whether object states are shown on the plugin's
+// HedgehogResources (gitops-resources/): disabled without NetBox or
+// write-back, or when the plugin has no such endpoint.
+func (a *App) resourcesHealth(noNetBox string) api.Component {
+	if a.pipe == nil || a.pipe.rec == nil {
+		return off("netbox_resources", noNetBox)
+	}
+	rec := a.pipe.rec
+	return api.Component{Name: "netbox_resources", Report: func(context.Context) health.Report {
+		switch st := rec.ResourcesStatus(); st {
+		case reconcile.ResourcesNone:
+			return health.Off("no write-back to NetBox (HNP_NETBOX_WRITEBACK=false)")
+		case reconcile.ResourcesOff:
+			return health.Off("the plugin has no gitops-resources/ endpoint (HedgehogResource); asked again hourly")
+		default:
+			return health.Report{Status: health.OK, Details: map[string]any{"gitops_resources": st}}
+		}
+	}}
 }
 
 // kubeHealth reports the Kubernetes breakers (drift's calls to the

@@ -207,7 +207,11 @@ func list[T any](ctx context.Context, c *Client, path string) ([]T, error) {
 	var out []T
 	for offset := 0; ; {
 		var p page[T]
-		if err := c.Do(ctx, http.MethodGet, fmt.Sprintf("%s?limit=%d&offset=%d", path, c.pageSize, offset), nil, &p); err != nil {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		if err := c.Do(ctx, http.MethodGet, fmt.Sprintf("%s%slimit=%d&offset=%d", path, sep, c.pageSize, offset), nil, &p); err != nil {
 			return nil, err
 		}
 		out = append(out, p.Results...)

@@ -108,6 +108,7 @@ type Reconciler struct {
 	waiting    ChangeHints    // latency.go; nil: only the run's own hints are measured
 	snaps      Snapshots      // incremental.go; nil: every run is a full one
 	fallbacks  *prometheus.CounterVec
+	res        *resources // resources.go; nil: no HedgehogResources
 }
 
 // Option adds an optional part to a Reconciler.
@@ -127,6 +128,9 @@ func New(nb NetBox, git Git, defaults Defaults, logger *slog.Logger, opts ...Opt
 	r := &Reconciler{nb: nb, git: git, defaults: defaults, logger: logger}
 	for _, o := range opts {
 		o(r)
+	}
+	if rc, ok := r.wb.(ResourceClient); ok {
+		r.res = newResources(rc, logger)
 	}
 	r.writer = newWriter(r)
 	return r

@@ -213,5 +213,6 @@ func (w *writer) write(ctx context.Context, b *wbBatch) {
 	journal := w.sendPatches(ctx, b)
 	w.journal(ctx, b, append(b.journal, journal...))
 	w.writeFabric(ctx, b)
+	w.showResources(ctx, b)
 	w.shown(ctx, b, shown)
 }

@@ -197,6 +197,28 @@ AUTH="Bearer $NETBOX_TOKEN_RESTRICTED" api POST extras/journal-entries/ \
     "{\"assigned_object_type\":\"netbox_hedgehog.hedgehogfabric\",\"assigned_object_id\":$FABRIC,\"kind\":\"warning\",\"comments\":\"smoke\"}"
 expect 201 "restricted user adds a journal entry to the fabric"
 
+# --- gitops-resources/: the real plugin's HedgehogResource (plugin/README.md) -------------------------
+HR=plugins/hedgehog/gitops-resources/
+api POST $HR "{\"fabric\":$FABRIC,\"name\":\"vpc-1\",\"kind\":\"VPC\",\"resource_state\":\"committed\",\"drift_status\":\"desired_only\",\"last_state_change\":\"2001-01-01T00:00:00Z\",\"content_type\":null}"
+expect 201 "create HedgehogResource"
+HRID=$(jget "d['id']")
+check "d['api_version'] == 'unknown/v1' and d['namespace'] == 'default' and not d['last_state_change'].startswith('2001') and d['fabric'] == $FABRIC" "  ... defaults; last_state_change read-only; fabric an id"
+api POST $HR "{\"fabric\":$FABRIC,\"name\":\"vpc-1\",\"kind\":\"VPC\"}"
+expect 500 "duplicate (fabric, namespace, name, kind): IntegrityError (DRF skips the unique_together check: namespace has a default)"
+api POST $HR "{\"fabric\":$FABRIC,\"name\":\"Bad_Name\",\"kind\":\"VPC\"}"
+expect 400 "HedgehogResource name not DNS-1123 (clean)"
+api PATCH "$HR$HRID/" '{"drift_status":"drift_detected"}'
+expect 400 "HedgehogResource drift_status drift_detected (the fabric's choice, not this model's)"
+api PATCH "$HR$HRID/" '{"resource_state":"live"}'
+expect 400 "HedgehogResource resource_state live (not a choice)"
+api PATCH "$HR$HRID/" '{"drift_score":1.5}'
+expect 400 "HedgehogResource drift_score 1.5 (clean: 0..1)"
+api GET "$HR?fabric=$FABRIC&kind=VPC"
+expect 200 "list HedgehogResources by fabric and kind (filterset_fields)"
+check "d['count'] == 1" "  ... one"
+api DELETE "$HR$HRID/"
+expect 204 "delete HedgehogResource"
+
 api DELETE "plugins/hedgehog/vpcs/$VPC/"
 expect 204 "delete VPC"
 AUTH="Token $NETBOX_TOKEN" api DELETE "plugins/hedgehog/vpcs/$VPC2/"

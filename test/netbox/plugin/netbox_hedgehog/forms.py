@@ -1,6 +1,6 @@
 from netbox.forms import NetBoxModelForm
 
-from .models import CR_MODELS, GitRepository, HedgehogFabric
+from .models import CR_MODELS, GitRepository, HedgehogFabric, HedgehogResource
 
 SKIP = ('id', 'created', 'last_updated', 'custom_field_data', 'tags')
 
@@ -24,3 +24,4 @@ def form_for(model, fields=None):
 FORMS = {HedgehogFabric: form_for(HedgehogFabric, FABRIC_FORM_FIELDS),
          GitRepository: form_for(GitRepository, GIT_REPOSITORY_FORM_FIELDS)}
 FORMS.update({model: form_for(model) for model, _ in CR_MODELS})
+FORMS[HedgehogResource] = form_for(HedgehogResource)

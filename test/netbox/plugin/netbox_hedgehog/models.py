@@ -331,3 +331,8 @@ CR_MODELS = (
 )
 # UI paths (the API paths are in api/urls.py: git repositories are git-repos-api/ there).
 ALL_MODELS = ((HedgehogFabric, 'fabrics'), (GitRepository, 'git-repositories')) + CR_MODELS
+
+# HedgehogResource (the plugin's per-object GitOps state) lives in gitops.py, as in the real plugin's models/.
+from .gitops import HedgehogResource  # noqa: E402,F401
+
+ALL_MODELS += ((HedgehogResource, 'gitops/resources'),)

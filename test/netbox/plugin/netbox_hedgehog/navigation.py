@@ -1,6 +1,6 @@
 from netbox.plugins import PluginMenu, PluginMenuButton, PluginMenuItem
 
-from .models import CR_MODELS, GitRepository, HedgehogFabric
+from .models import CR_MODELS, GitRepository, HedgehogFabric, HedgehogResource
 
 
 def item(model):
@@ -20,6 +20,7 @@ menu = PluginMenu(
     groups=(
         ('Fabrics', (item(HedgehogFabric), item(GitRepository))),
         ('Resources', tuple(item(model) for model, _ in CR_MODELS)),
+        ('GitOps', (item(HedgehogResource),)),
     ),
     icon_class='mdi mdi-hexagon-multiple',
 )

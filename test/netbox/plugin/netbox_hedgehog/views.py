@@ -21,7 +21,7 @@ def attributes_panel(model):
         if f.name in HIDDEN or isinstance(f, models.JSONField):
             continue
         if isinstance(f, models.ForeignKey):
-            ns[f.name] = attrs.RelatedObjectAttr(f.name, linkify=True)
+            ns[f.name] = attrs.RelatedObjectAttr(f.name, linkify=hasattr(f.related_model, 'get_absolute_url'))
         elif isinstance(f, models.BooleanField):
             ns[f.name] = attrs.BooleanAttr(f.name)
         elif f.choices:

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from netbox.api.serializers import NetBoxModelSerializer
 
-from ..models import CR_MODELS, GitRepository, HedgehogFabric
+from ..models import CR_MODELS, GitRepository, HedgehogFabric, HedgehogResource
 
 # The stand-in stores no secret; this marks "credentials were given" (has_credentials).
 CREDENTIALS_MARK = 'stand-in: credentials given, not stored'
@@ -108,3 +108,29 @@ for _model, _path in CR_MODELS:
     _meta = type('Meta', (), {'model': _model, 'fields': '__all__'})
     _name = f'{_model.__name__}Serializer'
     globals()[_name] = type(_name, (HedgehogCRSerializer,), {'Meta': _meta, '__module__': __name__})
+
+
+class HedgehogResourceSerializer(NetBoxModelSerializer):
+    """gitops-resources/: like the real one, every model field (`fields='__all__'`: choices are ChoiceFields, the
+    auto_now_add fields last_state_change and first_seen are read-only, content_type is a ContentType id), `fabric`
+    an integer id, NetBox's full_clean() (the model's clean()) on every write, and read-only extras."""
+    fabric = serializers.PrimaryKeyRelatedField(queryset=HedgehogFabric.objects.all())
+    git_file_url = serializers.ReadOnlyField()
+    has_drift = serializers.ReadOnlyField()
+    has_desired_state = serializers.ReadOnlyField()
+    has_actual_state = serializers.ReadOnlyField()
+    resource_identifier = serializers.ReadOnlyField()
+
+    class Meta:
+        model = HedgehogResource
+        fields = '__all__'
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data['gitops_status'] = {
+            'drift_summary': instance.get_drift_summary(),
+            'has_drift': instance.has_drift,
+            'is_orphaned': instance.drift_status == 'actual_only',
+            'is_pending_creation': instance.drift_status == 'desired_only',
+        }
+        return data

@@ -1,7 +1,7 @@
 from netbox.api.routers import NetBoxRouter
 
 from ..models import CR_MODELS, HedgehogFabric
-from .views import GitOpsResourceViewSet, GitRepositoryViewSet, viewset_for
+from .views import GitRepositoryViewSet, HedgehogResourceViewSet, viewset_for
 
 router = NetBoxRouter()
 router.register('fabrics', viewset_for(HedgehogFabric))
@@ -9,7 +9,7 @@ router.register('fabrics', viewset_for(HedgehogFabric))
 # The stand-in serves both (same model, same viewset); NetBox's `url` links point at git-repos-api/.
 router.register('git-repos-api', GitRepositoryViewSet)
 router.register('git-repositories', GitRepositoryViewSet, basename='gitrepository-legacy')
-router.register('gitops-resources', GitOpsResourceViewSet, basename='gitopsresource')
+router.register('gitops-resources', HedgehogResourceViewSet)
 for model, path in CR_MODELS:
     router.register(path, viewset_for(model))
 

@@ -1,10 +1,6 @@
-from rest_framework.response import Response
-from rest_framework.viewsets import ViewSet
-
-from netbox.api.authentication import IsAuthenticatedOrLoginNotRequired
 from netbox.api.viewsets import NetBoxModelViewSet
 
-from ..models import GitRepository
+from ..models import GitRepository, HedgehogResource
 from . import serializers
 
 
@@ -48,9 +44,9 @@ class GitRepositoryViewSet(NetBoxModelViewSet):
         instance.save(update_fields=['fabric_count'])
 
 
-class GitOpsResourceViewSet(ViewSet):
-    """Placeholder for the real plugin's gitops-resources/ endpoint: always an empty list."""
-    permission_classes = [IsAuthenticatedOrLoginNotRequired]
-
-    def list(self, request):
-        return Response({'count': 0, 'next': None, 'previous': None, 'results': []})
+class HedgehogResourceViewSet(NetBoxModelViewSet):
+    """gitops-resources/: the real viewset's queryset, serializer and filterset_fields (DjangoFilterBackend builds
+    exact filters ?fabric=<id>&kind=&namespace=&drift_status=; an unknown fabric id is a 400)."""
+    queryset = HedgehogResource.objects.all()
+    serializer_class = serializers.HedgehogResourceSerializer
+    filterset_fields = ['fabric', 'kind', 'namespace', 'drift_status']
