@@ -144,7 +144,7 @@ func newClusters(cfg config.Config, breakers *breaker.Set, logger *slog.Logger) 
 // default driver (when there is one).
 func newPlaces(cfg config.Config, nb *netbox.Client, clusters *cluster.Clusters) func(bool) *placement.Placer {
 	return func(defaultArgo bool) *placement.Placer {
-		o := placement.Options{DefaultArgo: defaultArgo}
+		o := placement.Options{DefaultArgo: defaultArgo, DefaultDestServer: cfg.Argo.DestServer}
 		if cfg.Argo.ResolveDriver(cluster.Available(cfg.Argo.Kubeconfig, os.Getenv)) == config.DriverREST {
 			o.DefaultArgoURL = cfg.Argo.URL
 		}
@@ -175,8 +175,14 @@ func newInstaller(cfg config.Config, nb *netbox.Client, mkPlaces func(bool) *pla
 			defaults := argoDefaults(cfg, access, log)
 			defaults.Naming = argoNaming(cfg)
 			defaults.Place = places.Destination
-			return reconcile.Application(ctx, nb, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch,
+			app, repo, err := reconcile.Application(ctx, nb, reconcile.Defaults{GitURL: cfg.Git.DefaultURL, GitBranch: cfg.Git.DefaultBranch,
 				Access: access}, defaults, log, f)
+			if pl, perr := places.For(f); err == nil && (perr != nil || pl.Untrusted) {
+				// A cluster NetBox names and the configuration does not
+				// list never gets the sidecar's repository credentials.
+				repo = argocd.Repository{}
+			}
+			return app, repo, err
 		},
 		Cluster: func(f netbox.Fabric) (*rest.Config, error) {
 			rc, err := places.Cluster(f)

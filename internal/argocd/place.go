@@ -26,6 +26,10 @@ type Place struct {
 	// Where names it for logs and health: a server's URL, never a
 	// credential ("" for the default).
 	Where string
+	// Untrusted: the server comes from NetBox and the configuration does
+	// not vouch for it, so the sidecar's own repository credentials are
+	// not given to it (its Argo CD must reach the repository by itself).
+	Untrusted bool
 }
 
 // ErrNoArgoCD: neither the fabric nor the sidecar names an Argo CD.
@@ -55,6 +59,9 @@ func (s *Syncer) placed(ctx context.Context, t Target) (Target, error) {
 		return t, fmt.Errorf("argocd: fabric %s: %w", t.FabricName, ErrNoArgoCD)
 	}
 	t.where = p.Where
+	if p.Untrusted {
+		t.Repo = Repository{}
+	}
 	if p.DestServer != "" {
 		t.App.DestServer = p.DestServer
 		if t.project != nil {

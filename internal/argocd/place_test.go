@@ -25,7 +25,8 @@ func (p places) Place(_ context.Context, fabric int64) (Place, error) {
 func TestPlaced(t *testing.T) {
 	def, own := &fakeArgo{}, &fakeArgo{}
 	project := &Project{Name: "hnp-sidecar", Destinations: []Destination{{Server: "https://central", Namespace: "default"}}}
-	s := NewSyncer(def, nil, Options{Project: project, Places: places{1: {}, 2: {Driver: own, DestServer: InCluster, Where: "https://c2"}}},
+	s := NewSyncer(def, nil, Options{Project: project, Places: places{1: {}, 2: {Driver: own, DestServer: InCluster, Where: "https://c2"},
+		4: {Driver: own, DestServer: InCluster, Untrusted: true}}},
 		nil, slog.New(slog.DiscardHandler))
 	app := App{Name: "a", DestServer: "https://central"}
 
@@ -41,6 +42,14 @@ func TestPlaced(t *testing.T) {
 	require.Equal(t, InCluster, tg.App.DestServer)
 	require.Equal(t, []Destination{{Server: InCluster, Namespace: "default"}}, tg.project.Destinations)
 	require.Equal(t, "https://central", project.Destinations[0].Server, "the configured project is not changed")
+
+	repo := Repository{URL: "https://git.example/r.git", Password: "git-token"}
+	tg, err = s.placed(context.Background(), Target{Fabric: 2, App: app, Repo: repo})
+	require.NoError(t, err)
+	require.Equal(t, repo, tg.Repo, "a listed server gets the repository")
+	tg, err = s.placed(context.Background(), Target{Fabric: 4, App: app, Repo: repo})
+	require.NoError(t, err)
+	require.Equal(t, Repository{}, tg.Repo, "a server only NetBox names never gets the sidecar's credentials")
 
 	_, err = s.placed(context.Background(), Target{Fabric: 3, FabricName: "x", App: app})
 	require.ErrorContains(t, err, "fabric x: where its Argo CD is: refused")

@@ -52,6 +52,11 @@ func (c *Clusters) Restrict(allowed []string) *Clusters {
 	return c
 }
 
+// Restricted reports whether the servers fabrics may name are listed in
+// the configuration (HNP_CLUSTER_ALLOWED_SERVERS): only then does the
+// configuration vouch for them.
+func (c *Clusters) Restricted() bool { return len(c.allowed) > 0 }
+
 // Own reports whether f names its own cluster (kubernetes_server).
 func Own(f netbox.Fabric) bool { return strings.TrimSpace(f.KubernetesServer) != "" }
 

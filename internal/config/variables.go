@@ -192,7 +192,7 @@ var variables = []variable{
 		}},
 	{name: "HNP_DRIFT_HEARTBEAT_MAX_AGE", def: "2m", help: "a switch agent whose last heartbeat is older is reported not converged",
 		set: durationVar(time.Second, func(c *Config) *time.Duration { return &c.DriftHeartbeatMaxAge })},
-	{name: "HNP_CLUSTER_ALLOWED_SERVERS", help: "comma-separated Kubernetes API server hosts (or host:port) a fabric's kubernetes_server may name; such a fabric's Argo CD runs in that cluster and its drift is checked there; unset: any https:// server (the token sent is the fabric's own, from NetBox)",
+	{name: "HNP_CLUSTER_ALLOWED_SERVERS", help: "comma-separated Kubernetes API server hosts (or host:port) a fabric's kubernetes_server may name; such a fabric's Argo CD runs in that cluster and its drift is checked there; unset: any https:// server (the token sent is the fabric's own, from NetBox), but then the sidecar's Git credentials are not given to that cluster's Argo CD",
 		set: listVar(func(c *Config) *[]string { return &c.ClusterAllowedServers })},
 	{name: "HNP_BREAKER_FAILURES", def: "5", help: "failed calls in a row to one remote (Git, Argo CD, Kubernetes, NetBox) that open its circuit breaker",
 		set: intVar(1, 1000, func(c *Config, n int64) { c.Breakers.ConsecutiveFailures = uint32(n) })},

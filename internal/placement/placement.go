@@ -42,6 +42,9 @@ type Options struct {
 	DefaultArgoURL string
 	// DefaultArgo reports whether the sidecar has a default Argo CD.
 	DefaultArgo bool
+	// DefaultDestServer is HNP_ARGOCD_DESTINATION_SERVER: the default
+	// Argo CD's Applications' destination.
+	DefaultDestServer string
 	// TTL is how long a fabric read from NetBox (or handed to Remember) is
 	// used before it is read again (10s).
 	TTL time.Duration
@@ -73,14 +76,17 @@ func New(fabrics Fabrics, clusters *cluster.Clusters, opts Options) *Placer {
 	return &Placer{fabrics: fabrics, clusters: clusters, opts: opts, seen: map[int64]seenFabric{}}
 }
 
-// For is f's Argo CD: its own cluster's, or the default (the zero Place).
+// For is f's Argo CD: its own cluster's, or the default (no Driver).
 func (p *Placer) For(f netbox.Fabric) (argocd.Place, error) {
 	if cluster.Own(f) {
 		dyn, host, err := p.clusters.For(f)
 		if err != nil {
 			return argocd.Place{}, fmt.Errorf("%w: fabric %s: kubernetes_server: %w", ErrRefused, f.Name, err)
 		}
-		return argocd.Place{Driver: argocd.NewKube(dyn), DestServer: argocd.InCluster, Where: host}, nil
+		// The server is NetBox's: only a listed one is trusted with the
+		// sidecar's repository credentials.
+		return argocd.Place{Driver: argocd.NewKube(dyn), DestServer: argocd.InCluster, Where: host,
+			Untrusted: !p.clusters.Restricted()}, nil
 	}
 	if u := strings.TrimSpace(f.ArgocdServerURL); u != "" && !sameURL(u, p.opts.DefaultArgoURL) {
 		return argocd.Place{}, fmt.Errorf("%w: fabric %s: argocd_server_url %s is not HNP_ARGOCD_URL, and the fabric names no "+
@@ -91,7 +97,7 @@ func (p *Placer) For(f netbox.Fabric) (argocd.Place, error) {
 		return argocd.Place{}, fmt.Errorf("%w: fabric %s names no kubernetes_server and the sidecar has no default Argo CD "+
 			"(HNP_ARGOCD_URL or HNP_KUBECONFIG)", ErrRefused, f.Name)
 	}
-	return argocd.Place{}, nil
+	return argocd.Place{DestServer: p.opts.DefaultDestServer}, nil
 }
 
 // Destination checks f's place and returns its Applications' destination

@@ -34,7 +34,7 @@ func TestFor(t *testing.T) {
 		own     bool
 		refused string
 	}{
-		{name: "default", f: netbox.Fabric{Name: "a"}, opts: Options{DefaultArgo: true}},
+		{name: "default", f: netbox.Fabric{Name: "a"}, opts: Options{DefaultArgo: true, DefaultDestServer: "https://central"}},
 		{name: "own cluster", f: netbox.Fabric{Name: "b", KubernetesServer: "https://10.0.0.1:6443", KubernetesToken: "t"}, own: true},
 		{name: "own cluster, its argocd_server_url informative", own: true,
 			f: netbox.Fabric{Name: "c", KubernetesServer: "https://10.0.0.1:6443", ArgocdServerURL: "https://argocd.fab.example"}},
@@ -64,6 +64,7 @@ func TestFor(t *testing.T) {
 			require.NoError(t, err)
 			if tc.own {
 				require.IsType(t, &argocd.Kube{}, pl.Driver)
+				require.Equal(t, len(tc.allowed) == 0, pl.Untrusted, "only a listed server gets the repository credentials")
 				require.Equal(t, argocd.InCluster, pl.DestServer)
 				require.Equal(t, tc.f.KubernetesServer, pl.Where)
 				rc, err := p.Cluster(tc.f)
@@ -71,7 +72,7 @@ func TestFor(t *testing.T) {
 				require.Equal(t, tc.f.KubernetesServer, rc.Host)
 				return
 			}
-			require.Equal(t, argocd.Place{}, pl)
+			require.Equal(t, argocd.Place{DestServer: tc.opts.DefaultDestServer}, pl)
 			rc, err := p.Cluster(tc.f)
 			require.NoError(t, err)
 			require.Same(t, def, rc)
