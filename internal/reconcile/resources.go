@@ -31,6 +31,7 @@ type ResourceClient interface {
 type ResourceMirror interface {
 	Mirrored(ctx context.Context, fabric int64) (map[string]state.Mirror, bool, error)
 	SetMirrored(ctx context.Context, fabric int64, set map[string]state.Mirror, del []string, primed, replace bool) error
+	LockMirror(ctx context.Context, fabric int64, ttl, wait time.Duration) (func(context.Context), bool, error)
 }
 
 // reasonPrefix starts every state_change_reason the sidecar writes: a

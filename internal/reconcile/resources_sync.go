@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
@@ -26,6 +27,32 @@ type resourceRun struct {
 	unprime bool     // NetBox holds one the mirror does not know: list again next time
 }
 
+// mirrorLockTTL bounds how long one replica writes a fabric's
+// HedgehogResources (a first full run creates one per object, 4 at a
+// time); mirrorLockWait is how long another waits for it.
+const (
+	mirrorLockTTL  = 5 * time.Minute
+	mirrorLockWait = 30 * time.Second
+)
+
+// markAllShown marks every record of fabric to be shown again (the
+// writer's minute tick), when its HedgehogResources could not be written.
+func (r *Reconciler) markAllShown(ctx context.Context, fabric int64) {
+	mk, ok := r.states.(Marks)
+	if !ok {
+		return
+	}
+	recs, err := r.states.Load(ctx, fabric)
+	if err != nil || len(recs) == 0 {
+		return
+	}
+	fields := make([]string, 0, len(recs))
+	for f := range recs {
+		fields = append(fields, f)
+	}
+	_ = mk.MarkShow(ctx, fabric, fields...)
+}
+
 // showResources writes fabric's HedgehogResources after its other
 // write-backs: each record's against the mirror, only what changed.
 func (w *writer) showResources(ctx context.Context, b *wbBatch) {
@@ -34,6 +61,15 @@ func (w *writer) showResources(ctx context.Context, b *wbBatch) {
 	if r.res == nil || !ok || !r.res.usable() {
 		return
 	}
+	// One replica at a time, and the records loaded under the lock: the
+	// newest states are what lands last.
+	release, locked, err := m.LockMirror(ctx, b.fabric, mirrorLockTTL, mirrorLockWait)
+	if err != nil || !locked {
+		r.logger.Warn("HedgehogResources not written: another replica writes them still; shown again later", "fabric_id", b.fabric, "err", err)
+		r.markAllShown(ctx, b.fabric)
+		return
+	}
+	defer release(context.WithoutCancel(ctx))
 	recs, err := r.states.Load(ctx, b.fabric)
 	if err != nil {
 		r.logger.Warn("HedgehogResources not written; tried again later", "fabric_id", b.fabric, "err", err)

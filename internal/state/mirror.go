@@ -2,9 +2,12 @@ package state
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 )
 
 // Each object's state is also shown on a record NetBox keeps for it (the
@@ -73,4 +76,39 @@ func (s *Store) SetMirrored(ctx context.Context, fabric int64, set map[string]Mi
 		return fmt.Errorf("state: save mirror of fabric %d: %w", fabric, err)
 	}
 	return nil
+}
+
+// unlockScript deletes a lock only while it holds the caller's token.
+const unlockScript = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`
+
+// LockMirror takes fabric's mirror lock for at most ttl: one replica at a
+// time loads the records, writes the HedgehogResources and saves the
+// mirror, so an older write never lands after a newer one (any replica's
+// writer may show a fabric's states). It waits up to wait for the lock;
+// false when another holds it still. release gives it back.
+func (s *Store) LockMirror(ctx context.Context, fabric int64, ttl, wait time.Duration) (release func(context.Context), ok bool, err error) {
+	key := s.key("mlock", strconv.FormatInt(fabric, 10))
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, false, fmt.Errorf("state: mirror lock token: %w", err)
+	}
+	token := hex.EncodeToString(b[:])
+	deadline := time.Now().Add(wait)
+	for {
+		got, err := s.rdb.SetNX(ctx, key, token, ttl).Result()
+		if err != nil {
+			return nil, false, fmt.Errorf("state: mirror lock of fabric %d: %w", fabric, err)
+		}
+		if got {
+			return func(ctx context.Context) { _ = s.rdb.Eval(ctx, unlockScript, []string{key}, token).Err() }, true, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

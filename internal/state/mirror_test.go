@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -40,4 +41,30 @@ func TestMirrorInRedis(t *testing.T) {
 	other, _, err := s.Mirrored(ctx, 5)
 	require.NoError(t, err)
 	require.Empty(t, other, "per fabric")
+}
+
+// One writer of a fabric's HedgehogResources at a time: a second waits,
+// then gets it once the first gives it back; another fabric is apart.
+func TestMirrorLock(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	release, ok, err := s.LockMirror(ctx, 4, time.Minute, 0)
+	require.NoError(t, err)
+	require.True(t, ok)
+	_, ok, err = s.LockMirror(ctx, 4, time.Minute, 200*time.Millisecond)
+	require.NoError(t, err)
+	require.False(t, ok, "held by the first")
+	other, ok, err := s.LockMirror(ctx, 5, time.Minute, 0)
+	require.NoError(t, err)
+	require.True(t, ok)
+	other(ctx)
+	go func() { time.Sleep(150 * time.Millisecond); release(ctx) }()
+	again, ok, err := s.LockMirror(ctx, 4, time.Minute, 5*time.Second)
+	require.NoError(t, err)
+	require.True(t, ok, "given back")
+	release(ctx) // a stale release does not free the new holder's lock
+	_, ok, err = s.LockMirror(ctx, 4, time.Minute, 0)
+	require.NoError(t, err)
+	require.False(t, ok)
+	again(ctx)
 }
