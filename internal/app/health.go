@@ -59,7 +59,7 @@ func (a *App) argoHealth(breakers *breaker.Set) []api.Component {
 	}}}
 	if argo.kube != nil {
 		return append(c, api.Component{Name: "kubernetes", Report: func(ctx context.Context) health.Report {
-			return withBreakers(breakers, breaker.Kubernetes, cluster.Health(ctx, argo.kube))
+			return withClusterBreakers(breakers, cluster.Health(ctx, argo.kube))
 		}})
 	}
 	return append(c, a.kubeHealth(breakers, "the REST driver; no cluster called yet"))
@@ -93,7 +93,7 @@ func (a *App) kubeHealth(breakers *breaker.Set, why string) api.Component {
 		if rs, _ := r.Details["remotes"].(map[string]health.Report); len(rs) == 0 {
 			return health.Off(why)
 		}
-		return r
+		return capped(r)
 	}}
 }
 
@@ -106,9 +106,23 @@ func (a *App) driftHealth(breakers *breaker.Set) api.Component {
 		if every <= 0 {
 			return health.Off("periodic checks off (HNP_DRIFT_INTERVAL=0); on demand only")
 		}
-		return withBreakers(breakers, breaker.Kubernetes,
-			health.Report{Status: health.OK, Details: map[string]any{"interval_seconds": every.Seconds()}})
+		return withClusterBreakers(breakers, health.Report{Status: health.OK, Details: map[string]any{"interval_seconds": every.Seconds()}})
 	}}
+}
+
+// capped is a report of the Kubernetes breakers at worst degraded: they
+// include the fabrics' own clusters, which NetBox names, and one of them
+// down does not make the sidecar down (its fabric shows it).
+func capped(r health.Report) health.Report {
+	if r.Status == health.Down {
+		r.Status = health.Degraded
+	}
+	return r
+}
+
+// withClusterBreakers is withBreakers for the Kubernetes breakers, capped.
+func withClusterBreakers(set *breaker.Set, r health.Report) health.Report {
+	return merged(r, capped(set.Report(breaker.Kubernetes)))
 }
 
 func off(name, why string) api.Component {
@@ -118,7 +132,12 @@ func off(name, why string) api.Component {
 // withBreakers adds dep's breakers to a component's health report: the
 // worse status wins, and the breakers are under details.breakers.
 func withBreakers(set *breaker.Set, dep breaker.Dependency, r health.Report) health.Report {
-	br := set.Report(dep)
+	return merged(r, set.Report(dep))
+}
+
+// merged is r with the breakers' report br: the worse status wins, and the
+// breakers are under details.breakers.
+func merged(r, br health.Report) health.Report {
 	r.Status = health.Worst(r.Status, br.Status)
 	if r.Details == nil {
 		r.Details = map[string]any{}
