@@ -8,13 +8,15 @@ import (
 )
 
 // Sync results, hnp_argocd_syncs_total's result label, one per target
-// the syncer worked to its end: ok (Argo CD applied the commit: its objects
-// synced, or nothing waited for it), failed (Argo CD's operation failed for
-// some object: drifted, its message as the reason), timeout (not applied
-// within HNP_ARGOCD_SYNC_TIMEOUT: back to committed, retried), error (Argo CD
-// or the cluster unreachable or refusing, an object that is not the
-// sidecar's: retried or shown on the fabric). A target left to a newer
-// commit or to another replica is not counted.
+// (a fabric's pushed commit), its first attempt's outcome: ok (Argo CD
+// applied the commit: its objects synced), failed (Argo CD's operation
+// failed for some object: drifted, its message as the reason), timeout
+// (not applied within HNP_ARGOCD_SYNC_TIMEOUT: back to committed), error
+// (Argo CD or the cluster unreachable or refusing, an object that is not
+// the sidecar's, the fabric's Argo CD refused). A target retried after a
+// timeout or an error is not counted again, whatever its retry gives; a
+// target left to a newer commit or to another replica before any outcome
+// is not counted.
 const (
 	SyncOK      = "ok"
 	SyncFailed  = "failed"
@@ -28,7 +30,7 @@ var errSyncTimeout = errors.New("argocd: sync timed out")
 func newSyncCounter() *prometheus.CounterVec {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hnp_argocd_syncs_total",
-		Help: "Argo CD syncs of a fabric's commit the syncer saw to their end, by result: ok, failed, timeout, error.",
+		Help: "Argo CD syncs of a fabric's pushed commit, counted once each by the outcome of its first attempt: ok, failed, timeout, error.",
 	}, []string{"result"})
 	for _, r := range []string{SyncOK, SyncFailed, SyncTimeout, SyncError} {
 		c.WithLabelValues(r)
@@ -44,7 +46,7 @@ func (s *Syncer) RegisterMetrics(reg prometheus.Registerer) error {
 	return nil
 }
 
-// countFailure counts a target's attempt that ended in err (not stopped).
+// countFailure counts a target whose first attempt ended in err (not stopped).
 func (s *Syncer) countFailure(err error) {
 	if errors.Is(err, errSyncTimeout) {
 		s.syncs.WithLabelValues(SyncTimeout).Inc()

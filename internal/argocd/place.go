@@ -32,6 +32,12 @@ type Place struct {
 	Untrusted bool
 }
 
+// ErrRefusedPlace: the fabric's fields name an Argo CD or cluster the
+// sidecar may not or cannot use (Places wraps it): the fabric's
+// configuration to fix, shown on it like a foreign object, not retried as
+// an outage.
+var ErrRefusedPlace = errors.New("refused")
+
 // ErrNoArgoCD: neither the fabric nor the sidecar names an Argo CD.
 var ErrNoArgoCD = errors.New("argocd: no Argo CD for the fabric")
 

@@ -18,6 +18,9 @@ func (s *Syncer) reach(ctx context.Context, j job) error {
 		return err
 	}
 	if j.t, err = s.placed(ctx, j.t); err != nil {
+		if errors.Is(err, ErrRefusedPlace) && j.t.Ensured != nil {
+			j.t.Ensured(ctx, err) // shown on the fabric
+		}
 		return err
 	}
 	t := j.t
@@ -190,7 +193,9 @@ func (s *Syncer) watch(ctx context.Context, j job, pending []state.Record) error
 	if failed {
 		result = SyncFailed
 	}
-	s.syncs.WithLabelValues(result).Inc()
+	if !j.counted {
+		s.syncs.WithLabelValues(result).Inc()
+	}
 	return nil
 }
 

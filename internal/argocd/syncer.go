@@ -131,6 +131,9 @@ type job struct {
 	t   Target
 	seq int64
 	at  time.Time
+	// counted: the target's result is in hnp_argocd_syncs_total already
+	// (its first attempt failed); a retry does not count again.
+	counted bool
 }
 
 // NewSyncer builds a syncer; show (may be nil) is told the objects whose

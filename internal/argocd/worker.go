@@ -30,21 +30,27 @@ func (s *Syncer) work(ctx context.Context, fabric int64) {
 		t := j.t
 		err := s.opts.Panics.Do("argocd.syncer", func() error { return s.reach(ctx, j) })
 		switch {
-		case err == nil || IsForeign(err):
-			// A foreign object is Argo CD's answer: not an outage (health
-			// stays) and not retried: the fabric is told (Ensured) and
-			// its next run offers it again.
+		case err == nil || IsForeign(err) || errors.Is(err, ErrRefusedPlace):
+			// A foreign object is Argo CD's answer, a refused place the
+			// fabric's configuration: not an outage (health stays) and
+			// not retried: the fabric is told (Ensured) and its next run
+			// offers it again.
 			s.finished(ctx, j)
 			if err != nil {
-				s.countFailure(err)
-				s.logger.Warn("argo cd not touched: an object of that name is not the sidecar's; shown on the fabric",
+				if !j.counted {
+					s.countFailure(err)
+				}
+				s.logger.Warn("argo cd not touched: the fabric's configuration or an object that is not the sidecar's; shown on the fabric",
 					"fabric", t.FabricName, "application", t.App.Name, "err", err)
 			}
 		case stopped(err):
 			s.logger.Info("argo cd sync left to the fabric's owner and its newest commit", "fabric", t.FabricName,
 				"commit", t.Commit, "reason", err.Error())
 		case ctx.Err() == nil:
-			s.countFailure(err)
+			if !j.counted {
+				s.countFailure(err)
+				j.counted = true
+			}
 			delay := s.retryLater(ctx, j, err)
 			s.logger.Warn("argo cd sync not done; tried again unless a newer commit comes first", "fabric", t.FabricName,
 				"application", t.App.Name, "commit", t.Commit, "retry_in", delay.String(), "err", err)

@@ -29,7 +29,7 @@ import (
 
 // ErrRefused: the fabric's fields name an Argo CD or cluster the sidecar
 // may not or cannot reach; the fabric's configuration to fix.
-var ErrRefused = errors.New("placement: refused")
+var ErrRefused = fmt.Errorf("placement: %w", argocd.ErrRefusedPlace)
 
 // Fabrics reads a fabric from NetBox.
 type Fabrics interface {
