@@ -80,7 +80,13 @@ func (a *App) resourcesHealth(noNetBox string) api.Component {
 		case reconcile.ResourcesOff:
 			return health.Off("the plugin has no gitops-resources/ endpoint (HedgehogResource); asked again hourly")
 		default:
-			return health.Report{Status: health.OK, Details: map[string]any{"gitops_resources": st}}
+			r := health.Report{Status: health.OK, Details: map[string]any{"gitops_resources": st}}
+			if n, one := rec.ResourcesRefused(); n > 0 {
+				// Not an outage: the data; each is logged and not sent again.
+				r.Status, r.Error = health.Degraded, one
+				r.Details["refused"] = n
+			}
+			return r
 		}
 	}}
 }

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -59,6 +60,45 @@ type resources struct {
 	status string
 	offAt  time.Time
 	types  map[string]int64 // nil until read
+	// refused are the records whose HedgehogResource NetBox refused (by
+	// "<fabric>/<record>"), with its answer: health shows them (this
+	// replica's, at most maxRefusals).
+	refused map[string]string
+}
+
+// maxRefusals bounds the refusals kept for health.
+const maxRefusals = 1000
+
+// refusal records NetBox's refusal of a record's HedgehogResource, or
+// (err nil) that one landed since.
+func (s *resources) refusal(fabric int64, field string, err error) {
+	k := strconv.FormatInt(fabric, 10) + "/" + field
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil {
+		delete(s.refused, k)
+		return
+	}
+	if s.refused == nil {
+		s.refused = map[string]string{}
+	}
+	if _, has := s.refused[k]; has || len(s.refused) < maxRefusals {
+		s.refused[k] = err.Error()
+	}
+}
+
+// ResourcesRefused is how many records' HedgehogResources NetBox refuses
+// (as this replica last wrote them) and one of its answers.
+func (r *Reconciler) ResourcesRefused() (int, string) {
+	if r.res == nil {
+		return 0, ""
+	}
+	r.res.mu.Lock()
+	defer r.res.mu.Unlock()
+	for k, e := range r.res.refused {
+		return len(r.res.refused), k + ": " + e
+	}
+	return 0, ""
 }
 
 func newResources(c ResourceClient, logger *slog.Logger) *resources {

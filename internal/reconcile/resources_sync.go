@@ -184,7 +184,11 @@ func (run *resourceRun) write(ctx context.Context, field string, want map[string
 	run.record(field, state.Mirror{ID: res.ID, Fields: want})
 }
 
+// record keeps a write that landed: the feature is on (whichever replica
+// primed the mirror) and a refusal of this record is over.
 func (run *resourceRun) record(field string, m state.Mirror) {
+	run.s.set(ResourcesOn)
+	run.s.refusal(run.fabric, field, nil)
 	run.mu.Lock()
 	defer run.mu.Unlock()
 	run.set[field] = m
@@ -195,6 +199,7 @@ func (run *resourceRun) record(field string, m state.Mirror) {
 func (run *resourceRun) failLocked(field string, want map[string]any, id int64, err error) {
 	if netbox.Refused(err) {
 		run.s.logger.Warn("NetBox refused a HedgehogResource", "fabric_id", run.fabric, "resource", field, "err", err)
+		run.s.refusal(run.fabric, field, err)
 		run.set[field] = state.Mirror{ID: id, Fields: want, Refused: true}
 		return
 	}

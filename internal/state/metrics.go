@@ -23,7 +23,7 @@ func (s *Store) register(reg prometheus.Registerer) error {
 		Help: "Time from an object's change in NetBox (its last_updated, else the event's time, else when the webhook " +
 			"arrived) to its commit being pushed (stage committed, by the replica that pushed) and to Argo CD reporting " +
 			"it synced (stage synced, by the replica that saw it); each change once.",
-		Buckets: LatencyBuckets,
+		Buckets: latencyBuckets(),
 	}, []string{"stage"})
 	for _, c := range []prometheus.Collector{s.illegal, s.moves, s.latency, &gauge{s: s}} {
 		if err := reg.Register(c); err != nil {
@@ -33,8 +33,10 @@ func (s *Store) register(reg prometheus.Registerer) error {
 	return nil
 }
 
-// LatencyBuckets are hnp_sync_latency_seconds' buckets: 0.1s to 30min.
-var LatencyBuckets = []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800}
+// latencyBuckets are hnp_sync_latency_seconds' buckets: 0.1s to 30min.
+func latencyBuckets() []float64 {
+	return []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800}
+}
 
 // observe measures an applied change: its commit latency when it pushed a
 // NetBox change (Committed with ChangedAt), its sync latency when it
