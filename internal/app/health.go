@@ -78,7 +78,9 @@ func (a *App) resourcesHealth(noNetBox string) api.Component {
 		case reconcile.ResourcesNone:
 			return health.Off("no write-back to NetBox (HNP_NETBOX_WRITEBACK=false)")
 		case reconcile.ResourcesOff:
-			return health.Off("the plugin has no gitops-resources/ endpoint (HedgehogResource); asked again hourly")
+			r := health.Off("the plugin has no gitops-resources/ endpoint (HedgehogResource); asked again hourly")
+			r.Details["gitops_resources"] = st
+			return r
 		default:
 			r := health.Report{Status: health.OK, Details: map[string]any{"gitops_resources": st}}
 			if n, one := rec.ResourcesRefused(); n > 0 {

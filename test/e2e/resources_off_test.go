@@ -63,7 +63,7 @@ func TestHedgehogResourcesOffWithoutEndpoint(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(comps["netbox_resources"], &nr), "%s", comps)
 	require.Equal(t, "off", nr.Details["gitops_resources"])
-	require.Equal(t, "ok", nr.Status)
+	require.Equal(t, "disabled", nr.Status, "configured on, off because the plugin has none: not a fault")
 	require.Equal(t, int64(1), asked.Load(), "asked once, not per run")
 	require.Equal(t, 1, strings.Count(s.Logs.String(), "the plugin has no gitops-resources/"), "logged once")
 	t.Logf("3 VPCs synced through a plugin without gitops-resources/: %d request(s) to it, health netbox_resources %s", asked.Load(), comps["netbox_resources"])
