@@ -28,22 +28,7 @@ import (
 // it was, and the fabric's journal and /api/v1/health say why. A name
 // outside HNP_ARGOCD_APP_NAME_PATTERN is refused before Argo CD is asked.
 func TestForeignApplicationUntouchedThroughNetBox(t *testing.T) {
-	var crds [][]byte
-	for _, f := range []string{"application-crd.yaml", "appproject-crd.yaml"} {
-		b, err := os.ReadFile(filepath.Join(filepath.Dir(clusterenv.HedgehogCRDDir()), "argocd", f))
-		if err != nil {
-			t.Skipf("Argo CD CRDs not found: %v", err)
-		}
-		crds = append(crds, b)
-	}
-	cl := clusterenv.StartWith(t, clusterenv.Options{Manifests: append(crds, []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: argocd}\n"))})
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["c"] = &clientcmdapi.Cluster{Server: cl.URL, CertificateAuthority: cl.CAFile}
-	kc.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: cl.Token}
-	kc.Contexts["c"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "u"}
-	kc.CurrentContext = "c"
-	require.NoError(t, clientcmd.WriteToFile(*kc, kubeconfig))
+	cl, kubeconfig := argoCRDCluster(t)
 	ctx := context.Background()
 	dyn, err := cl.Dynamic()
 	require.NoError(t, err)
@@ -110,4 +95,27 @@ func lastLine(journal, s string) string {
 		}
 	}
 	return fmt.Sprintf("(no line with %q)", s)
+}
+
+// argoCRDCluster is a real API server with Argo CD's CRDs and namespace
+// (no Argo CD: a test plays its part) and a kubeconfig for it.
+func argoCRDCluster(t *testing.T) (*clusterenv.Cluster, string) {
+	t.Helper()
+	var crds [][]byte
+	for _, f := range []string{"application-crd.yaml", "appproject-crd.yaml"} {
+		b, err := os.ReadFile(filepath.Join(filepath.Dir(clusterenv.HedgehogCRDDir()), "argocd", f))
+		if err != nil {
+			t.Skipf("Argo CD CRDs not found: %v", err)
+		}
+		crds = append(crds, b)
+	}
+	cl := clusterenv.StartWith(t, clusterenv.Options{Manifests: append(crds, []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: argocd}\n"))})
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["c"] = &clientcmdapi.Cluster{Server: cl.URL, CertificateAuthority: cl.CAFile}
+	kc.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: cl.Token}
+	kc.Contexts["c"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "u"}
+	kc.CurrentContext = "c"
+	require.NoError(t, clientcmd.WriteToFile(*kc, kubeconfig))
+	return cl, kubeconfig
 }

@@ -32,6 +32,26 @@ type nbClient struct {
 // X-Request-ID.
 func (c nbClient) call(t *testing.T, method, path string, body any) (map[string]any, string) {
 	t.Helper()
+	code, b, h := c.send(t, method, path, body)
+	require.Less(t, code, 300, "%s %s: %s", method, path, b)
+	var out map[string]any
+	if len(b) > 0 {
+		require.NoError(t, json.Unmarshal(b, &out))
+	}
+	return out, h.Get("X-Request-ID")
+}
+
+// raw sends a request and returns NetBox's status and body, whatever it is.
+func (c nbClient) raw(t *testing.T, method, path string, body any) (int, string) {
+	t.Helper()
+	code, b, _ := c.send(t, method, path, body)
+	return code, string(b)
+}
+
+// send sends body (JSON, if not nil) and returns the answer's status, body
+// and header.
+func (c nbClient) send(t *testing.T, method, path string, body any) (int, []byte, http.Header) {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -47,12 +67,7 @@ func (c nbClient) call(t *testing.T, method, path string, body any) (map[string]
 	require.NoError(t, err)
 	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
-	require.Less(t, resp.StatusCode, 300, "%s %s: %s", method, path, b)
-	var out map[string]any
-	if len(b) > 0 {
-		require.NoError(t, json.Unmarshal(b, &out))
-	}
-	return out, resp.Header.Get("X-Request-ID")
+	return resp.StatusCode, b, resp.Header
 }
 
 // adminClient provisions a v2 token for the admin user, so changes are

@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,27 +10,6 @@ import (
 
 	netboxenv "github.com/githedgehog/hnp-sidecar/internal/testenv/netbox"
 )
-
-// raw sends a request and returns NetBox's status and body, whatever it is.
-func (c nbClient) raw(t *testing.T, method, path string, body any) (int, string) {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		require.NoError(t, err)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.url+path, rd)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", c.auth)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer func() { _ = resp.Body.Close() }()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
 
 // The stand-in's gitops-resources/ refuses what the real plugin's
 // HedgehogResource refuses (model choices, clean(), unique_together) and

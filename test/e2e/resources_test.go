@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,11 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/githedgehog/hnp-sidecar/internal/argocd"
-	clusterenv "github.com/githedgehog/hnp-sidecar/internal/testenv/cluster"
 )
 
 // operatorSync is the revision of a sync someone started in Argo CD: the
@@ -74,22 +69,7 @@ func actLikeArgoCD(ctx context.Context, t *testing.T, dyn dynamic.Interface, ns 
 // Git and a real API server holding the Application (the test answers the
 // sync as Argo CD would); then the VPC deleted → its HedgehogResource gone.
 func TestHedgehogResourceShowsStates(t *testing.T) {
-	var crds [][]byte
-	for _, f := range []string{"application-crd.yaml", "appproject-crd.yaml"} {
-		b, err := os.ReadFile(filepath.Join(filepath.Dir(clusterenv.HedgehogCRDDir()), "argocd", f))
-		if err != nil {
-			t.Skipf("Argo CD CRDs not found: %v", err)
-		}
-		crds = append(crds, b)
-	}
-	cl := clusterenv.StartWith(t, clusterenv.Options{Manifests: append(crds, []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: argocd}\n"))})
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["c"] = &clientcmdapi.Cluster{Server: cl.URL, CertificateAuthority: cl.CAFile}
-	kc.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: cl.Token}
-	kc.Contexts["c"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "u"}
-	kc.CurrentContext = "c"
-	require.NoError(t, clientcmd.WriteToFile(*kc, kubeconfig))
+	cl, kubeconfig := argoCRDCluster(t)
 	dyn, err := cl.Dynamic()
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
