@@ -217,6 +217,12 @@ func (s *Syncer) settle(ctx context.Context, t Target, pending []state.Record, s
 		switch {
 		case st.Applied(t.Commit), has && res.Status == "Synced":
 			c.To = state.Synced
+		case final && st.Operation == "Succeeded" && !(has && res.Status == "SyncFailed"):
+			// The operation at the commit succeeded: what it did not list
+			// was in sync already (an automated sync came first). Another
+			// fabric's commit on the same branch may have moved
+			// sync.revision on, so Applied cannot say it.
+			c.To = state.Synced
 		case final, has && res.Status == "SyncFailed":
 			c.To, c.Reason = state.Drifted, failure(res, has, st)
 			drifted = true

@@ -32,6 +32,10 @@ type fakeArgo struct {
 	down    int // EnsureApplication fails this many times (Argo CD unreachable)
 	foreign bool
 	ensures int
+	// movedOn: once the operation succeeded, sync.revision is a newer
+	// commit (another fabric's, on the same branch) and the operation
+	// lists no resource (an automated sync applied them first).
+	movedOn bool
 }
 
 func (f *fakeArgo) EnsureRepository(context.Context, string, Repository) error { return nil }
@@ -65,6 +69,9 @@ func (f *fakeArgo) Sync(_ context.Context, _, _, rev string, _ bool) error {
 		return nil
 	}
 	st := Status{Revision: rev, OperationRevision: rev, Health: "Healthy", SyncStatus: "Synced", Operation: "Succeeded"}
+	if f.movedOn {
+		st.Revision, st.Message = rev+"-next", "successfully synced (no more tasks)"
+	}
 	if len(f.failed) > 0 {
 		st.SyncStatus, st.Operation, st.Message, st.Health = "OutOfSync", "Failed", "one or more objects failed to apply", "Missing"
 		for _, n := range []string{"vpc-1", "vpc-2"} {
@@ -174,6 +181,23 @@ func TestSyncerCommittedToSynced(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 	require.Len(t, f.syncs, 1)
+}
+
+// Two fabrics on one branch: the other's commit moved sync.revision on
+// before this one's operation was read, and an automated sync had applied
+// the objects first (the operation lists none): the operation at the
+// commit succeeded, so they are synced, not drifted with "successfully
+// synced". (TestTwoFabricsTwoClusters met it against real Argo CDs.)
+func TestSyncerSucceededOperationSyncsUnlistedObjects(t *testing.T) {
+	f := &fakeArgo{movedOn: true}
+	s, st, done := setupSyncer(t, f, time.Minute)
+	s.Committed(target("c1"))
+	settled(t, done, st)
+	for _, n := range []string{"vpc-1", "vpc-2"} {
+		r := stateOf(t, st, n)
+		require.Equal(t, state.Synced, r.State, "%s: %s", n, r.Reason)
+		require.Equal(t, "c1", r.Commit)
+	}
 }
 
 // A commit that only removed files moves no object, yet is asked for: an
