@@ -217,7 +217,7 @@ func (s *Syncer) settle(ctx context.Context, t Target, pending []state.Record, s
 		switch {
 		case st.Applied(t.Commit), has && res.Status == "Synced":
 			c.To = state.Synced
-		case final && st.Operation == "Succeeded" && !(has && res.Status == "SyncFailed"):
+		case final && st.Operation == "Succeeded" && (!has || res.Status != "SyncFailed"):
 			// The operation at the commit succeeded: what it did not list
 			// was in sync already (an automated sync came first). Another
 			// fabric's commit on the same branch may have moved
