@@ -1,6 +1,7 @@
 package argocd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -236,7 +237,7 @@ func (s *Syncer) settle(ctx context.Context, t Target, pending []state.Record, s
 		return nil, false, err
 	}
 	if len(moves) > 0 {
-		s.logger.Info("argo cd sync result", "fabric", t.FabricName, "application", t.App.Name, "commit", t.Commit,
+		s.logger.Info("argo cd sync result", "fabric", t.FabricName, "application", t.App.Name, "argocd", cmp.Or(t.where, "default"), "commit", t.Commit,
 			"phase", st.Operation, "sync", st.SyncStatus, "health", st.Health, "settled", len(moves), "waiting", len(waiting))
 	}
 	return waiting, drifted, nil
