@@ -23,6 +23,7 @@ import (
 	"github.com/githedgehog/hnp-sidecar/internal/config"
 	"github.com/githedgehog/hnp-sidecar/internal/jobs"
 	"github.com/githedgehog/hnp-sidecar/internal/panics"
+	"github.com/githedgehog/hnp-sidecar/internal/placement"
 	"github.com/githedgehog/hnp-sidecar/internal/problems"
 	"github.com/githedgehog/hnp-sidecar/internal/queue"
 	"github.com/githedgehog/hnp-sidecar/internal/reconcile"
@@ -140,9 +141,11 @@ func (a *App) build() error {
 	})
 	if nb != nil {
 		a.api.NetBox = nb
-		places := newPlaces(cfg, nb, newClusters(cfg, breakers, logger))
+		var places func(bool) *placement.Placer
 		if a.pipe != nil {
 			places = a.pipe.places
+		} else { // a handler given by the caller: no pipeline, its clusters built here
+			places = newPlaces(cfg, nb, newClusters(cfg, breakers, logger))
 		}
 		if a.api.Install, err = newInstaller(cfg, nb, places, reg, logger); err != nil {
 			return err
