@@ -188,13 +188,18 @@ func (c *Client) ListObjects(ctx context.Context, k kind.Kind, fabric int64) ([]
 	if err != nil {
 		return nil, err
 	}
+	return inFabric(all, fabric, func(o Object) Ref { return o.Fabric }), nil
+}
+
+// inFabric keeps the items of all whose fabric (of) is fabric, in place.
+func inFabric[T any](all []T, fabric int64, of func(T) Ref) []T {
 	out := all[:0]
-	for _, o := range all {
-		if int64(o.Fabric) == fabric {
-			out = append(out, o)
+	for _, it := range all {
+		if int64(of(it)) == fabric {
+			out = append(out, it)
 		}
 	}
-	return out, nil
+	return out
 }
 
 type page[T any] struct {

@@ -44,13 +44,7 @@ func (c *Client) ListResources(ctx context.Context, fabric int64) ([]Resource, e
 	if err != nil {
 		return nil, err
 	}
-	out := all[:0]
-	for _, r := range all {
-		if int64(r.Fabric) == fabric {
-			out = append(out, r)
-		}
-	}
-	return out, nil
+	return inFabric(all, fabric, func(r Resource) Ref { return r.Fabric }), nil
 }
 
 // CreateResource creates a HedgehogResource with fields.
