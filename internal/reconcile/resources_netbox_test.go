@@ -14,7 +14,6 @@ import (
 
 	"github.com/githedgehog/hnp-sidecar/internal/netbox"
 	"github.com/githedgehog/hnp-sidecar/internal/state"
-	"github.com/githedgehog/hnp-sidecar/internal/testenv/fabric"
 	redisenv "github.com/githedgehog/hnp-sidecar/internal/testenv/redis"
 )
 
@@ -71,16 +70,7 @@ func TestResourcesFollowRunsThroughRealNetBox(t *testing.T) {
 	ctx := t.Context()
 	st, err := state.New(redisenv.Start(t).Client(t), state.Options{Prefix: "t"}, prometheus.NewRegistry())
 	require.NoError(t, err)
-	id, err := fabric.EnsureFabric(ctx, e.nb, "hr-runs", map[string]any{
-		"git_repository_url": e.url, "git_branch": "main", "gitops_directory": "/hr-runs/"})
-	require.NoError(t, err)
-	body := make([]map[string]any, n)
-	for i := range body {
-		body[i] = map[string]any{"fabric": id, "name": fmt.Sprintf("hr-%d", i), "spec": map[string]any{"subnets": map[string]any{
-			"default": map[string]any{"subnet": fmt.Sprintf("10.78.%d.0/24", i), "vlan": 1200 + i}}}}
-	}
-	var created []netbox.Object
-	require.NoError(t, e.nb.Do(ctx, http.MethodPost, netbox.PluginPath+"vpcs/", body, &created))
+	id, created := fabricOfVPCs(t, e, "hr-runs", "hr-%d", n, 78, 1200)
 	wb := &resCounting{Client: e.nb, calls: map[string]int{}}
 	rec := New(e.nb, e.rec.git, Defaults{}, slog.New(slog.NewTextHandler(io.Discard, nil)), WithStates(st), WithWriteBack(wb))
 	require.Equal(t, ResourcesUnknown, rec.ResourcesStatus())

@@ -66,20 +66,9 @@ func (h *hintRecorder) Enqueue(context.Context, queue.Hint) (queue.EnqueueResult
 func wbSetup(t *testing.T, repo string, n int) (*Reconciler, *patchCounting, *hintRecorder, int64, []netbox.Object) {
 	t.Helper()
 	e := setup(t, repo)
-	ctx := t.Context()
 	st, err := state.New(redisenv.Start(t).Client(t), state.Options{Prefix: "t"}, prometheus.NewRegistry())
 	require.NoError(t, err)
-	id, err := fabric.EnsureFabric(ctx, e.nb, repo, map[string]any{
-		"git_repository_url": e.url, "git_branch": "main", "gitops_directory": "/" + repo + "/"})
-	require.NoError(t, err)
-	body := make([]map[string]any, n)
-	for i := range body {
-		body[i] = map[string]any{"fabric": id, "name": fmt.Sprintf("wb-%03d", i), "spec": map[string]any{"subnets": map[string]any{
-			"default": map[string]any{"subnet": fmt.Sprintf("10.77.%d.0/24", i), "vlan": 1100 + i}}}}
-	}
-	var created []netbox.Object
-	require.NoError(t, e.nb.Do(ctx, http.MethodPost, netbox.PluginPath+"vpcs/", body, &created))
-	require.Len(t, created, n)
+	id, created := fabricOfVPCs(t, e, repo, "wb-%03d", n, 77, 1100)
 	wb := &patchCounting{Client: e.nb, perObject: map[int64]int{}}
 	hints := &hintRecorder{}
 	rec := New(e.nb, e.rec.git, Defaults{}, slog.New(slog.NewTextHandler(io.Discard, nil)), WithStates(st), WithWriteBack(wb),
@@ -161,4 +150,24 @@ func TestWriteBackConflictFromARealEditQueuesNoReconcile(t *testing.T) {
 	require.Equal(t, "blue", got.Labels["team"], "the edit stays")
 	require.Equal(t, float64(1), testutil.ToFloat64(rec.writer.patches.WithLabelValues(patchConflict)))
 	require.Zero(t, hints.n.Load(), "no reconcile queued")
+}
+
+// fabricOfVPCs is a fabric named repo (its directory too) holding n VPCs
+// created in one bulk request: names from nameFormat and the index,
+// subnets 10.<octet>.<index>.0/24, VLANs vlanBase + index.
+func fabricOfVPCs(t *testing.T, e env, repo, nameFormat string, n, octet, vlanBase int) (int64, []netbox.Object) {
+	t.Helper()
+	ctx := t.Context()
+	id, err := fabric.EnsureFabric(ctx, e.nb, repo, map[string]any{
+		"git_repository_url": e.url, "git_branch": "main", "gitops_directory": "/" + repo + "/"})
+	require.NoError(t, err)
+	body := make([]map[string]any, n)
+	for i := range body {
+		body[i] = map[string]any{"fabric": id, "name": fmt.Sprintf(nameFormat, i), "spec": map[string]any{"subnets": map[string]any{
+			"default": map[string]any{"subnet": fmt.Sprintf("10.%d.%d.0/24", octet, i), "vlan": vlanBase + i}}}}
+	}
+	var created []netbox.Object
+	require.NoError(t, e.nb.Do(ctx, http.MethodPost, netbox.PluginPath+"vpcs/", body, &created))
+	require.Len(t, created, n)
+	return id, created
 }
